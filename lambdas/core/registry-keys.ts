@@ -1,0 +1,28 @@
+/**
+ * Key layout and rules of the registry and tracking tables, kept free of the AWS SDK so they
+ * can be tested alone. See lib/registry.ts for the table shapes.
+ */
+export const ALIASES = ['production', 'candidate', 'canary', 'shadow', 'previous'] as const;
+export type AliasName = (typeof ALIASES)[number];
+
+export const modelPk = (model: string) => `MODEL#${model}`;
+export const META_SK = 'META';
+/** Zero-padded so that a Query on `VERSION#` returns versions in numeric order. */
+export const versionSk = (version: number) => `VERSION#${String(version).padStart(6, '0')}`;
+export const aliasSk = (alias: AliasName) => `ALIAS#${alias}`;
+export const runVersionSk = (runId: string) => `RUN#${runId}`;
+export const auditSk = (at: string, id: string) => `AUDIT#${at}#${id}`;
+
+export const runPk = (runId: string) => `RUN#${runId}`;
+export const RUN_SK = 'RUN';
+export const runsByModelPk = (model: string) => `MODEL#${model}`;
+export const runsByModelSk = (startedAt: string, runId: string) => `${startedAt}#${runId}`;
+
+export const datasetPk = (name: string) => `DATASET#${name}`;
+export const datasetVersionSk = (version: string) => `VERSION#${version}`;
+export const DATASET_LATEST_SK = 'LATEST';
+
+/** Which alias a freshly registered version takes, given the environment's approval policy. */
+export function aliasForNewVersion(productionRequiresApproval: boolean): AliasName {
+  return productionRequiresApproval ? 'candidate' : 'production';
+}

@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+export const MODEL_NAME = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{2,62}$/, 'must be 3-63 lowercase letters, digits or hyphens, starting with a letter');
+export const DATASET_NAME = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{2,62}$/, 'must be 3-63 lowercase letters, digits or hyphens, starting with a letter');
+/** A dataset version id is the sha256 of its bytes. */
+export const DATASET_VERSION = z.string().regex(/^[a-f0-9]{64}$/, 'must be a sha256 hex digest');
+
+export const TRIGGERS = ['manual', 'schedule', 'drift', 'performance'] as const;
+
+/** What starts a training run: the execution input of the training pipeline. */
+export const TrainingRequestSchema = z
+  .object({
+    model: MODEL_NAME,
+    dataset: z.object({ name: DATASET_NAME, version: DATASET_VERSION.optional() }).strict(),
+    trigger: z.enum(TRIGGERS).default('manual'),
+    actor: z.string().min(1).max(200).default('unknown'),
+  })
+  .strict();
+export type TrainingRequest = z.input<typeof TrainingRequestSchema>;
+
+export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+export const ArtifactRefSchema = z.object({ uri: z.string().startsWith('s3://'), sha256: z.string().regex(/^[a-f0-9]{64}$/) });
+export type ArtifactRef = z.infer<typeof ArtifactRefSchema>;
+
+export const DatasetRefSchema = z.object({
+  name: DATASET_NAME,
+  version: DATASET_VERSION,
+  uri: z.string().startsWith('s3://'),
+});
+export type DatasetRef = z.infer<typeof DatasetRefSchema>;
+
+/** A dataset version as recorded in the tracking table. */
+export const DatasetVersionSchema = DatasetRefSchema.extend({
+  format: z.literal('csv'),
+  bytes: z.number().int().nonnegative(),
+  rowCount: z.number().int().nonnegative(),
+  columns: z.array(z.object({ name: z.string(), type: z.enum(['numeric', 'string']), nullable: z.boolean() })),
+  owner: z.string(),
+  source: z.string(),
+  arrivedAt: z.string(),
+  quarantined: z.boolean().default(false),
+  quarantineReason: z.string().optional(),
+});
+export type DatasetVersion = z.infer<typeof DatasetVersionSchema>;
+
+/** A run in the tracking table (experiment tracking). */
+export const RunRecordSchema = z.object({
+  runId: z.string(),
+  model: MODEL_NAME,
+  status: z.enum(RUN_STATUSES),
+  trigger: z.enum(TRIGGERS),
+  actor: z.string(),
+  dataset: DatasetRefSchema,
+  specHash: z.string(),
+  codeVersion: z.string(),
+  algorithm: z.string(),
+  parameters: z.record(z.string(), z.unknown()),
+  seed: z.number().int(),
+  executionArn: z.string(),
+  startedAt: z.string(),
+  endedAt: z.string().optional(),
+  validationReportUri: z.string().optional(),
+  validationSummary: z.string().optional(),
+  artifact: ArtifactRefSchema.optional(),
+  metrics: z.record(z.string(), z.number()).optional(),
+  gateReportUri: z.string().optional(),
+  gatePassed: z.boolean().optional(),
+  gateSummary: z.string().optional(),
+  modelVersion: z.number().int().positive().optional(),
+  failure: z.object({ step: z.string(), error: z.string(), reason: z.string() }).optional(),
+});
+export type RunRecord = z.infer<typeof RunRecordSchema>;
+
+/** The failure a failed execution hands to RecordFailure. */
+export const FailureSchema = z.object({ step: z.string(), error: z.string(), cause: z.string().nullish() });
+
+/**
+ * Turns a Step Functions Cause into a sentence for people: Lambda errors arrive as JSON
+ * `{ errorType, errorMessage, trace }`; keep the message, drop the trace.
+ */
+export function failureReason(cause: string | null | undefined, error: string): string {
+  if (!cause) return error;
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string' && parsed.errorMessage) return parsed.errorMessage;
+  } catch {
+    // A plain-text cause (for example a gate summary) is already the reason.
+  }
+  return cause.length > 2000 ? `${cause.slice(0, 2000)}...` : cause;
+}
+
+/** What StartRun hands to every later step (kept small: pointers, not data). */
+export const RunContextSchema = z.object({
+  runId: z.string().min(1),
+  model: MODEL_NAME,
+  spec: z.unknown(),
+  dataset: DatasetRefSchema,
+  trigger: z.enum(TRIGGERS),
+  actor: z.string(),
+});
+export type RunContext = z.infer<typeof RunContextSchema>;
+
+/** The state every step after StartRun receives; each step reads what it needs. */
+export const StepStateSchema = z.object({ run: RunContextSchema });

@@ -1,0 +1,111 @@
+import { describe, expect, it } from 'vitest';
+import { InputValidationError } from '../../lambdas/core/errors.js';
+import { ModelSpecSchema, parseModelSpec } from '../../lambdas/core/model-spec.js';
+import { creditSpecJson } from './helpers.js';
+
+const minimal = () => ({
+  name: 'churn',
+  task: 'binary_classification',
+  target: 'churned',
+  features: [{ name: 'tenure', type: 'numeric' }],
+  training: { algorithm: 'logistic_regression' },
+});
+
+/** The InputValidationError parseModelSpec throws for `value`. */
+function specError(value: unknown): InputValidationError {
+  try {
+    parseModelSpec(value);
+  } catch (error) {
+    expect(error).toBeInstanceOf(InputValidationError);
+    return error as InputValidationError;
+  }
+  throw new Error('parseModelSpec accepted an invalid spec');
+}
+
+describe('parseModelSpec', () => {
+  it('accepts the shipped credit-default spec and keeps its values', () => {
+    const raw = creditSpecJson();
+    const spec = parseModelSpec(raw);
+    expect(spec.name).toBe('credit-default');
+    expect(spec.features.map((f) => f.name)).toEqual(['age', 'income', 'debt_ratio', 'credit_lines', 'late_payments']);
+    expect(spec.training).toEqual(raw.training);
+    expect(spec.gate).toEqual(raw.gate);
+    expect(spec.schedule).toBe('rate(7 days)');
+    expect(spec.dataset).toBe('credit-applications');
+  });
+
+  it('fills in the defaults for everything optional', () => {
+    const spec = parseModelSpec(minimal());
+    expect(spec.positiveLabel).toBe('1');
+    expect(spec.training).toEqual({
+      algorithm: 'logistic_regression',
+      params: { learningRate: 0.1, maxIterations: 500, l2: 0.001, tolerance: 1e-7 },
+      seed: 42,
+      testFraction: 0.25,
+    });
+    expect(spec.gate).toEqual({ minRows: 20 });
+    expect(spec.schedule).toBeUndefined();
+  });
+
+  it('fills in the params it was not given, keeping those it was', () => {
+    const spec = parseModelSpec({ ...minimal(), training: { algorithm: 'logistic_regression', params: { learningRate: 0.3 } } });
+    expect(spec.training.params).toEqual({ learningRate: 0.3, maxIterations: 500, l2: 0.001, tolerance: 1e-7 });
+  });
+
+  it('rejects an unknown task, naming the field', () => {
+    const error = specError({ ...minimal(), task: 'regression' });
+    expect(error.field).toBe('task');
+    expect(error.message).toMatch(/task: /);
+  });
+
+  it('rejects an unknown algorithm, naming the field', () => {
+    const error = specError({ ...minimal(), training: { algorithm: 'xgboost' } });
+    expect(error.field).toBe('training.algorithm');
+  });
+
+  it('rejects an unknown key, naming the key', () => {
+    expect(specError({ ...minimal(), lerningRate: 0.1 }).message).toMatch(/lerningRate/);
+    const nested = specError({ ...minimal(), training: { algorithm: 'logistic_regression', params: { learning_rate: 0.1 } } });
+    expect(nested.message).toMatch(/learning_rate/);
+    expect(nested.field).toBe('training.params');
+  });
+
+  it.each([0, -0.1])('rejects learningRate %s', (learningRate) => {
+    const error = specError({ ...minimal(), training: { algorithm: 'logistic_regression', params: { learningRate } } });
+    expect(error.field).toBe('training.params.learningRate');
+  });
+
+  it('rejects a feature declared twice', () => {
+    const error = specError({ ...minimal(), features: [{ name: 'tenure', type: 'numeric' }, { name: 'plan', type: 'numeric' }, { name: 'tenure', type: 'numeric' }] });
+    expect(error.field).toBe('features.2.name');
+    expect(error.message).toMatch(/"tenure" is declared twice/);
+  });
+
+  it('rejects the target listed as a feature', () => {
+    const error = specError({ ...minimal(), features: [{ name: 'tenure', type: 'numeric' }, { name: 'churned', type: 'numeric' }] });
+    expect(error.field).toBe('features.1.name');
+    expect(error.message).toMatch(/target cannot also be a feature/);
+  });
+
+  it('rejects a schedule without a dataset', () => {
+    const error = specError({ ...minimal(), schedule: 'rate(1 day)' });
+    expect(error.field).toBe('dataset');
+    expect(parseModelSpec({ ...minimal(), schedule: 'rate(1 day)', dataset: 'churn-data' }).dataset).toBe('churn-data');
+  });
+
+  it.each(['rate(7 weeks)', 'every day', 'cron(0 3 * * ? *) ', 'rate(days)'])('rejects the schedule expression %j', (schedule) => {
+    const error = specError({ ...minimal(), schedule, dataset: 'churn-data' });
+    expect(error.field).toBe('schedule');
+    expect(error.message).toMatch(/EventBridge expression/);
+  });
+
+  it.each(['rate(1 minute)', 'rate(12 hours)', 'cron(0 3 * * ? *)'])('accepts the schedule expression %j', (schedule) => {
+    expect(ModelSpecSchema.safeParse({ ...minimal(), schedule, dataset: 'churn-data' }).success).toBe(true);
+  });
+
+  it('names every bad field at once', () => {
+    const error = specError({ ...minimal(), task: 'regression', training: { algorithm: 'svm' } });
+    expect(error.message).toMatch(/task: /);
+    expect(error.message).toMatch(/training\.algorithm: /);
+  });
+});
