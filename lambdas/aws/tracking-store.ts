@@ -1,0 +1,180 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { NotFoundError } from '../core/errors.js';
+import {
+  DATASET_LATEST_SK,
+  datasetPk,
+  datasetVersionSk,
+  RUN_SK,
+  runPk,
+  runsByModelPk,
+  runsByModelSk,
+} from '../core/registry-keys.js';
+import { DatasetVersionSchema, RunRecordSchema, type DatasetVersion, type RunRecord } from '../core/run.js';
+
+const BY_MODEL_INDEX = 'byModel';
+const KEY_FIELDS = ['pk', 'sk', 'gsi1pk', 'gsi1sk'];
+
+function withoutKeys(item: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(item).filter(([name]) => !KEY_FIELDS.includes(name)));
+}
+
+const isConditionFailure = (error: unknown) =>
+  error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
+
+/** Experiment tracking (runs) and dataset versions in the tracking table. */
+export class TrackingStore {
+  constructor(
+    private readonly doc: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  /** Creates the run once; a retried StartRun gets the record that already exists. */
+  async createRun(run: RunRecord): Promise<{ run: RunRecord; created: boolean }> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: {
+            pk: runPk(run.runId),
+            sk: RUN_SK,
+            gsi1pk: runsByModelPk(run.model),
+            gsi1sk: runsByModelSk(run.startedAt, run.runId),
+            ...run,
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { run, created: true };
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      return { run: await this.getRun(run.runId), created: false };
+    }
+  }
+
+  async findRun(runId: string): Promise<RunRecord | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: runPk(runId), sk: RUN_SK }, ConsistentRead: true }),
+    );
+    return Item ? RunRecordSchema.parse(withoutKeys(Item)) : undefined;
+  }
+
+  async getRun(runId: string): Promise<RunRecord> {
+    const run = await this.findRun(runId);
+    if (!run) throw new NotFoundError(`run ${runId} does not exist`, { field: 'runId' });
+    return run;
+  }
+
+  /** Sets fields of an existing run; setting the same values again (a retry) changes nothing. */
+  async updateRun(runId: string, fields: Partial<Omit<RunRecord, 'runId' | 'model' | 'startedAt'>>): Promise<void> {
+    const entries = Object.entries(fields).filter(([, value]) => value !== undefined);
+    if (entries.length === 0) return;
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = {};
+    const sets = entries.map(([name, value], index) => {
+      names[`#f${index}`] = name;
+      values[`:v${index}`] = value;
+      return `#f${index} = :v${index}`;
+    });
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: runPk(runId), sk: RUN_SK },
+          UpdateExpression: `SET ${sets.join(', ')}`,
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) throw new NotFoundError(`run ${runId} does not exist`, { field: 'runId', cause: error });
+      throw error;
+    }
+  }
+
+  /** A model's runs, newest first. */
+  async listRuns(model: string, limit = 50): Promise<RunRecord[]> {
+    const { Items = [] } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: BY_MODEL_INDEX,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': runsByModelPk(model) },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => RunRecordSchema.parse(withoutKeys(item)));
+  }
+
+  /**
+   * Records a dataset version and makes it the newest of its name, in one transaction.
+   * The version id is the content hash, so the same bytes registered twice write nothing new.
+   */
+  async putDatasetVersion(version: DatasetVersion): Promise<{ version: DatasetVersion; created: boolean }> {
+    const existing = await this.findDatasetVersion(version.name, version.version);
+    if (existing) return { version: existing, created: false };
+    try {
+      await this.doc.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { pk: datasetPk(version.name), sk: datasetVersionSk(version.version), ...version },
+                ConditionExpression: 'attribute_not_exists(pk)',
+              },
+            },
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { pk: datasetPk(version.name), sk: DATASET_LATEST_SK, version: version.version, arrivedAt: version.arrivedAt },
+              },
+            },
+          ],
+        }),
+      );
+      return { version, created: true };
+    } catch (error) {
+      // Lost a race with an identical registration: the bytes are the same, so is the record.
+      const raced = await this.findDatasetVersion(version.name, version.version);
+      if (raced) return { version: raced, created: false };
+      throw error;
+    }
+  }
+
+  async findDatasetVersion(name: string, version: string): Promise<DatasetVersion | undefined> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: datasetPk(name), sk: datasetVersionSk(version) }, ConsistentRead: true }),
+    );
+    return Item ? DatasetVersionSchema.parse(withoutKeys(Item)) : undefined;
+  }
+
+  /** A dataset version by id, or the newest one of the name when no id is given. */
+  async getDatasetVersion(name: string, version?: string): Promise<DatasetVersion> {
+    let id = version;
+    if (!id) {
+      const { Item } = await this.doc.send(
+        new GetCommand({ TableName: this.tableName, Key: { pk: datasetPk(name), sk: DATASET_LATEST_SK }, ConsistentRead: true }),
+      );
+      if (!Item) throw new NotFoundError(`dataset "${name}" has no registered version`, { field: 'dataset.name' });
+      id = String(Item.version);
+    }
+    const found = await this.findDatasetVersion(name, id);
+    if (!found) throw new NotFoundError(`dataset version ${name}@${id} does not exist`, { field: 'dataset.version' });
+    return found;
+  }
+
+  async quarantineDatasetVersion(name: string, version: string, reason: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: datasetPk(name), sk: datasetVersionSk(version) },
+        UpdateExpression: 'SET quarantined = :true, quarantineReason = :reason',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':true': true, ':reason': reason },
+      }),
+    );
+  }
+}

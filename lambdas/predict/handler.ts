@@ -1,0 +1,103 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { randomUUID } from 'node:crypto';
+import { createDocumentClient, createS3Client, sdkFlavour } from '../aws/clients.js';
+import { requireEnv } from '../aws/env.js';
+import { ObjectStore } from '../aws/object-store.js';
+import { RegistryStore } from '../aws/registry-store.js';
+import { parseArtifact, sha256Hex, type ModelArtifact } from '../core/artifact.js';
+import { predict, validatePredictionRequest } from '../core/predict.js';
+import { MODEL_NAME } from '../core/run.js';
+
+const logger = new Logger({ serviceName: 'predict' });
+const doc = createDocumentClient();
+const s3 = createS3Client();
+const objects = new ObjectStore(s3);
+const registry = new RegistryStore(doc, requireEnv('REGISTRY_TABLE'));
+const PREDICTION_LOGS_BUCKET = requireEnv('PREDICTION_LOGS_BUCKET');
+const SDK = sdkFlavour(doc);
+
+/** Artifacts are immutable per version, so a warm function keeps each one it has loaded. */
+const artifacts = new Map<string, ModelArtifact>();
+
+function respond(statusCode: number, body: unknown, requestId: string): APIGatewayProxyResult {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json', 'x-request-id': requestId, 'x-mlops-sdk': SDK },
+    body: JSON.stringify(body),
+  };
+}
+
+const error = (statusCode: number, code: string, message: string, requestId: string, fields?: unknown) =>
+  respond(statusCode, { error: { code, message, ...(fields ? { fields } : {}) }, requestId }, requestId);
+
+async function loadArtifact(uri: string, sha256: string): Promise<ModelArtifact> {
+  const cached = artifacts.get(sha256);
+  if (cached) return cached;
+  const text = await objects.getText(uri);
+  if (sha256Hex(text) !== sha256) throw new Error(`artifact ${uri} does not match its registered sha256`);
+  const artifact = parseArtifact(text);
+  artifacts.set(sha256, artifact);
+  return artifact;
+}
+
+/**
+ * POST /models/{model}/predict: resolves the model's production alias on every request (so an
+ * alias move or rollback takes effect at once), validates the body against the model's
+ * features, predicts, and logs the prediction. Client mistakes get a 4xx JSON error.
+ */
+export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  const requestId = event.requestContext?.requestId || randomUUID();
+  const started = performance.now();
+  const modelName = MODEL_NAME.safeParse(event.pathParameters?.model);
+  if (!modelName.success) {
+    return error(404, 'MODEL_NOT_FOUND', `no model named "${event.pathParameters?.model ?? ''}"`, requestId);
+  }
+  const model = modelName.data;
+
+  let body: unknown;
+  try {
+    body = JSON.parse(event.body ?? '');
+  } catch {
+    return error(400, 'INVALID_JSON', 'the request body is not valid JSON', requestId);
+  }
+
+  const alias = await registry.findAlias(model, 'production');
+  if (!alias) {
+    const exists = await registry.findModel(model);
+    return exists
+      ? error(404, 'NO_PRODUCTION_VERSION', `model "${model}" has no production version yet`, requestId)
+      : error(404, 'MODEL_NOT_FOUND', `no model named "${model}"`, requestId);
+  }
+  const version = await registry.getVersion(model, alias.version);
+  const artifact = await loadArtifact(version.artifact.uri, version.artifact.sha256);
+
+  const checked = validatePredictionRequest(artifact, body);
+  if (!checked.ok) {
+    const summary = checked.errors.map((e) => `${e.field}: ${e.problem}`).join('; ');
+    return error(400, 'INVALID_REQUEST', `the request does not match model ${model}'s features: ${summary}`, requestId, checked.errors);
+  }
+  const predictions = checked.rows.map((row) => predict(artifact, row));
+  const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
+
+  const now = new Date();
+  await objects.put(
+    PREDICTION_LOGS_BUCKET,
+    `predictions/model=${model}/date=${now.toISOString().slice(0, 10)}/${requestId}.json`,
+    JSON.stringify({ requestId, model, version: alias.version, arm: 'production', at: now.toISOString(), inputs: checked.rows, outputs: predictions, latencyMs }),
+    'application/json',
+  );
+  logger.info('prediction served', { requestId, model, version: alias.version, rows: predictions.length, latencyMs });
+
+  const single = checked.rows.length === 1 && !Array.isArray((body as { instances?: unknown }).instances);
+  return respond(
+    200,
+    {
+      model,
+      version: alias.version,
+      requestId,
+      ...(single ? { prediction: predictions[0] } : { predictions }),
+    },
+    requestId,
+  );
+};

@@ -1,0 +1,54 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { z } from 'zod';
+import { createDocumentClient, createSnsClient } from '../aws/clients.js';
+import { requireEnv } from '../aws/env.js';
+import { TrackingStore } from '../aws/tracking-store.js';
+import { parseOrThrow } from '../core/errors.js';
+import { failureReason, FailureSchema, RunContextSchema } from '../core/run.js';
+
+const logger = new Logger({ serviceName: 'record-failure' });
+const tracking = new TrackingStore(createDocumentClient(), requireEnv('TRACKING_TABLE'));
+const sns = createSnsClient();
+const ALERT_TOPIC_ARN = requireEnv('ALERT_TOPIC_ARN');
+const ENVIRONMENT_NAME = requireEnv('ENVIRONMENT_NAME');
+
+// StartRun failures arrive before a run exists: then only the request is known.
+const EventSchema = z.object({
+  run: RunContextSchema.optional(),
+  model: z.string().optional(),
+  failure: FailureSchema,
+});
+
+/** Marks the run FAILED with a reason a person can act on, and publishes the alert. */
+export const handler = async (event: unknown) => {
+  const { run, model, failure } = parseOrThrow(EventSchema, event, 'RecordFailure input');
+  const reason = failureReason(failure.cause, failure.error);
+  if (run) {
+    await tracking.updateRun(run.runId, {
+      status: 'FAILED',
+      endedAt: new Date().toISOString(),
+      failure: { step: failure.step, error: failure.error, reason },
+    });
+  }
+  const modelName = run?.model ?? model ?? 'unknown model';
+  const alert = {
+    environment: ENVIRONMENT_NAME,
+    kind: 'training-run-failed',
+    model: modelName,
+    runId: run?.runId ?? null,
+    step: failure.step,
+    error: failure.error,
+    reason,
+  };
+  await sns.send(
+    new PublishCommand({
+      TopicArn: ALERT_TOPIC_ARN,
+      Subject: `[mlops ${ENVIRONMENT_NAME}] ${modelName}: training failed at ${failure.step}`.slice(0, 100),
+      Message: JSON.stringify(alert, null, 2),
+      MessageAttributes: { kind: { DataType: 'String', StringValue: alert.kind } },
+    }),
+  );
+  logger.warn('run failed', alert);
+  return { recorded: Boolean(run), alerted: true };
+};
