@@ -1,0 +1,72 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+
+export interface ArtifactStoreProps {
+  /** RETAIN keeps every bucket and its objects when the stack goes; DESTROY empties and deletes them. */
+  readonly removalPolicy: RemovalPolicy;
+  /**
+   * Days before prediction logs move to infrequent access; they expire at 10x this.
+   * @default 30
+   */
+  readonly predictionLogTransitionDays?: number;
+  /**
+   * Empty buckets on stack deletion (a custom resource). Only meaningful with DESTROY.
+   * @default - true when removalPolicy is DESTROY
+   */
+  readonly autoDeleteObjects?: boolean;
+}
+
+/**
+ * The platform's S3 buckets: datasets, model artifacts, reports and prediction logs.
+ * Every bucket is versioned, encrypted, TLS-only, blocks public access and logs access
+ * to a dedicated access-log bucket.
+ */
+export class ArtifactStore extends Construct {
+  public readonly datasets: s3.Bucket;
+  public readonly models: s3.Bucket;
+  public readonly reports: s3.Bucket;
+  public readonly predictionLogs: s3.Bucket;
+  public readonly accessLogs: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: ArtifactStoreProps) {
+    super(scope, id);
+    const destroy = props.autoDeleteObjects ?? props.removalPolicy === RemovalPolicy.DESTROY;
+    const transitionDays = props.predictionLogTransitionDays ?? 30;
+
+    this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      removalPolicy: props.removalPolicy,
+      autoDeleteObjects: destroy,
+      lifecycleRules: [{ id: 'expire-access-logs', expiration: Duration.days(365) }],
+    });
+
+    const bucket = (name: string, lifecycleRules?: s3.LifecycleRule[]) =>
+      new s3.Bucket(this, name, {
+        versioned: true,
+        encryption: s3.BucketEncryption.S3_MANAGED,
+        blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+        enforceSSL: true,
+        removalPolicy: props.removalPolicy,
+        autoDeleteObjects: destroy,
+        serverAccessLogsBucket: this.accessLogs,
+        serverAccessLogsPrefix: `${name.toLowerCase()}/`,
+        lifecycleRules,
+      });
+
+    this.datasets = bucket('Datasets');
+    this.models = bucket('Models');
+    this.reports = bucket('Reports');
+    this.predictionLogs = bucket('PredictionLogs', [
+      {
+        id: 'age-out-prediction-logs',
+        transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(transitionDays) }],
+        expiration: Duration.days(transitionDays * 10),
+        noncurrentVersionExpiration: Duration.days(7),
+      },
+    ]);
+  }
+}

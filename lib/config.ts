@@ -1,0 +1,108 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { parse as parseYaml } from 'yaml';
+import { parseModelSpec, type ModelSpec } from '../lambdas/core/model-spec.js';
+
+/** The closed set of environments; `local` is the embedded emulator. */
+export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+export const EnvironmentConfigSchema = z
+  .object({
+    /** 12-digit AWS account id; omitted means the account of the CLI's credentials. */
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'must be a 12-digit AWS account id')
+      .optional(),
+    region: z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d$/, 'must be an AWS region such as eu-west-1'),
+    /** `retain` keeps buckets and tables when the stack is deleted; `destroy` empties and deletes them. */
+    removalPolicy: z.enum(['retain', 'destroy']),
+    /** Whether a new model version may move the production alias by itself. */
+    productionRequiresApproval: z.boolean(),
+    logRetentionDays: z.union([
+      z.literal(1), z.literal(3), z.literal(5), z.literal(7), z.literal(14), z.literal(30), z.literal(60),
+      z.literal(90), z.literal(120), z.literal(150), z.literal(180), z.literal(365), z.literal(400),
+      z.literal(545), z.literal(731), z.literal(1827), z.literal(3653),
+    ]),
+    /** Where alerts go; omitted means the alert topic has no e-mail subscription. */
+    alarmEmail: z.email('must be an e-mail address').optional(),
+    /** Runs against the local emulator: leaves out what it cannot run (see docs/ARCHITECTURE.md). */
+    emulator: z.boolean().default(false),
+  })
+  .strict();
+export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
+
+export const EnvironmentsSchema = z.record(z.enum(ENVIRONMENT_NAMES), EnvironmentConfigSchema);
+
+/** Formats zod issues as "environments.dev.region: must be ..." lines for a person to act on. */
+function describeIssues(prefix: string, error: z.ZodError): string {
+  return error.issues
+    .map((issue) => {
+      const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
+      return `  ${path}: ${issue.message}`;
+    })
+    .join('\n');
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Validates the `environments` context block from cdk.json. */
+export function parseEnvironments(raw: unknown): Partial<Record<EnvironmentName, EnvironmentConfig>> {
+  const result = EnvironmentsSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(
+      `invalid cdk.json context "environments" (allowed environments: ${ENVIRONMENT_NAMES.join(', ')}):\n` +
+        describeIssues('environments', result.error),
+    );
+  }
+  return result.data;
+}
+
+/** Picks the environments to synthesize: one when `-c env=NAME` is given, all declared ones otherwise. */
+export function selectEnvironments(
+  environments: Partial<Record<EnvironmentName, EnvironmentConfig>>,
+  requested: unknown,
+): [EnvironmentName, EnvironmentConfig][] {
+  const declared = ENVIRONMENT_NAMES.filter((name) => environments[name] !== undefined);
+  if (requested === undefined) return declared.map((name) => [name, environments[name]!]);
+  const parsed = z.enum(ENVIRONMENT_NAMES).safeParse(requested);
+  if (!parsed.success) {
+    throw new ConfigError(
+      `invalid -c env=${String(requested)}: allowed values are ${ENVIRONMENT_NAMES.join(', ')}`,
+    );
+  }
+  const config = environments[parsed.data];
+  if (!config) {
+    throw new ConfigError(
+      `environment "${parsed.data}" is not declared in cdk.json context "environments" (declared: ${declared.join(', ')})`,
+    );
+  }
+  return [[parsed.data, config]];
+}
+
+/** Reads every model spec (JSON or YAML) declared in a config folder; file names are reported on error. */
+export function loadModelSpecs(folder: string): ModelSpec[] {
+  let files: string[];
+  try {
+    files = readdirSync(folder).filter((file) => /\.(json|ya?ml)$/.test(file)).sort();
+  } catch {
+    return [];
+  }
+  const specs = files.map((file) => {
+    const text = readFileSync(join(folder, file), 'utf8');
+    try {
+      return parseModelSpec(file.endsWith('.json') ? JSON.parse(text) : parseYaml(text));
+    } catch (error) {
+      throw new ConfigError(`model spec ${join(folder, file)}: ${(error as Error).message}`);
+    }
+  });
+  const names = new Set<string>();
+  for (const spec of specs) {
+    if (names.has(spec.name)) throw new ConfigError(`model "${spec.name}" is declared twice in ${folder}`);
+    names.add(spec.name);
+  }
+  return specs;
+}

@@ -1,0 +1,90 @@
+import { CfnResource, Stack, Validations, type Acknowledgment } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import type { PlatformStack } from './platform-stack.js';
+
+/** `<LogicalId.Arn>`, the way cdk-nag spells a resource ARN in an IAM5 finding. */
+function arnToken(resource: IConstruct): string {
+  const cfn = resource.node.defaultChild;
+  if (!CfnResource.isCfnResource(cfn)) throw new Error(`${resource.node.path} has no CloudFormation resource`);
+  return `<${Stack.of(resource).getLogicalId(cfn)}.Arn>`;
+}
+
+/**
+ * Every cdk-nag finding the platform accepts, each with its reason, in one place for review.
+ * Acknowledgements are attached to the narrowest construct that produces the finding and
+ * name the exact finding (policy, action or resource), so a new wildcard elsewhere still fails.
+ */
+export function acknowledgePlatformFindings(stack: PlatformStack): void {
+  const { store, tracking, pipeline, serving, schedules, alerts } = stack;
+  const functions = [...Object.values(pipeline.functions), serving.predictFunction];
+
+  const functionFindings: Acknowledgment[] = [
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The basic execution role only allows writing CloudWatch Logs; each function writes to its own log group with a retention.',
+    },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions, so tracing needs Resource "*".',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${arnToken(tracking.table)}/index/*]`,
+      reason: 'Run history is read through the tracking table\'s byModel index; the grant covers that table\'s indexes only.',
+    },
+    ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*'].map((action) => ({
+      id: `AwsSolutions-IAM5[Action::${action}]`,
+      reason: `CDK bucket grants (grantRead/grantPut) expand to ${action}; each is scoped to the one platform bucket the function needs.`,
+    })),
+    ...[store.datasets, store.models, store.reports, store.predictionLogs].map((bucket) => ({
+      id: `AwsSolutions-IAM5[Resource::${arnToken(bucket)}/*]`,
+      reason: `Object keys are created per dataset, model and run at run time, so the grant covers the objects of the ${bucket.node.id} bucket.`,
+    })),
+    {
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Invoked synchronously (by Step Functions or API Gateway); failures are caught by the state machine or returned to the caller, so an async DLQ would never receive anything.',
+    },
+  ];
+  for (const fn of functions) Validations.of(fn).acknowledge(...functionFindings);
+
+  Validations.of(pipeline.stateMachine).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray tracing for a state machine require Resource "*".',
+    },
+    ...Object.values(pipeline.functions).map((fn) => ({
+      id: `AwsSolutions-IAM5[Resource::${arnToken(fn.function)}:*]`,
+      reason: 'The LambdaInvoke task grant covers the function and its versions and aliases (ARN:*), and nothing else.',
+    })),
+  );
+
+  Validations.of(serving.api).acknowledge(
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason: 'API Gateway\'s account-level logging role uses the AWS-managed push-to-CloudWatch policy, which AWS documents for this purpose.',
+    },
+    {
+      id: 'AwsSolutions-APIG3',
+      reason: 'Every route requires IAM (SigV4) authorization and the stage is throttled; a WAF web ACL is an account-level choice left to the operator.',
+    },
+    {
+      id: 'AwsSolutions-COG4',
+      reason: 'Callers are services and the CLI with AWS credentials, so the API uses IAM authorization rather than a Cognito user pool.',
+    },
+  );
+
+  Validations.of(schedules.deadLetterQueue).acknowledge(
+    {
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the retraining schedules\' EventBridge targets.',
+    },
+    {
+      id: 'Serverless-SQSRedrivePolicy',
+      reason: 'This queue is itself the dead-letter queue of the retraining schedules\' EventBridge targets; it has no consumer to redrive from.',
+    },
+  );
+
+  Validations.of(alerts.topic).acknowledge({
+    id: 'Serverless-SNSRedrivePolicy',
+    reason: 'The only subscription is the operators\' e-mail address; SNS retries e-mail delivery itself and the alert is also in the run record and the logs.',
+  });
+}

@@ -1,0 +1,96 @@
+import { CfnOutput, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import type { ModelSpec } from '../lambdas/core/model-spec.js';
+import { Alerts } from './alerts.js';
+import { ArtifactStore } from './artifact-store.js';
+import type { EnvironmentConfig, EnvironmentName } from './config.js';
+import { acknowledgePlatformFindings } from './nag-acknowledgements.js';
+import { Registry, Tracking } from './registry.js';
+import { Schedules } from './schedules.js';
+import { ServingApi } from './serving-api.js';
+import { TrainingPipeline } from './training-pipeline.js';
+
+export interface PlatformStackProps extends StackProps {
+  readonly environmentName: EnvironmentName;
+  readonly config: EnvironmentConfig;
+  /** Models declared in config/models; those with a schedule get a retraining rule. */
+  readonly models: readonly ModelSpec[];
+  /**
+   * Recorded with every run as its code version.
+   * @default 'unversioned'
+   */
+  readonly codeVersion?: string;
+}
+
+/** The whole platform for one environment. Output names are what the CLI and the tests read. */
+export class PlatformStack extends Stack {
+  public readonly store: ArtifactStore;
+  public readonly registry: Registry;
+  public readonly tracking: Tracking;
+  public readonly alerts: Alerts;
+  public readonly pipeline: TrainingPipeline;
+  public readonly serving: ServingApi;
+  public readonly schedules: Schedules;
+
+  constructor(scope: Construct, id: string, props: PlatformStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const logRetention = config.logRetentionDays as logs.RetentionDays;
+    Tags.of(this).add('mlops:environment', props.environmentName);
+
+    this.store = new ArtifactStore(this, 'ArtifactStore', {
+      removalPolicy,
+      // The emulator deletes nothing on stack deletion, so skip the auto-delete custom resource there.
+      autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY && !config.emulator,
+    });
+    this.registry = new Registry(this, 'Registry', { removalPolicy });
+    this.tracking = new Tracking(this, 'Tracking', { removalPolicy });
+    this.alerts = new Alerts(this, 'Alerts', config.alarmEmail ? { email: config.alarmEmail } : {});
+    this.pipeline = new TrainingPipeline(this, 'TrainingPipeline', {
+      store: this.store,
+      registryTable: this.registry.table,
+      trackingTable: this.tracking.table,
+      alertTopic: this.alerts.topic,
+      productionRequiresApproval: config.productionRequiresApproval,
+      environmentName: props.environmentName,
+      codeVersion: props.codeVersion ?? 'unversioned',
+      logRetention,
+      removalPolicy,
+    });
+    this.serving = new ServingApi(this, 'ServingApi', {
+      registryTable: this.registry.table,
+      modelsBucket: this.store.models,
+      predictionLogsBucket: this.store.predictionLogs,
+      environmentName: props.environmentName,
+      logRetention,
+      removalPolicy,
+    });
+    this.schedules = new Schedules(this, 'Schedules', {
+      pipeline: this.pipeline.stateMachine,
+      models: props.models,
+    });
+    acknowledgePlatformFindings(this);
+
+    const outputs: Record<string, string> = {
+      DatasetsBucket: this.store.datasets.bucketName,
+      ModelsBucket: this.store.models.bucketName,
+      ReportsBucket: this.store.reports.bucketName,
+      PredictionLogsBucket: this.store.predictionLogs.bucketName,
+      RegistryTable: this.registry.table.tableName,
+      TrackingTable: this.tracking.table.tableName,
+      TrainingPipelineArn: this.pipeline.stateMachine.stateMachineArn,
+      AlertTopicArn: this.alerts.topic.topicArn,
+      ApiId: this.serving.api.restApiId,
+      ApiStage: this.serving.api.deploymentStage.stageName,
+      ApiUrl: this.serving.api.url,
+    };
+    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+  }
+}
+
+/** Stack name for an environment, e.g. `Mlops-dev`. */
+export function stackName(environmentName: EnvironmentName): string {
+  return `Mlops-${environmentName}`;
+}

@@ -1,0 +1,60 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+
+export interface TablesProps {
+  /** RETAIN keeps the tables (and their items) when the stack goes. */
+  readonly removalPolicy: RemovalPolicy;
+}
+
+function platformTable(scope: Construct, id: string, props: TablesProps): dynamodb.Table {
+  return new dynamodb.Table(scope, id, {
+    partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+    sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+    pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+    encryption: dynamodb.TableEncryption.AWS_MANAGED,
+    deletionProtection: props.removalPolicy === RemovalPolicy.RETAIN,
+    removalPolicy: props.removalPolicy,
+  });
+}
+
+/**
+ * The model registry: one item collection per model (pk `MODEL#<name>`).
+ *   sk `META`                 the model spec and the version counter
+ *   sk `VERSION#<000001>`     versions, zero-padded so a Query returns them in order
+ *   sk `ALIAS#<alias>`        alias -> version (a GetItem)
+ *   sk `RUN#<runId>`          run -> version, so a retried Register creates no second version
+ *   sk `AUDIT#<iso time>#<id>` append-only audit events, in time order
+ */
+export class Registry extends Construct {
+  public readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: TablesProps) {
+    super(scope, id);
+    this.table = platformTable(this, 'Table', props);
+  }
+}
+
+/**
+ * Experiment tracking and dataset versions.
+ *   pk `RUN#<runId>`, sk `RUN`                       a run; GSI `byModel` (gsi1pk `MODEL#<name>`,
+ *                                                    gsi1sk `<started ISO>#<runId>`) lists a model's runs by time
+ *   pk `DATASET#<name>`, sk `VERSION#<sha256>`       an immutable dataset version
+ *   pk `DATASET#<name>`, sk `LATEST`                 the newest version, for scheduled runs
+ */
+export class Tracking extends Construct {
+  public static readonly BY_MODEL_INDEX = 'byModel';
+  public readonly table: dynamodb.Table;
+
+  constructor(scope: Construct, id: string, props: TablesProps) {
+    super(scope, id);
+    this.table = platformTable(this, 'Table', props);
+    this.table.addGlobalSecondaryIndex({
+      indexName: Tracking.BY_MODEL_INDEX,
+      partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+  }
+}

@@ -1,0 +1,117 @@
+import { RemovalPolicy } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { PlatformFunction } from './platform-function.js';
+
+export interface ServingApiProps {
+  readonly registryTable: dynamodb.ITable;
+  readonly modelsBucket: s3.IBucket;
+  readonly predictionLogsBucket: s3.IBucket;
+  readonly environmentName: string;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  /**
+   * Stage name in the invoke URL.
+   * @default 'v1'
+   */
+  readonly stageName?: string;
+  /**
+   * Steady-state requests per second per stage, and the burst above it.
+   * @default { rateLimit: 100, burstLimit: 200 }
+   */
+  readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+}
+
+/** Error bodies API Gateway itself returns use the same `{ error: { code, message } }` shape as the function. */
+const GATEWAY_ERRORS: [string, apigateway.ResponseType, string, string][] = [
+  ['BadRequestBody', apigateway.ResponseType.BAD_REQUEST_BODY, '400', 'INVALID_REQUEST'],
+  ['BadRequestParameters', apigateway.ResponseType.BAD_REQUEST_PARAMETERS, '400', 'INVALID_REQUEST'],
+  ['MissingAuthToken', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, '403', 'UNAUTHENTICATED'],
+  ['AccessDenied', apigateway.ResponseType.ACCESS_DENIED, '403', 'ACCESS_DENIED'],
+  ['Throttled', apigateway.ResponseType.THROTTLED, '429', 'THROTTLED'],
+  ['UnsupportedMediaType', apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'UNSUPPORTED_MEDIA_TYPE'],
+  ['RequestTooLarge', apigateway.ResponseType.REQUEST_TOO_LARGE, '413', 'REQUEST_TOO_LARGE'],
+];
+
+/**
+ * HTTPS prediction endpoints: `POST /models/{model}/predict`, IAM-authorized (callers sign
+ * with SigV4), backed by the predict function, which serves the model's `production` alias.
+ */
+export class ServingApi extends Construct {
+  public readonly api: apigateway.RestApi;
+  public readonly predictFunction: PlatformFunction;
+
+  constructor(scope: Construct, id: string, props: ServingApiProps) {
+    super(scope, id);
+    this.predictFunction = new PlatformFunction(this, 'Predict', {
+      handlerDir: 'predict',
+      description: "Serves predictions from a model's production alias",
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      memorySize: 1024,
+      environment: {
+        ENVIRONMENT_NAME: props.environmentName,
+        REGISTRY_TABLE: props.registryTable.tableName,
+        MODELS_BUCKET: props.modelsBucket.bucketName,
+        PREDICTION_LOGS_BUCKET: props.predictionLogsBucket.bucketName,
+      },
+    });
+    props.registryTable.grantReadData(this.predictFunction.function);
+    props.modelsBucket.grantRead(this.predictFunction.function);
+    props.predictionLogsBucket.grantPut(this.predictFunction.function);
+
+    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    const throttle = props.throttle ?? { rateLimit: 100, burstLimit: 200 };
+    this.api = new apigateway.RestApi(this, 'Api', {
+      description: 'serverless-mlops prediction endpoints',
+      endpointTypes: [apigateway.EndpointType.REGIONAL],
+      cloudWatchRole: true,
+      cloudWatchRoleRemovalPolicy: props.removalPolicy,
+      deployOptions: {
+        stageName: props.stageName ?? 'v1',
+        tracingEnabled: true,
+        loggingLevel: apigateway.MethodLoggingLevel.INFO,
+        dataTraceEnabled: false,
+        throttlingRateLimit: throttle.rateLimit,
+        throttlingBurstLimit: throttle.burstLimit,
+        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
+        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
+      },
+      defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
+    });
+    for (const [name, type, statusCode, code] of GATEWAY_ERRORS) {
+      this.api.addGatewayResponse(name, {
+        type,
+        statusCode,
+        templates: {
+          'application/json': `{"error":{"code":"${code}","message":$context.error.messageString,"details":"$context.error.validationErrorString"}}`,
+        },
+      });
+    }
+
+    // API Gateway checks the shape (a JSON object); the function checks it against the model's features.
+    const validator = this.api.addRequestValidator('BodyValidator', {
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const predictionRequest = this.api.addModel('PredictionRequest', {
+      contentType: 'application/json',
+      schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT },
+    });
+    this.api.root
+      .addResource('models')
+      .addResource('{model}')
+      .addResource('predict')
+      .addMethod('POST', new apigateway.LambdaIntegration(this.predictFunction.function), {
+        requestValidator: validator,
+        requestModels: { 'application/json': predictionRequest },
+        requestParameters: { 'method.request.path.model': true },
+      });
+  }
+}

@@ -1,0 +1,191 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { ArtifactStore } from './artifact-store.js';
+import { PlatformFunction } from './platform-function.js';
+
+export interface TrainingPipelineProps {
+  readonly store: ArtifactStore;
+  readonly registryTable: dynamodb.ITable;
+  readonly trackingTable: dynamodb.ITable;
+  readonly alertTopic: sns.ITopic;
+  /** When true, Register leaves production alone and points `candidate` at the new version. */
+  readonly productionRequiresApproval: boolean;
+  readonly environmentName: string;
+  /** Recorded with every run: the git commit the stack was deployed from. */
+  readonly codeVersion: string;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  /**
+   * Longest a whole training run may take.
+   * @default Duration.hours(2)
+   */
+  readonly timeout?: Duration;
+}
+
+/** Errors that a retry can cure: throttles and brief service faults surfaced by the SDK. */
+const TRANSIENT_ERRORS = [
+  'Lambda.TooManyRequestsException',
+  'ThrottlingException',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'TransactionConflictException',
+  'SlowDown',
+  'InternalError',
+  'ServiceUnavailable',
+];
+
+/**
+ * The training pipeline: a Standard state machine
+ * StartRun -> ValidateData -> Train -> Evaluate -> Gate -> (passed?) Register.
+ * Any failed step, and a failed gate, goes to RecordFailure (run marked FAILED with the
+ * reason, alert published) and the execution fails; the registry is only written by Register.
+ */
+export class TrainingPipeline extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly functions: Record<string, PlatformFunction>;
+
+  constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
+    super(scope, id);
+    const { store } = props;
+    const common = {
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      environment: {
+        ENVIRONMENT_NAME: props.environmentName,
+        CODE_VERSION: props.codeVersion,
+        REGISTRY_TABLE: props.registryTable.tableName,
+        TRACKING_TABLE: props.trackingTable.tableName,
+        DATASETS_BUCKET: store.datasets.bucketName,
+        MODELS_BUCKET: store.models.bucketName,
+        REPORTS_BUCKET: store.reports.bucketName,
+        ALERT_TOPIC_ARN: props.alertTopic.topicArn,
+        PRODUCTION_REQUIRES_APPROVAL: String(props.productionRequiresApproval),
+      },
+    };
+    const fn = (handlerDir: string, description: string, extra?: { timeout?: Duration; memorySize?: number }) =>
+      new PlatformFunction(this, `${handlerDir.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}Handler`, {
+        handlerDir,
+        description,
+        ...common,
+        ...extra,
+      });
+
+    const startRun = fn('start-run', 'Creates the run record and resolves the model spec and dataset version');
+    const validateData = fn('validate-data', 'ValidateData: checks the dataset against the model spec', {
+      timeout: Duration.minutes(15),
+      memorySize: 2048,
+    });
+    const train = fn('train', 'Train: fits the model on the training split and stores the artifact', {
+      timeout: Duration.minutes(15),
+      memorySize: 2048,
+    });
+    const evaluate = fn('evaluate', 'Evaluate: scores the artifact on the held-out split', {
+      timeout: Duration.minutes(15),
+      memorySize: 2048,
+    });
+    const gate = fn('gate', 'Gate: judges the metrics against the model spec and writes the gate report');
+    const register = fn('register', 'Register: creates the model version and moves its alias');
+    const recordFailure = fn('record-failure', 'Marks the run FAILED with the reason and publishes an alert');
+    this.functions = { startRun, validateData, train, evaluate, gate, register, recordFailure };
+
+    // Least privilege: each step gets only the tables, buckets and actions it uses.
+    props.registryTable.grantReadData(startRun.function);
+    props.trackingTable.grantReadWriteData(startRun.function);
+    props.trackingTable.grantReadWriteData(validateData.function);
+    store.datasets.grantRead(validateData.function);
+    store.reports.grantPut(validateData.function);
+    props.trackingTable.grantReadWriteData(train.function);
+    store.datasets.grantRead(train.function);
+    store.models.grantPut(train.function);
+    props.trackingTable.grantReadWriteData(evaluate.function);
+    store.datasets.grantRead(evaluate.function);
+    store.models.grantRead(evaluate.function);
+    props.trackingTable.grantReadWriteData(gate.function);
+    store.reports.grantPut(gate.function);
+    props.registryTable.grantReadWriteData(register.function);
+    props.trackingTable.grantReadWriteData(register.function);
+    props.trackingTable.grantReadWriteData(recordFailure.function);
+    props.alertTopic.grantPublish(recordFailure.function);
+
+    const recordFailureTask = new tasks.LambdaInvoke(this, 'RecordFailure', {
+      lambdaFunction: recordFailure.function,
+      payloadResponseOnly: true,
+      resultPath: sfn.JsonPath.DISCARD,
+      retryOnServiceExceptions: true,
+    }).next(new sfn.Fail(this, 'TrainingFailed', { errorPath: '$.failure.error', causePath: '$.failure.cause' }));
+
+    // Each step's Catch records which step failed, then joins RecordFailure.
+    const step = (name: string, handler: PlatformFunction, resultPath: string) => {
+      const task = new tasks.LambdaInvoke(this, name, {
+        lambdaFunction: handler.function,
+        payloadResponseOnly: true,
+        resultPath,
+        retryOnServiceExceptions: true,
+      });
+      task.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+      const failedAt = new sfn.Pass(this, `${name}Failed`, {
+        parameters: { step: name, 'error.$': '$.caught.Error', 'cause.$': '$.caught.Cause' },
+        resultPath: '$.failure',
+      });
+      task.addCatch(failedAt.next(recordFailureTask), { errors: ['States.ALL'], resultPath: '$.caught' });
+      return task;
+    };
+
+    const startRunTask = new tasks.LambdaInvoke(this, 'StartRun', {
+      lambdaFunction: startRun.function,
+      payloadResponseOnly: true,
+      payload: sfn.TaskInput.fromObject({
+        'executionName.$': '$$.Execution.Name',
+        'executionArn.$': '$$.Execution.Id',
+        'request.$': '$',
+      }),
+      resultPath: '$.run',
+      retryOnServiceExceptions: true,
+    });
+    startRunTask.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+    // Before the run exists there is nothing to mark FAILED, but the alert still goes out.
+    startRunTask.addCatch(
+      new sfn.Pass(this, 'StartRunFailed', {
+        parameters: { step: 'StartRun', 'error.$': '$.caught.Error', 'cause.$': '$.caught.Cause' },
+        resultPath: '$.failure',
+      }).next(recordFailureTask),
+      { errors: ['States.ALL'], resultPath: '$.caught' },
+    );
+
+    const gateFailed = new sfn.Pass(this, 'GateRejected', {
+      parameters: { step: 'Gate', error: 'GateFailedError', 'cause.$': '$.gate.summary' },
+      resultPath: '$.failure',
+    }).next(recordFailureTask);
+
+    const definition = startRunTask
+      .next(step('ValidateData', validateData, '$.validation'))
+      .next(step('Train', train, '$.training'))
+      .next(step('Evaluate', evaluate, '$.evaluation'))
+      .next(step('Gate', gate, '$.gate'))
+      .next(
+        new sfn.Choice(this, 'GatePassed')
+          .when(
+            sfn.Condition.booleanEquals('$.gate.passed', true),
+            step('Register', register, '$.registration').next(new sfn.Succeed(this, 'Registered')),
+          )
+          .otherwise(gateFailed),
+      );
+
+    const logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      timeout: props.timeout ?? Duration.hours(2),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+  }
+}

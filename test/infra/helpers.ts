@@ -1,0 +1,49 @@
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModelSpecs, parseEnvironments, type EnvironmentConfig, type EnvironmentName } from '../../lib/config.js';
+import { PlatformStack } from '../../lib/platform-stack.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const cdkJson = JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { context: { environments: unknown } };
+export const ENVIRONMENTS = parseEnvironments(cdkJson.context.environments);
+export const DECLARED_MODELS = loadModelSpecs(join(ROOT, 'config', 'models'));
+
+/**
+ * A fresh App and PlatformStack for one environment. Bundling is skipped (an empty
+ * bundling-stacks list) so template tests stay fast; the e2e deploy bundles for real.
+ */
+export function synthPlatform(environmentName: EnvironmentName, overrides: Partial<EnvironmentConfig> = {}) {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const config = { ...ENVIRONMENTS[environmentName]!, ...overrides };
+  const stack = new PlatformStack(app, `Mlops-${environmentName}`, {
+    environmentName,
+    config,
+    models: DECLARED_MODELS,
+    codeVersion: 'test',
+    env: { account: config.account ?? '123456789012', region: config.region },
+  });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+/** Replaces CloudFormation intrinsics in a Fn::Join'd definition by placeholders, to read it as JSON. */
+export function stateMachineDefinition(template: Template): Record<string, any> {
+  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+  const body = machine!.Properties.DefinitionString;
+  const text = typeof body === 'string' ? body : (body['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
+  return JSON.parse(text);
+}
+
+/** The IAM actions granted to a function's role, sorted and de-duplicated. */
+export function actionsOfRoleFor(template: Template, functionIdPrefix: string): string[] {
+  const policies = template.findResources('AWS::IAM::Policy');
+  const actions = new Set<string>();
+  for (const [id, policy] of Object.entries(policies)) {
+    if (!id.startsWith(functionIdPrefix)) continue;
+    for (const statement of policy.Properties.PolicyDocument.Statement) {
+      for (const action of [statement.Action].flat()) actions.add(action);
+    }
+  }
+  return [...actions].sort();
+}

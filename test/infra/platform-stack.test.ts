@@ -1,0 +1,278 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { PLATFORM_RUNTIME } from '../../lib/platform-function.js';
+import { actionsOfRoleFor, stateMachineDefinition, synthPlatform } from './helpers.js';
+
+describe('PlatformStack resource inventory', () => {
+  it('creates exactly the platform resources for an environment', () => {
+    const { template } = synthPlatform('dev');
+    template.resourceCountIs('AWS::S3::Bucket', 5);
+    template.resourceCountIs('AWS::DynamoDB::Table', 2);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    // 7 pipeline steps + predict, all on the platform runtime; CDK's auto-delete-objects
+    // provider is the only other function, and only in a DESTROY environment.
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
+    const platformFunctions = functions.filter(([id]) => !id.startsWith('CustomS3AutoDeleteObjects'));
+    expect(platformFunctions).toHaveLength(8);
+    for (const [, fn] of platformFunctions) expect(fn.Properties.Runtime).toBe(PLATFORM_RUNTIME.name);
+    expect(functions).toHaveLength(9);
+    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(8);
+  });
+});
+
+describe('ArtifactStore', () => {
+  it('versions, encrypts and blocks public access on every data bucket', () => {
+    const { template } = synthPlatform('prod');
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket'));
+    for (const bucket of buckets) {
+      expect(bucket.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+    }
+    const versioned = buckets.filter((b) => b.Properties.VersioningConfiguration?.Status === 'Enabled');
+    expect(versioned).toHaveLength(4);
+    // Every data bucket logs its access to the access-log bucket.
+    expect(buckets.filter((b) => b.Properties.LoggingConfiguration)).toHaveLength(4);
+  });
+
+  it('denies every non-TLS request on every bucket', () => {
+    const { template } = synthPlatform('prod');
+    const policies = Object.values(template.findResources('AWS::S3::BucketPolicy'));
+    expect(policies).toHaveLength(5);
+    for (const policy of policies) {
+      expect(policy.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([
+          expect.objectContaining({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      );
+    }
+  });
+
+  it('ages prediction logs out with a lifecycle rule', () => {
+    const { template } = synthPlatform('dev');
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([
+          Match.objectLike({
+            Id: 'age-out-prediction-logs',
+            Status: 'Enabled',
+            ExpirationInDays: 300,
+            Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }],
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('retains buckets and tables in prod and deletes them in dev', () => {
+    const prod = synthPlatform('prod').template;
+    for (const type of ['AWS::S3::Bucket', 'AWS::DynamoDB::Table']) {
+      const resources = Object.values(prod.findResources(type));
+      expect(resources.length).toBeGreaterThan(0);
+      for (const resource of resources) {
+        expect(resource.DeletionPolicy).toBe('Retain');
+        expect(resource.UpdateReplacePolicy).toBe('Retain');
+      }
+    }
+    const dev = synthPlatform('dev').template;
+    for (const resource of Object.values(dev.findResources('AWS::DynamoDB::Table'))) expect(resource.DeletionPolicy).toBe('Delete');
+    // Only DESTROY environments on AWS get the custom resource that empties buckets.
+    dev.resourceCountIs('Custom::S3AutoDeleteObjects', 5);
+    prod.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+    synthPlatform('local').template.resourceCountIs('Custom::S3AutoDeleteObjects', 0);
+  });
+});
+
+describe('Registry and Tracking tables', () => {
+  it('are on-demand, encrypted, point-in-time recoverable, keyed pk/sk', () => {
+    const { template } = synthPlatform('prod');
+    const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(2);
+    for (const table of tables) {
+      expect(table.Properties).toMatchObject({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        SSESpecification: { SSEEnabled: true },
+        DeletionProtectionEnabled: true,
+        KeySchema: [
+          { AttributeName: 'pk', KeyType: 'HASH' },
+          { AttributeName: 'sk', KeyType: 'RANGE' },
+        ],
+      });
+    }
+  });
+
+  it('indexes runs by model and start time', () => {
+    const { template } = synthPlatform('dev');
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byModel',
+          KeySchema: [
+            { AttributeName: 'gsi1pk', KeyType: 'HASH' },
+            { AttributeName: 'gsi1sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+    });
+  });
+});
+
+describe('TrainingPipeline', () => {
+  it('runs StartRun -> ValidateData -> Train -> Evaluate -> Gate -> Register, with a Choice on the gate', () => {
+    const { template } = synthPlatform('dev');
+    const definition = stateMachineDefinition(template);
+    expect(definition.StartAt).toBe('StartRun');
+    const next = (state: string) => definition.States[state].Next;
+    expect(['StartRun', 'ValidateData', 'Train', 'Evaluate', 'Gate'].map(next)).toEqual(['ValidateData', 'Train', 'Evaluate', 'Gate', 'GatePassed']);
+    const choice = definition.States.GatePassed;
+    expect(choice.Type).toBe('Choice');
+    expect(choice.Choices).toEqual([{ Variable: '$.gate.passed', BooleanEquals: true, Next: 'Register' }]);
+    // A failed gate never reaches Register: it records the failure and fails.
+    expect(choice.Default).toBe('GateRejected');
+    expect(next('GateRejected')).toBe('RecordFailure');
+    expect(next('RecordFailure')).toBe('TrainingFailed');
+    expect(definition.States.TrainingFailed.Type).toBe('Fail');
+    expect(next('Register')).toBe('Registered');
+  });
+
+  it('retries transient errors and catches every failure into RecordFailure', () => {
+    const definition = stateMachineDefinition(synthPlatform('dev').template);
+    for (const name of ['StartRun', 'ValidateData', 'Train', 'Evaluate', 'Gate', 'Register']) {
+      const state = definition.States[name];
+      expect(state.Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals)).toEqual(
+        expect.arrayContaining(['Lambda.TooManyRequestsException', 'ThrottlingException', 'ProvisionedThroughputExceededException']),
+      );
+      expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.caught', Next: `${name}Failed` }]);
+      expect(definition.States[`${name}Failed`].Next).toBe('RecordFailure');
+      expect(definition.States[`${name}Failed`].Parameters.step).toBe(name);
+    }
+  });
+
+  it('is a Standard state machine with full logging, tracing and a timeout', () => {
+    const { template } = synthPlatform('dev');
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+    expect(stateMachineDefinition(template).TimeoutSeconds).toBe(7200);
+  });
+
+  it('grants each step only what it uses', () => {
+    const { template } = synthPlatform('dev');
+    // Register is the only pipeline step that writes the registry; RecordFailure alone publishes alerts.
+    const registerActions = actionsOfRoleFor(template, 'TrainingPipelineRegisterHandler');
+    expect(registerActions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
+    expect(registerActions.some((a) => a.startsWith('s3:') || a.startsWith('sns:'))).toBe(false);
+    expect(actionsOfRoleFor(template, 'TrainingPipelineRecordFailureHandler')).toEqual(
+      expect.arrayContaining(['sns:Publish']),
+    );
+    for (const step of ['StartRun', 'ValidateData', 'Train', 'Evaluate', 'Gate']) {
+      expect(actionsOfRoleFor(template, `TrainingPipeline${step}Handler`), step).not.toContain('sns:Publish');
+    }
+    const trainActions = actionsOfRoleFor(template, 'TrainingPipelineTrainHandler');
+    expect(trainActions).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject']));
+    expect(trainActions).not.toContain('s3:DeleteObject*');
+  });
+
+  it('tells Register whether production needs approval in the environment', () => {
+    for (const [env, expected] of [['dev', 'false'], ['prod', 'true']] as const) {
+      synthPlatform(env).template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: { Variables: Match.objectLike({ PRODUCTION_REQUIRES_APPROVAL: expected, ENVIRONMENT_NAME: env }) },
+      });
+    }
+  });
+});
+
+describe('Lambda functions', () => {
+  it('run on the current Node.js runtime with tracing, source maps and their own log group', () => {
+    const { template } = synthPlatform('staging');
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter(
+      (f) => f.Properties.Runtime === PLATFORM_RUNTIME.name,
+    );
+    expect(PLATFORM_RUNTIME.name).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
+    for (const fn of functions) {
+      expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(fn.Properties.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
+    }
+    const retentions = Object.values(template.findResources('AWS::Logs::LogGroup')).map((g) => g.Properties.RetentionInDays);
+    expect(new Set(retentions)).toEqual(new Set([90]));
+  });
+});
+
+describe('ServingApi', () => {
+  it('exposes POST /models/{model}/predict behind IAM authorization and a request validator', () => {
+    const { template } = synthPlatform('dev');
+    template.hasResourceProperties('AWS::ApiGateway::Resource', { PathPart: '{model}' });
+    template.hasResourceProperties('AWS::ApiGateway::Method', {
+      HttpMethod: 'POST',
+      AuthorizationType: 'AWS_IAM',
+      RequestValidatorId: Match.anyValue(),
+      RequestParameters: { 'method.request.path.model': true },
+      Integration: Match.objectLike({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' }),
+    });
+    template.hasResourceProperties('AWS::ApiGateway::RequestValidator', { ValidateRequestBody: true, ValidateRequestParameters: true });
+  });
+
+  it('throttles, traces and access-logs the stage', () => {
+    const { template } = synthPlatform('dev');
+    template.hasResourceProperties('AWS::ApiGateway::Stage', {
+      StageName: 'v1',
+      TracingEnabled: true,
+      AccessLogSetting: Match.objectLike({ DestinationArn: Match.anyValue() }),
+      MethodSettings: [Match.objectLike({ ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200, LoggingLevel: 'INFO' })],
+    });
+  });
+
+  it('answers API Gateway errors with the same JSON error shape as the function', () => {
+    const { template } = synthPlatform('dev');
+    template.hasResourceProperties('AWS::ApiGateway::GatewayResponse', {
+      ResponseType: 'BAD_REQUEST_BODY',
+      StatusCode: '400',
+      ResponseTemplates: { 'application/json': Match.stringLikeRegexp('"code":"INVALID_REQUEST"') },
+    });
+  });
+
+  it('lets the predict function read the registry and models and write prediction logs, nothing more', () => {
+    const { template } = synthPlatform('dev');
+    const actions = actionsOfRoleFor(template, 'ServingApiPredict');
+    expect(actions).toEqual(
+      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 's3:GetObject*', 's3:PutObject']),
+    );
+    expect(actions.filter((a) => /dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/.test(a))).toEqual([]);
+  });
+});
+
+describe('Schedules and alerts', () => {
+  it('starts the training pipeline for each declared model on its schedule', () => {
+    const { template } = synthPlatform('dev');
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(7 days)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Input: JSON.stringify({ model: 'credit-default', dataset: { name: 'credit-applications' }, trigger: 'schedule', actor: 'eventbridge' }),
+          DeadLetterConfig: Match.objectLike({ Arn: Match.anyValue() }),
+          RetryPolicy: { MaximumRetryAttempts: 3 },
+        }),
+      ],
+    });
+  });
+
+  it('encrypts the alert topic and subscribes the environment alarm e-mail', () => {
+    const prod = synthPlatform('prod').template;
+    prod.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    prod.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'mlops-alerts@example.com' });
+    synthPlatform('dev').template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
