@@ -1,0 +1,190 @@
+#!/usr/bin/env -S npx tsx
+// The mlops CLI: a thin client of a deployed platform stack. Every command takes --json, whose
+// output is a documented contract (docs/CLI.md); human output goes to stdout, progress to stderr.
+import { Command, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { ENVIRONMENT_NAMES, type EnvironmentName } from '../lib/config.js';
+import { deployLocal, ensureEmulator, LOCAL_REGION, run, PROJECT_ROOT, useLocalEndpoint } from '../lib/client/local-environment.js';
+import { PlatformClient } from '../lib/client/platform-client.js';
+import { readStackOutputs } from '../lib/client/stack-outputs.js';
+import { stackName } from '../lib/platform-stack.js';
+import { MlopsError } from '../lambdas/core/errors.js';
+import { parseModelSpec } from '../lambdas/core/model-spec.js';
+import { DATASET_NAME, DATASET_VERSION } from '../lambdas/core/run.js';
+
+interface GlobalOptions {
+  env: EnvironmentName;
+  json?: boolean;
+}
+
+const program = new Command('mlops')
+  .description('serverless-mlops: datasets, training runs, models and predictions on a deployed platform')
+  .addOption(new Option('--env <name>', 'environment whose stack to use').choices(ENVIRONMENT_NAMES).default('local'))
+  .option('--json', 'print one JSON document on stdout (for scripts)')
+  .showHelpAfterError();
+
+const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+const progress = (line: string) => {
+  if (!globals().json) process.stderr.write(`${line}\n`);
+};
+
+function print(json: unknown, human: () => string): void {
+  process.stdout.write(globals().json ? `${JSON.stringify(json, null, 2)}\n` : `${human()}\n`);
+}
+
+async function client(): Promise<PlatformClient> {
+  const { env } = globals();
+  if (env === 'local') useLocalEndpoint();
+  const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (env === 'local' ? LOCAL_REGION : undefined);
+  if (!region) throw new MlopsError('NO_REGION', 'set AWS_REGION to the region the stack is deployed in', { field: 'AWS_REGION' });
+  return new PlatformClient(await readStackOutputs(stackName(env)), region);
+}
+
+/** `name@version` or `name` (newest version). */
+function parseDatasetRef(value: string): { name: string; version?: string } {
+  const [name, version, extra] = value.split('@');
+  const parsedName = DATASET_NAME.safeParse(name);
+  if (!parsedName.success || extra !== undefined) {
+    throw new MlopsError('INVALID_INPUT', `--dataset "${value}": expected <name>[@<sha256>]`, { field: 'dataset' });
+  }
+  if (version === undefined) return { name: parsedName.data };
+  const parsedVersion = DATASET_VERSION.safeParse(version);
+  if (!parsedVersion.success) throw new MlopsError('INVALID_INPUT', `--dataset "${value}": the version must be a sha256`, { field: 'dataset.version' });
+  return { name: parsedName.data, version: parsedVersion.data };
+}
+
+const local = program.command('local').description('the embedded emulator (MiniStack on 127.0.0.1:4566)');
+for (const action of ['up', 'down', 'status', 'reset'] as const) {
+  local
+    .command(action)
+    .description(`${action} the emulator`)
+    .action(async () => {
+      await run('bash', [`${PROJECT_ROOT}/scripts/emulator.sh`, action], { onLine: progress });
+      print({ emulator: action, ok: true }, () => `emulator ${action}: ok`);
+    });
+}
+local
+  .command('deploy')
+  .description('start the emulator if needed and deploy the local stack with cdklocal')
+  .action(async () => {
+    await ensureEmulator(progress);
+    const outputs = await deployLocal((line) => progress(`  ${line}`));
+    print({ stack: stackName('local'), outputs }, () => `deployed ${stackName('local')}`);
+  });
+
+const dataset = program.command('dataset').description('versioned datasets');
+dataset
+  .command('register')
+  .description('register a CSV file as an immutable dataset version (its id is the sha256 of its bytes)')
+  .argument('<file>', 'CSV file with a header row')
+  .requiredOption('--name <dataset>', 'dataset name')
+  .option('--owner <owner>', 'owner recorded with the version', process.env.USER ?? 'unknown')
+  .action(async (file: string, options: { name: string; owner: string }) => {
+    const name = DATASET_NAME.safeParse(options.name);
+    if (!name.success) throw new MlopsError('INVALID_INPUT', `--name: ${name.error.issues[0]?.message}`, { field: 'name' });
+    const bytes = readFileSync(file);
+    const { dataset: version, created } = await (await client()).registerDataset({ name: name.data, bytes, fileName: file, owner: options.owner });
+    print({ dataset: version, created }, () =>
+      `${created ? 'registered' : 'already registered'} ${version.name}@${version.version} (${version.rowCount} rows, ${version.columns.length} columns)`,
+    );
+  });
+
+const models = program.command('models').description('models in the registry');
+models
+  .command('create')
+  .description('create a model (or replace its spec) from a JSON or YAML spec file')
+  .requiredOption('--spec <file>', 'model spec (JSON or YAML)')
+  .action(async (options: { spec: string }) => {
+    const text = readFileSync(options.spec, 'utf8');
+    let raw: unknown;
+    try {
+      raw = options.spec.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+    } catch (error) {
+      throw new MlopsError('INVALID_INPUT', `${options.spec} does not parse: ${(error as Error).message}`, { field: 'spec' });
+    }
+    const spec = parseModelSpec(raw);
+    const { created } = await (await client()).createModel(spec, process.env.USER ?? 'cli');
+    print({ model: spec.name, created }, () => `${created ? 'created' : 'updated'} model ${spec.name}`);
+  });
+
+program
+  .command('train')
+  .description('start the training pipeline for a model')
+  .argument('<model>')
+  .requiredOption('--dataset <name[@version]>', 'dataset to train on (newest version when no @version)')
+  .option('--wait', 'wait for the run to end, showing each step')
+  .action(async (model: string, options: { dataset: string; wait?: boolean }) => {
+    const platform = await client();
+    const dataset = parseDatasetRef(options.dataset);
+    // Check what the pipeline would check first, so a typo starts no execution at all.
+    await platform.registry.getModel(model);
+    await platform.tracking.getDatasetVersion(dataset.name, dataset.version);
+    const { runId, executionArn } = await platform.startTraining({
+      model,
+      dataset,
+      trigger: 'manual',
+      actor: process.env.USER ?? 'cli',
+    });
+    progress(`run ${runId} started`);
+    if (!options.wait) {
+      print({ runId, executionArn, status: 'RUNNING' }, () => runId);
+      return;
+    }
+    const outcome = await platform.waitForRun(runId, executionArn, { onStep: (step) => progress(`  -> ${step}`) });
+    print(outcome, () => describeRun(outcome.run) ?? `run ${runId}: ${outcome.status}`);
+    if (outcome.status !== 'SUCCEEDED') process.exitCode = 1;
+  });
+
+const runs = program.command('runs').description('experiment tracking');
+runs
+  .command('show')
+  .argument('<run>')
+  .action(async (runId: string) => {
+    const record = await (await client()).tracking.getRun(runId);
+    print(record, () => describeRun(record)!);
+  });
+runs
+  .command('list')
+  .argument('<model>')
+  .option('--limit <n>', 'newest first, at most n', '20')
+  .action(async (model: string, options: { limit: string }) => {
+    const records = await (await client()).tracking.listRuns(model, Number(options.limit));
+    print(records, () =>
+      records.map((r) => `${r.runId}  ${r.status.padEnd(9)} ${r.startedAt}  ${r.metrics ? `auc=${r.metrics.rocAuc?.toFixed(4)}` : ''}`).join('\n') || 'no runs',
+    );
+  });
+
+program
+  .command('predict')
+  .description('call the HTTPS prediction route (signed with your AWS credentials)')
+  .argument('<model>')
+  .requiredOption('--input <json>', 'request body, e.g. \'{"inputs":{"age":40}}\'')
+  .action(async (model: string, options: { input: string }) => {
+    const response = await (await client()).predict(model, options.input);
+    print({ status: response.status, body: response.body }, () => `HTTP ${response.status}\n${JSON.stringify(response.body, null, 2)}`);
+    if (response.status >= 400) process.exitCode = 1;
+  });
+
+function describeRun(record: Awaited<ReturnType<PlatformClient['tracking']['findRun']>>): string | undefined {
+  if (!record) return undefined;
+  const lines = [
+    `run       ${record.runId}`,
+    `status    ${record.status}`,
+    `model     ${record.model}${record.modelVersion ? ` version ${record.modelVersion}` : ''}`,
+    `dataset   ${record.dataset.name}@${record.dataset.version.slice(0, 12)}`,
+    `metrics   ${record.metrics ? Object.entries(record.metrics).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ') : '-'}`,
+    `gate      ${record.gateSummary ?? '-'}`,
+    `artifact  ${record.artifact ? `${record.artifact.uri} sha256=${record.artifact.sha256.slice(0, 12)}` : '-'}`,
+  ];
+  if (record.failure) lines.push(`failure   ${record.failure.step}: ${record.failure.reason}`);
+  return lines.join('\n');
+}
+
+program.parseAsync().catch((error: unknown) => {
+  const err = error instanceof MlopsError ? error : undefined;
+  const body = { error: { code: err?.code ?? 'ERROR', message: (error as Error).message, field: err?.field } };
+  if (globals().json) process.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
+  else process.stderr.write(`error: ${body.error.message}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,44 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { z } from 'zod';
+
+/** The outputs PlatformStack declares; the CLI finds every resource through them. */
+export const StackOutputsSchema = z.object({
+  DatasetsBucket: z.string(),
+  ModelsBucket: z.string(),
+  ReportsBucket: z.string(),
+  PredictionLogsBucket: z.string(),
+  RegistryTable: z.string(),
+  TrackingTable: z.string(),
+  TrainingPipelineArn: z.string(),
+  AlertTopicArn: z.string(),
+  ApiId: z.string(),
+  ApiStage: z.string(),
+  ApiUrl: z.string(),
+});
+export type StackOutputs = z.infer<typeof StackOutputsSchema>;
+
+export async function readStackOutputs(stackName: string): Promise<StackOutputs> {
+  const cfn = new CloudFormationClient({});
+  let stacks;
+  try {
+    ({ Stacks: stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName })));
+  } catch (error) {
+    throw new Error(`stack ${stackName} was not found; deploy it first (${(error as Error).message})`, { cause: error });
+  }
+  const outputs = Object.fromEntries((stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+  const parsed = StackOutputsSchema.safeParse(outputs);
+  if (!parsed.success) {
+    throw new Error(`stack ${stackName} lacks the platform's outputs (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}); is it a serverless-mlops stack?`);
+  }
+  return parsed.data;
+}
+
+/**
+ * The base URL of the prediction API. On the emulator, which has no DNS for the
+ * execute-api host name, REST APIs answer under /_aws/execute-api/{apiId}/{stage}.
+ */
+export function apiBaseUrl(outputs: StackOutputs): string {
+  const endpoint = process.env.AWS_ENDPOINT_URL;
+  if (endpoint) return `${endpoint.replace(/\/$/, '')}/_aws/execute-api/${outputs.ApiId}/${outputs.ApiStage}`;
+  return outputs.ApiUrl.replace(/\/$/, '');
+}

@@ -1,0 +1,77 @@
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../lib/client/local-environment.js';
+import type { PlatformClient } from '../../lib/client/platform-client.js';
+import { creditSpec, goodCsv, platformClient, uniqueName } from './fixtures.js';
+
+// The CLI as a user's script calls it: a separate process, `--json` on stdout, the exit code.
+const exec = promisify(execFile);
+async function mlops(...args: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
+  const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const cli = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+  try {
+    const { stdout } = await exec(cli, [join(PROJECT_ROOT, 'bin', 'mlops.ts'), '--json', ...args], { env, cwd: PROJECT_ROOT });
+    return { code: 0, json: JSON.parse(stdout) as Record<string, unknown> };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string };
+    return { code: failed.code, json: JSON.parse(failed.stdout) as Record<string, unknown> };
+  }
+}
+
+describe('the mlops CLI against the deployed local stack', () => {
+  let platform: PlatformClient;
+  const folder = mkdtempSync(join(tmpdir(), 'mlops-cli-'));
+  const datasetName = uniqueName('cli-applications');
+  const model = uniqueName('cli-credit');
+
+  beforeAll(async () => {
+    platform = platformClient();
+    writeFileSync(join(folder, 'data.csv'), goodCsv());
+    writeFileSync(join(folder, 'spec.json'), JSON.stringify(creditSpec(model, datasetName)));
+  });
+
+  it('registers the same bytes once, creates a model, and trains it with --wait', async () => {
+    const first = await mlops('dataset', 'register', join(folder, 'data.csv'), '--name', datasetName);
+    const again = await mlops('dataset', 'register', join(folder, 'data.csv'), '--name', datasetName);
+    expect(first).toMatchObject({ code: 0, json: { created: true, dataset: { name: datasetName, rowCount: 800 } } });
+    expect(again).toMatchObject({ code: 0, json: { created: false } });
+    expect((again.json.dataset as { version: string }).version).toBe((first.json.dataset as { version: string }).version);
+
+    expect(await mlops('models', 'create', '--spec', join(folder, 'spec.json'))).toEqual({ code: 0, json: { model, created: true } });
+
+    const trained = await mlops('train', model, '--dataset', datasetName, '--wait');
+    expect(trained.code).toBe(0);
+    expect(trained.json).toMatchObject({ status: 'SUCCEEDED', run: { model, status: 'SUCCEEDED', modelVersion: 1 } });
+    const runId = (trained.json.run as { runId: string }).runId;
+    expect(await mlops('runs', 'show', runId)).toMatchObject({ code: 0, json: { runId, gatePassed: true } });
+
+    const predicted = await mlops('predict', model, '--input', JSON.stringify({ inputs: { age: 50, income: 90000, debt_ratio: 0.1, credit_lines: 5, late_payments: 0 } }));
+    expect(predicted).toMatchObject({ code: 0, json: { status: 200, body: { model, version: 1 } } });
+  });
+
+  it('refuses to start a run for a model or dataset that does not exist, starting no execution', async () => {
+    const sfn = new SFNClient({});
+    const executions = async () => (await sfn.send(new ListExecutionsCommand({ stateMachineArn: platform.outputs.TrainingPipelineArn }))).executions?.length;
+    const before = await executions();
+
+    const noModel = await mlops('train', 'no-such-model', '--dataset', datasetName);
+    const noDataset = await mlops('train', model, '--dataset', 'no-such-dataset');
+    const badRef = await mlops('train', model, '--dataset', `${datasetName}@v2`);
+
+    expect(noModel).toMatchObject({ code: 1, json: { error: { code: 'NOT_FOUND', message: expect.stringMatching(/no-such-model/) } } });
+    expect(noDataset).toMatchObject({ code: 1, json: { error: { code: 'NOT_FOUND', message: expect.stringMatching(/no-such-dataset/) } } });
+    expect(badRef).toMatchObject({ code: 1, json: { error: { code: 'INVALID_INPUT', field: 'dataset.version' } } });
+    expect(await executions()).toBe(before);
+  });
+
+  it('reports a rejected prediction request with its status and exit code 1', async () => {
+    const rejected = await mlops('predict', model, '--input', JSON.stringify({ inputs: { age: 'forty' } }));
+    expect(rejected.code).toBe(1);
+    expect(rejected.json).toMatchObject({ status: 400, body: { error: { code: 'INVALID_REQUEST' } } });
+  });
+});

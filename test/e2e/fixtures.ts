@@ -1,0 +1,58 @@
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { randomBytes } from 'node:crypto';
+import { inject } from 'vitest';
+import { LOCAL_REGION, useLocalEndpoint } from '../../lib/client/local-environment.js';
+import { PlatformClient } from '../../lib/client/platform-client.js';
+import { parseModelSpec, type ModelSpec } from '../../lambdas/core/model-spec.js';
+import { makeCreditDataset } from '../../scripts/make-demo-dataset.js';
+
+export function platformClient(): PlatformClient {
+  useLocalEndpoint();
+  return new PlatformClient(inject('stackOutputs'), process.env.AWS_REGION ?? LOCAL_REGION);
+}
+
+export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
+
+export function creditSpec(name: string, dataset: string, gate: ModelSpec['gate'] = { minAccuracy: 0.75, minRocAuc: 0.8, minRows: 100 }): ModelSpec {
+  return parseModelSpec({
+    name,
+    task: 'binary_classification',
+    target: 'defaulted',
+    positiveLabel: '1',
+    features: ['age', 'income', 'debt_ratio', 'credit_lines', 'late_payments'].map((feature) => ({ name: feature, type: 'numeric' })),
+    training: { algorithm: 'logistic_regression', params: { learningRate: 0.5, maxIterations: 300 }, seed: 42, testFraction: 0.25 },
+    gate,
+    dataset,
+    owner: 'e2e',
+  });
+}
+
+export const goodCsv = () => makeCreditDataset(800, 11);
+
+/** Rewrites the target column of a CSV (last column) with values from `label(rowIndex)`. */
+export function withLabels(csv: string, label: (row: number) => string): string {
+  const [header, ...rows] = csv.trim().split('\n');
+  return [header, ...rows.map((row, index) => row.replace(/,[^,]*$/, `,${label(index)}`))].join('\n') + '\n';
+}
+
+/** A real SQS queue subscribed to the alert topic, so a test can read the alerts that went out. */
+export async function subscribeToAlerts(topicArn: string) {
+  const sqs = new SQSClient({});
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('alerts') }));
+  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
+  await new SNSClient({}).send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn!, Attributes: { RawMessageDelivery: 'true' } }));
+  return {
+    /** Alerts received within a few seconds, parsed. */
+    async receive(): Promise<Record<string, unknown>[]> {
+      const alerts: Record<string, unknown>[] = [];
+      for (let attempt = 0; attempt < 5; attempt += 1) {
+        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
+        alerts.push(...Messages.map((m) => JSON.parse(m.Body ?? '{}') as Record<string, unknown>));
+        if (alerts.length > 0 && Messages.length === 0) break;
+      }
+      return alerts;
+    },
+    remove: () => sqs.send(new DeleteQueueCommand({ QueueUrl })),
+  };
+}

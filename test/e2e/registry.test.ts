@@ -1,0 +1,71 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PlatformClient } from '../../lib/client/platform-client.js';
+import type { RegisterVersionInput } from '../../lambdas/aws/registry-store.js';
+import { creditSpec, platformClient, uniqueName } from './fixtures.js';
+
+// Registry invariants against the real DynamoDB tables of the deployed stack.
+describe('registry transactions on the emulator', () => {
+  let platform: PlatformClient;
+  const model = uniqueName('e2e-registry');
+
+  const input = (runId: string): RegisterVersionInput => ({
+    version: {
+      model,
+      runId,
+      artifact: { uri: `s3://models/${runId}/model.json`, sha256: 'a'.repeat(64) },
+      dataset: { name: 'loans', version: 'b'.repeat(64), uri: 's3://datasets/loans.csv' },
+      metrics: { accuracy: 0.9 },
+      gateReportUri: `s3://reports/${runId}.json`,
+      createdBy: 'e2e',
+    },
+    alias: 'production',
+    reason: `test registration of ${runId}`,
+  });
+
+  beforeAll(async () => {
+    platform = platformClient();
+    await platform.createModel(creditSpec(model, 'loans'), 'e2e');
+  });
+
+  it('registers a retried run once: same version, nothing new written', async () => {
+    const first = await platform.registry.registerVersion(input('run-a'));
+    const auditBefore = await platform.registry.listAudit(model);
+
+    const retry = await platform.registry.registerVersion(input('run-a'));
+
+    expect(first).toMatchObject({ created: true, version: { version: 1 } });
+    expect(retry).toMatchObject({ created: false, version: { version: 1, runId: 'run-a' } });
+    expect((await platform.registry.listVersions(model)).map((v) => v.version)).toEqual([1]);
+    expect(await platform.registry.listAudit(model)).toHaveLength(auditBefore.length);
+  });
+
+  it('numbers concurrent registrations without gaps or duplicates and keeps production consistent', async () => {
+    const runs = Array.from({ length: 6 }, (_, i) => `run-c${i}`);
+
+    const results = await Promise.all(runs.map((runId) => platform.registry.registerVersion(input(runId))));
+
+    const numbers = results.map((r) => r.version.version).sort((a, b) => a - b);
+    expect(numbers).toEqual([2, 3, 4, 5, 6, 7]);
+    const versions = await platform.registry.listVersions(model);
+    expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(new Set(versions.map((v) => v.runId)).size).toBe(7);
+    // Production ends on the last committed version and `previous` on the one before it.
+    const production = await platform.registry.findAlias(model, 'production');
+    const previous = await platform.registry.findAlias(model, 'previous');
+    expect(production?.version).toBe(7);
+    expect(previous?.version).toBe(6);
+    // Every version and every alias move has its audit event.
+    const audit = await platform.registry.listAudit(model);
+    expect(audit.filter((e) => e.action === 'version.registered')).toHaveLength(7);
+    expect(audit.filter((e) => e.action === 'alias.moved')).toHaveLength(7);
+  });
+
+  it('refuses to register a version of a model that does not exist, writing nothing', async () => {
+    const ghost = uniqueName('ghost');
+    await expect(platform.registry.registerVersion({ ...input('run-x'), version: { ...input('run-x').version, model: ghost } })).rejects.toThrow(
+      /is not registered/,
+    );
+    expect(await platform.registry.listVersions(ghost)).toEqual([]);
+    expect(await platform.registry.listAudit(ghost)).toEqual([]);
+  });
+});
