@@ -1,5 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { z } from 'zod';
+import { MlopsError } from '../../lambdas/core/errors.js';
 
 /** The outputs PlatformStack declares; the CLI finds every resource through them. */
 export const StackOutputsSchema = z.object({
@@ -23,12 +24,12 @@ export async function readStackOutputs(stackName: string): Promise<StackOutputs>
   try {
     ({ Stacks: stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName })));
   } catch (error) {
-    throw new Error(`stack ${stackName} was not found; deploy it first (${(error as Error).message})`, { cause: error });
+    throw new MlopsError('STACK_NOT_FOUND', `stack ${stackName} was not found; deploy it first (${(error as Error).message})`, { cause: error, field: 'env' });
   }
   const outputs = Object.fromEntries((stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
   const parsed = StackOutputsSchema.safeParse(outputs);
   if (!parsed.success) {
-    throw new Error(`stack ${stackName} lacks the platform's outputs (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}); is it a serverless-mlops stack?`);
+    throw new MlopsError('STACK_NOT_FOUND', `stack ${stackName} lacks the platform's outputs (${parsed.error.issues.map((i) => i.path.join('.')).join(', ')}); is it a serverless-mlops stack?`, { field: 'env' });
   }
   return parsed.data;
 }
