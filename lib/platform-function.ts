@@ -56,7 +56,6 @@ export class PlatformFunction extends Construct {
         sourceMap: true,
         bundleAwsSDK: true,
         target: 'node22',
-        format: undefined,
       },
     });
   }
