@@ -14,6 +14,8 @@ const step = (title: string) => console.log(`\n[${++stepNumber}/7 ${elapsed()}] 
 const detail = (line: string) => console.log(`    ${line}`);
 
 async function main(): Promise<void> {
+  // The SDK warns that releases after January 2027 will need Node 22; the pinned one runs on 20.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   step('Local emulator');
   useLocalEndpoint();
   const { started: emulatorStarted } = await ensureEmulator((line) => detail(line));
