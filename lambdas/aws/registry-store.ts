@@ -206,14 +206,7 @@ export class RegistryStore {
   }
 
   async listVersions(model: string): Promise<ModelVersion[]> {
-    const { Items = [] } = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': 'VERSION#' },
-      }),
-    );
-    return Items.map((item) => ModelVersionSchema.parse(withoutKeys(item)));
+    return (await this.queryModelItems(model, 'VERSION#')).map((item) => ModelVersionSchema.parse(withoutKeys(item)));
   }
 
   async findAlias(model: string, alias: AliasName): Promise<Alias | undefined> {
@@ -224,13 +217,25 @@ export class RegistryStore {
   }
 
   async listAudit(model: string): Promise<AuditEvent[]> {
-    const { Items = [] } = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-        ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': 'AUDIT#' },
-      }),
-    );
-    return Items.map((item) => AuditEventSchema.parse(withoutKeys(item)));
+    return (await this.queryModelItems(model, 'AUDIT#')).map((item) => AuditEventSchema.parse(withoutKeys(item)));
+  }
+
+  /** Every item of a model whose sort key starts with `prefix`, in key order, across result pages. */
+  private async queryModelItems(model: string, prefix: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': prefix },
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return items;
   }
 }

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { expect } from 'vitest';
 import { parseModelSpec, type ModelSpec } from '../../lambdas/core/model-spec.js';
 
 /** The credit-default spec exactly as it ships in config/models, as raw JSON. */
@@ -25,4 +26,15 @@ export function smallSpec(overrides: Record<string, unknown> = {}): ModelSpec {
     gate: { minRows: 5 },
     ...overrides,
   });
+}
+
+/** The error `action` throws, checked to be an instance of `type`; fails when nothing is thrown. */
+export function thrownBy<E extends Error>(action: () => unknown, type: abstract new (...args: never[]) => E): E {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(type);
+    return error as E;
+  }
+  throw new Error(`expected ${type.name} but nothing was thrown`);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InputValidationError } from '../../lambdas/core/errors.js';
 import { ModelSpecSchema, parseModelSpec } from '../../lambdas/core/model-spec.js';
-import { creditSpecJson } from './helpers.js';
+import { creditSpecJson, thrownBy } from './helpers.js';
 
 const minimal = () => ({
   name: 'churn',
@@ -12,15 +12,7 @@ const minimal = () => ({
 });
 
 /** The InputValidationError parseModelSpec throws for `value`. */
-function specError(value: unknown): InputValidationError {
-  try {
-    parseModelSpec(value);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputValidationError);
-    return error as InputValidationError;
-  }
-  throw new Error('parseModelSpec accepted an invalid spec');
-}
+const specError = (value: unknown) => thrownBy(() => parseModelSpec(value), InputValidationError);
 
 describe('parseModelSpec', () => {
   it('accepts the shipped credit-default spec and keeps its values', () => {

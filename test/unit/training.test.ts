@@ -7,7 +7,7 @@ import { evaluateGate } from '../../lambdas/core/gate.js';
 import { evaluateModel, trainModel } from '../../lambdas/core/pipeline.js';
 import { createRng, shuffledIndices } from '../../lambdas/core/random.js';
 import { makeCreditDataset } from '../../scripts/make-demo-dataset.js';
-import { creditSpec } from './helpers.js';
+import { creditSpec, thrownBy } from './helpers.js';
 
 let csv: ParsedCsv;
 let trained: ReturnType<typeof trainModel>;
@@ -16,15 +16,7 @@ beforeAll(() => {
   trained = trainModel(csv, creditSpec());
 });
 
-function parseError(text: string): InputValidationError {
-  try {
-    parseArtifact(text);
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputValidationError);
-    return error as InputValidationError;
-  }
-  throw new Error('parseArtifact accepted an invalid artifact');
-}
+const parseError = (text: string) => thrownBy(() => parseArtifact(text), InputValidationError);
 
 describe('trainModel', () => {
   it('is reproducible bit for bit: same data and spec, same artifact text and sha256', () => {
