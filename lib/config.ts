@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
+import { zodIssues } from '../lambdas/core/errors.js';
 import { parseModelSpec, type ModelSpec } from '../lambdas/core/model-spec.js';
 
 /** The closed set of environments; `local` is the embedded emulator. */
@@ -20,11 +21,8 @@ export const EnvironmentConfigSchema = z
     removalPolicy: z.enum(['retain', 'destroy']),
     /** Whether a new model version may move the production alias by itself. */
     productionRequiresApproval: z.boolean(),
-    logRetentionDays: z.union([
-      z.literal(1), z.literal(3), z.literal(5), z.literal(7), z.literal(14), z.literal(30), z.literal(60),
-      z.literal(90), z.literal(120), z.literal(150), z.literal(180), z.literal(365), z.literal(400),
-      z.literal(545), z.literal(731), z.literal(1827), z.literal(3653),
-    ]),
+    /** One of the retention periods CloudWatch Logs accepts. */
+    logRetentionDays: z.literal([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653]),
     /** Where alerts go; omitted means the alert topic has no e-mail subscription. */
     alarmEmail: z.email('must be an e-mail address').optional(),
     /** Runs against the local emulator: leaves out what it cannot run (see docs/ARCHITECTURE.md). */
@@ -37,11 +35,8 @@ export const EnvironmentsSchema = z.record(z.enum(ENVIRONMENT_NAMES), Environmen
 
 /** Formats zod issues as "environments.dev.region: must be ..." lines for a person to act on. */
 function describeIssues(prefix: string, error: z.ZodError): string {
-  return error.issues
-    .map((issue) => {
-      const path = [prefix, ...issue.path.map(String)].filter(Boolean).join('.');
-      return `  ${path}: ${issue.message}`;
-    })
+  return zodIssues(error)
+    .map(({ field, problem }) => `  ${field === '(root)' ? prefix : `${prefix}.${field}`}: ${problem}`)
     .join('\n');
 }
 

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { RUNS_BY_MODEL_INDEX } from '../lambdas/core/registry-keys.js';
 
 export interface TablesProps {
   /** RETAIN keeps the tables (and their items) when the stack goes. */
@@ -44,7 +45,7 @@ export class Registry extends Construct {
  *   pk `DATASET#<name>`, sk `LATEST`                 the newest version, for scheduled runs
  */
 export class Tracking extends Construct {
-  public static readonly BY_MODEL_INDEX = 'byModel';
+  public static readonly BY_MODEL_INDEX = RUNS_BY_MODEL_INDEX;
   public readonly table: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: TablesProps) {

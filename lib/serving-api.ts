@@ -52,10 +52,10 @@ export class ServingApi extends Construct {
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       memorySize: 1024,
+      // Artifacts are read by the URI their version records, so no models bucket name is needed.
       environment: {
         ENVIRONMENT_NAME: props.environmentName,
         REGISTRY_TABLE: props.registryTable.tableName,
-        MODELS_BUCKET: props.modelsBucket.bucketName,
         PREDICTION_LOGS_BUCKET: props.predictionLogsBucket.bucketName,
       },
     });

@@ -60,7 +60,6 @@ export class TrainingPipeline extends Construct {
         CODE_VERSION: props.codeVersion,
         REGISTRY_TABLE: props.registryTable.tableName,
         TRACKING_TABLE: props.trackingTable.tableName,
-        DATASETS_BUCKET: store.datasets.bucketName,
         MODELS_BUCKET: store.models.bucketName,
         REPORTS_BUCKET: store.reports.bucketName,
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,

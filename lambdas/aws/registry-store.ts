@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ConflictError, NotFoundError } from '../core/errors.js';
-import type { ModelSpec } from '../core/model-spec.js';
-import { ModelSpecSchema } from '../core/model-spec.js';
+import { ModelSpecSchema, type ModelSpec } from '../core/model-spec.js';
 import { AliasSchema, AuditEventSchema, ModelVersionSchema, type Alias, type AuditEvent, type ModelVersion } from '../core/registry.js';
 import { aliasSk, auditSk, META_SK, modelPk, runVersionSk, versionSk, type AliasName } from '../core/registry-keys.js';
-
-const KEY_FIELDS = ['pk', 'sk'];
-const withoutKeys = (item: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(item).filter(([name]) => !KEY_FIELDS.includes(name)));
+import { withoutKeys } from './items.js';
 
 /** How often a registration re-reads and tries again after losing a race for the next number. */
 const MAX_REGISTER_ATTEMPTS = 8;

@@ -1,4 +1,3 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../core/errors.js';
 import {
@@ -6,21 +5,13 @@ import {
   datasetPk,
   datasetVersionSk,
   RUN_SK,
+  RUNS_BY_MODEL_INDEX,
   runPk,
   runsByModelPk,
   runsByModelSk,
 } from '../core/registry-keys.js';
 import { DatasetVersionSchema, RunRecordSchema, type DatasetVersion, type RunRecord } from '../core/run.js';
-
-const BY_MODEL_INDEX = 'byModel';
-const KEY_FIELDS = ['pk', 'sk', 'gsi1pk', 'gsi1sk'];
-
-function withoutKeys(item: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(item).filter(([name]) => !KEY_FIELDS.includes(name)));
-}
-
-const isConditionFailure = (error: unknown) =>
-  error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
+import { isConditionFailure, withoutKeys } from './items.js';
 
 /** Experiment tracking (runs) and dataset versions in the tracking table. */
 export class TrackingStore {
@@ -98,7 +89,7 @@ export class TrackingStore {
     const { Items = [] } = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: BY_MODEL_INDEX,
+        IndexName: RUNS_BY_MODEL_INDEX,
         KeyConditionExpression: 'gsi1pk = :pk',
         ExpressionAttributeValues: { ':pk': runsByModelPk(model) },
         ScanIndexForward: false,

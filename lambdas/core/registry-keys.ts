@@ -15,6 +15,8 @@ export const auditSk = (at: string, id: string) => `AUDIT#${at}#${id}`;
 
 export const runPk = (runId: string) => `RUN#${runId}`;
 export const RUN_SK = 'RUN';
+/** The tracking table's index over gsi1pk/gsi1sk: a model's runs ordered by start time. */
+export const RUNS_BY_MODEL_INDEX = 'byModel';
 export const runsByModelPk = (model: string) => `MODEL#${model}`;
 export const runsByModelSk = (startedAt: string, runId: string) => `${startedAt}#${runId}`;
 

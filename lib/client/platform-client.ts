@@ -89,23 +89,20 @@ export class PlatformClient {
     executionArn: string,
     options: { onStep?: (step: string) => void; timeoutMs?: number; pollMs?: number } = {},
   ): Promise<PipelineOutcome> {
-    const deadline = Date.now() + (options.timeoutMs ?? 15 * 60_000);
+    const timeoutMs = options.timeoutMs ?? 15 * 60_000;
+    const deadline = Date.now() + timeoutMs;
     const steps: string[] = [];
     for (;;) {
-      const events = await this.history(executionArn);
-      for (const name of events.slice(steps.length)) {
+      // Status first: a history read after the execution ended holds every state it entered.
+      const { status } = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      for (const name of (await this.history(executionArn)).slice(steps.length)) {
         steps.push(name);
         options.onStep?.(name);
       }
-      const { status } = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
       if (status && status !== 'RUNNING') {
-        for (const name of (await this.history(executionArn)).slice(steps.length)) {
-          steps.push(name);
-          options.onStep?.(name);
-        }
         return { runId, executionArn, status: status as ExecutionStatus, steps, run: await this.tracking.findRun(runId) };
       }
-      if (Date.now() > deadline) throw new Error(`run ${runId} still running after ${Math.round((options.timeoutMs ?? 900_000) / 1000)} s`);
+      if (Date.now() > deadline) throw new Error(`run ${runId} still running after ${Math.round(timeoutMs / 1000)} s`);
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
     }
   }
