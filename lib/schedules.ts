@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -23,7 +24,7 @@ export class Schedules extends Construct {
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: undefined,
+      retentionPeriod: Duration.days(14),
     });
     for (const spec of props.models) {
       if (!spec.schedule || !spec.dataset) continue;

@@ -267,6 +267,8 @@ describe('Schedules and alerts', () => {
         }),
       ],
     });
+    // Undelivered start requests stay 14 days (SQS keeps 4 by default), encrypted, TLS-only.
+    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true });
   });
 
   it('encrypts the alert topic and subscribes the environment alarm e-mail', () => {
