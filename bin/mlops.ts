@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../lib/config.js';
 import { deployLocal, ensureEmulator, LOCAL_REGION, run, PROJECT_ROOT, useLocalEndpoint } from '../lib/client/local-environment.js';
+import { formatMetrics } from '../lib/client/format.js';
 import { PlatformClient } from '../lib/client/platform-client.js';
 import { readStackOutputs } from '../lib/client/stack-outputs.js';
 import { stackName } from '../lib/platform-stack.js';
@@ -173,7 +174,7 @@ function describeRun(record: Awaited<ReturnType<PlatformClient['tracking']['find
     `status    ${record.status}`,
     `model     ${record.model}${record.modelVersion ? ` version ${record.modelVersion}` : ''}`,
     `dataset   ${record.dataset.name}@${record.dataset.version.slice(0, 12)}`,
-    `metrics   ${record.metrics ? Object.entries(record.metrics).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join(' ') : '-'}`,
+    `metrics   ${formatMetrics(record.metrics)}`,
     `gate      ${record.gateSummary ?? '-'}`,
     `artifact  ${record.artifact ? `${record.artifact.uri} sha256=${record.artifact.sha256.slice(0, 12)}` : '-'}`,
   ];

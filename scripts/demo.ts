@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployLocal, ensureEmulator, LOCAL_REGION, PROJECT_ROOT, useLocalEndpoint } from '../lib/client/local-environment.js';
+import { formatMetrics } from '../lib/client/format.js';
 import { PlatformClient } from '../lib/client/platform-client.js';
 import { parseModelSpec } from '../lambdas/core/model-spec.js';
 import { makeCreditDataset } from './make-demo-dataset.js';
@@ -60,7 +61,7 @@ async function main(): Promise<void> {
   step('Result');
   const { run } = outcome;
   detail(`run id        ${run.runId}`);
-  detail(`metrics       ${Object.entries(run.metrics ?? {}).map(([k, v]) => `${k}=${Number.isInteger(v) ? v : v.toFixed(4)}`).join('  ')}`);
+  detail(`metrics       ${formatMetrics(run.metrics, '  ')}`);
   detail(`gate verdict  ${run.gateSummary}`);
   detail(`artifact      ${run.artifact?.uri} (sha256 ${run.artifact?.sha256.slice(0, 16)}...)`);
   detail(`model version ${spec.name} v${run.modelVersion} -> alias production`);
