@@ -12,7 +12,9 @@ import { readStackOutputs } from '../lib/client/stack-outputs.js';
 import { stackName } from '../lib/platform-stack.js';
 import { MlopsError } from '../lambdas/core/errors.js';
 import { parseModelSpec } from '../lambdas/core/model-spec.js';
-import { DATASET_NAME, DATASET_VERSION } from '../lambdas/core/run.js';
+import type { ValidationReport } from '../lambdas/core/dataset.js';
+import { parseDeclaredSchema, type DatasetProfile } from '../lambdas/core/profile.js';
+import { DATASET_FORMATS, DATASET_NAME, DATASET_VERSION, type DatasetFormat, type DatasetVersion } from '../lambdas/core/run.js';
 
 interface GlobalOptions {
   env: EnvironmentName;
@@ -47,11 +49,11 @@ function parseDatasetRef(value: string): { name: string; version?: string } {
   const [name, version, extra] = value.split('@');
   const parsedName = DATASET_NAME.safeParse(name);
   if (!parsedName.success || extra !== undefined) {
-    throw new MlopsError('INVALID_INPUT', `--dataset "${value}": expected <name>[@<sha256>]`, { field: 'dataset' });
+    throw new MlopsError('INVALID_INPUT', `dataset "${value}": expected <name>[@<sha256>]`, { field: 'dataset' });
   }
   if (version === undefined) return { name: parsedName.data };
   const parsedVersion = DATASET_VERSION.safeParse(version);
-  if (!parsedVersion.success) throw new MlopsError('INVALID_INPUT', `--dataset "${value}": the version must be a sha256`, { field: 'dataset.version' });
+  if (!parsedVersion.success) throw new MlopsError('INVALID_INPUT', `dataset "${value}": the version must be a sha256 (64 hex characters)`, { field: 'dataset.version' });
   return { name: parsedName.data, version: parsedVersion.data };
 }
 
@@ -74,22 +76,135 @@ local
     print({ stack: stackName('local'), outputs }, () => `deployed ${stackName('local')}`);
   });
 
+/** Reads a JSON or YAML file, naming the file and the problem when it does not parse. */
+function readSpecFile(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new MlopsError('INVALID_INPUT', `cannot read ${what} ${file}: ${(error as Error).message}`, { field: what });
+  }
+  try {
+    return file.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
+  } catch (error) {
+    throw new MlopsError('INVALID_INPUT', `${what} ${file} does not parse: ${(error as Error).message}`, { field: what });
+  }
+}
+
+function describeDataset(version: DatasetVersion): string {
+  const lines = [
+    `dataset   ${version.name}@${version.version}`,
+    `format    ${version.format}, ${version.bytes} bytes, ${version.rowCount} rows`,
+    `schema    ${version.schema.source}${version.schema.target ? `, target ${version.schema.target}` : ''}`,
+    ...version.schema.columns.map(
+      (c) =>
+        `  ${c.name.padEnd(24)} ${c.type.padEnd(8)} ${c.nullable ? 'nullable' : 'required'}${c.min !== undefined ? `  ${c.min}..${c.max}` : ''}${c.categories ? `  {${c.categories.slice(0, 8).join(', ')}${c.categories.length > 8 ? ', ...' : ''}}` : ''}`,
+    ),
+    `owner     ${version.owner}`,
+    `source    ${version.source}`,
+    `arrived   ${version.arrivedAt}`,
+    `data      ${version.uri}`,
+    `profile   ${version.profileUri}`,
+  ];
+  if (version.quarantined) lines.push(`QUARANTINED: ${version.quarantineReason ?? ''}`);
+  return lines.join('\n');
+}
+
+function describeReport(report: ValidationReport & { reportUri?: string }): string {
+  const mark = (c: ValidationReport['checks'][number]) => (c.passed ? 'pass' : c.severity === 'block' ? 'FAIL' : 'warn');
+  return [
+    `${report.passed ? 'PASSED' : 'FAILED'}: ${report.summary}`,
+    ...report.checks.map((c) => `  ${mark(c).padEnd(5)} ${`${c.name}${c.column ? `[${c.column}]` : ''}`.padEnd(36)} ${c.detail}`),
+    ...(report.reportUri ? [`report ${report.reportUri}`] : []),
+  ].join('\n');
+}
+
 const dataset = program.command('dataset').description('versioned datasets');
 dataset
   .command('register')
-  .description('register a CSV file as an immutable dataset version (its id is the sha256 of its bytes)')
-  .argument('<file>', 'CSV file with a header row')
+  .description('register a CSV, Parquet or JSON Lines file as an immutable dataset version (its id is the sha256 of its bytes)')
+  .argument('<file>', 'CSV (header row), Parquet or JSON Lines file')
   .requiredOption('--name <dataset>', 'dataset name')
+  .option('--schema <file>', 'declared schema (JSON or YAML); without it the schema is inferred')
+  .option('--target <column>', 'the target column, profiled as classes or a distribution')
+  .addOption(new Option('--format <format>', 'file format (default: from the extension)').choices(DATASET_FORMATS))
   .option('--owner <owner>', 'owner recorded with the version', process.env.USER ?? 'unknown')
-  .action(async (file: string, options: { name: string; owner: string }) => {
+  .option('--source <source>', 'where the data came from (default: the file name)')
+  .action(async (file: string, options: { name: string; schema?: string; target?: string; format?: DatasetFormat; owner: string; source?: string }) => {
     const name = DATASET_NAME.safeParse(options.name);
     if (!name.success) throw new MlopsError('INVALID_INPUT', `--name: ${name.error.issues[0]?.message}`, { field: 'name' });
-    const bytes = readFileSync(file);
-    const { dataset: version, created } = await (await client()).registerDataset({ name: name.data, bytes, fileName: file, owner: options.owner });
-    print({ dataset: version, created }, () =>
-      `${created ? 'registered' : 'already registered'} ${version.name}@${version.version} (${version.rowCount} rows, ${version.columns.length} columns)`,
+    const schema = options.schema ? parseDeclaredSchema(readSpecFile(options.schema, 'schema')) : undefined;
+    const { dataset: version, created } = await (await client()).registerDataset({
+      name: name.data,
+      path: file,
+      fileName: file,
+      owner: options.owner,
+      ...(options.source ? { source: options.source } : {}),
+      ...(options.format ? { format: options.format } : {}),
+      ...(schema ? { schema } : {}),
+      ...(options.target ? { target: options.target } : {}),
+      onProgress: progress,
+    });
+    print({ dataset: version, created }, () => `${created ? 'registered' : 'already registered'}\n${describeDataset(version)}`);
+  });
+dataset
+  .command('list')
+  .description('every dataset with its newest version; with a name, that dataset\'s versions, newest first')
+  .argument('[name]')
+  .action(async (name?: string) => {
+    const platform = await client();
+    if (name) {
+      const versions = await platform.listDatasetVersions(name);
+      print({ name, versions }, () =>
+        versions.map((v) => `${v.version.slice(0, 12)}  ${v.arrivedAt}  ${String(v.rowCount).padStart(9)} rows  ${v.format}${v.quarantined ? '  QUARANTINED' : ''}`).join('\n') ||
+        `no versions of ${name}`,
+      );
+      return;
+    }
+    const datasets = await platform.listDatasets();
+    print({ datasets }, () => datasets.map((d) => `${d.name.padEnd(24)} ${d.versionCount} version(s), newest ${d.latestVersion.slice(0, 12)} (${d.latestArrivedAt})`).join('\n') || 'no datasets');
+  });
+dataset
+  .command('show')
+  .description('a dataset version: schema, size, lineage fields, and with --profile its profile')
+  .argument('<name[@version]>', 'dataset, and a version (sha256 or a unique prefix is not accepted: give all 64 characters); newest when omitted')
+  .option('--profile', 'include the profile (statistics, quantiles, frequencies)')
+  .action(async (ref: string, options: { profile?: boolean }) => {
+    const { name, version } = parseDatasetRef(ref);
+    const platform = await client();
+    const record = await platform.getDatasetVersion(name, version);
+    const profile = options.profile ? await platform.getDatasetProfile(name, record.version) : undefined;
+    print(profile ? { dataset: record, profile } : { dataset: record }, () =>
+      [describeDataset(record), ...(profile ? ['', describeProfile(profile)] : [])].join('\n'),
     );
   });
+dataset
+  .command('validate')
+  .description('run the data validation gate for a model on a dataset version (report stored; nothing quarantined)')
+  .argument('<name[@version]>')
+  .requiredOption('--model <model>', 'the model whose spec sets the checks')
+  .action(async (ref: string, options: { model: string }) => {
+    const { name, version } = parseDatasetRef(ref);
+    const report = await (await client()).validateDataset(name, version, options.model);
+    print(report, () => describeReport(report));
+    if (!report.passed) process.exitCode = 1;
+  });
+
+function describeProfile(profile: DatasetProfile): string {
+  const lines = [`profile   ${profile.rows} rows, ${profile.duplicateRows} duplicate(s)`];
+  for (const column of profile.columns) {
+    const missing = `${column.missing} missing`;
+    if (column.numeric) {
+      const n = column.numeric;
+      lines.push(`  ${column.name.padEnd(24)} ${missing}; min ${n.min} p50 ${n.quantiles.p50?.toPrecision(4)} max ${n.max}; mean ${n.mean?.toPrecision(4)} std ${n.std?.toPrecision(4)}`);
+    } else if (column.frequencies) {
+      const top = column.frequencies.counters.slice(0, 5).map(([value, count]) => `${value}: ${count}`).join(', ');
+      lines.push(`  ${column.name.padEnd(24)} ${missing}; ${column.frequencies.exact ? '' : '>'}${column.frequencies.counters.length} distinct; ${top}`);
+    }
+  }
+  if (profile.target?.classes) lines.push(`target    ${profile.target.column}: ${Object.entries(profile.target.classes).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
+  return lines.join('\n');
+}
 
 const models = program.command('models').description('models in the registry');
 models
@@ -97,14 +212,7 @@ models
   .description('create a model (or replace its spec) from a JSON or YAML spec file')
   .requiredOption('--spec <file>', 'model spec (JSON or YAML)')
   .action(async (options: { spec: string }) => {
-    const text = readFileSync(options.spec, 'utf8');
-    let raw: unknown;
-    try {
-      raw = options.spec.endsWith('.json') ? JSON.parse(text) : parseYaml(text);
-    } catch (error) {
-      throw new MlopsError('INVALID_INPUT', `${options.spec} does not parse: ${(error as Error).message}`, { field: 'spec' });
-    }
-    const spec = parseModelSpec(raw);
+    const spec = parseModelSpec(readSpecFile(options.spec, 'spec'));
     const { created } = await (await client()).createModel(spec, process.env.USER ?? 'cli');
     print({ model: spec.name, created }, () => `${created ? 'created' : 'updated'} model ${spec.name}`);
   });

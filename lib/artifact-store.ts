@@ -57,7 +57,11 @@ export class ArtifactStore extends Construct {
         lifecycleRules,
       });
 
-    this.datasets = bucket('Datasets');
+    this.datasets = bucket('Datasets', [
+      // Uploads wait under uploads/ until registration reads them; whatever a failed client leaves goes after a day.
+      { id: 'clear-abandoned-uploads', prefix: 'uploads/', expiration: Duration.days(1), noncurrentVersionExpiration: Duration.days(1) },
+      { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+    ]);
     this.models = bucket('Models');
     this.reports = bucket('Reports');
     this.predictionLogs = bucket('PredictionLogs', [

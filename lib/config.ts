@@ -25,6 +25,8 @@ export const EnvironmentConfigSchema = z
     logRetentionDays: z.literal([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653]),
     /** Where alerts go; omitted means the alert topic has no e-mail subscription. */
     alarmEmail: z.email('must be an e-mail address').optional(),
+    /** Largest dataset file accepted, in bytes. @default 5 GiB, the most one S3 CopyObject moves */
+    maxDatasetBytes: z.number().int().min(1024).max(5 * 1024 ** 3).default(5 * 1024 ** 3),
     /** Runs against the local emulator: leaves out what it cannot run (see docs/ARCHITECTURE.md). */
     emulator: z.boolean().default(false),
   })

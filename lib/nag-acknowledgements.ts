@@ -15,8 +15,8 @@ function arnToken(resource: IConstruct): string {
  * name the exact finding (policy, action or resource), so a new wildcard elsewhere still fails.
  */
 export function acknowledgePlatformFindings(stack: PlatformStack): void {
-  const { store, tracking, pipeline, serving, schedules, alerts } = stack;
-  const functions = [...Object.values(pipeline.functions), serving.predictFunction];
+  const { store, tracking, pipeline, serving, schedules, alerts, datasetRegistration, management } = stack;
+  const functions = [...Object.values(pipeline.functions), serving.predictFunction, datasetRegistration.registerFunction, management.handler];
 
   const functionFindings: Acknowledgment[] = [
     {
@@ -31,7 +31,7 @@ export function acknowledgePlatformFindings(stack: PlatformStack): void {
       id: `AwsSolutions-IAM5[Resource::${arnToken(tracking.table)}/index/*]`,
       reason: 'Run history is read through the tracking table\'s byModel index; the grant covers that table\'s indexes only.',
     },
-    ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*'].map((action) => ({
+    ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'].map((action) => ({
       id: `AwsSolutions-IAM5[Action::${action}]`,
       reason: `CDK bucket grants (grantRead/grantPut) expand to ${action}; each is scoped to the one platform bucket the function needs.`,
     })),
@@ -39,6 +39,10 @@ export function acknowledgePlatformFindings(stack: PlatformStack): void {
       id: `AwsSolutions-IAM5[Resource::${arnToken(bucket)}/*]`,
       reason: `Object keys are created per dataset, model and run at run time, so the grant covers the objects of the ${bucket.node.id} bucket.`,
     })),
+    {
+      id: `AwsSolutions-IAM5[Resource::${arnToken(store.datasets)}/uploads/*]`,
+      reason: 'Uploads get a fresh key per file under uploads/; puts and deletes are limited to that prefix of the datasets bucket.',
+    },
     {
       id: 'Serverless-LambdaDLQ',
       reason: 'Invoked synchronously (by Step Functions or API Gateway); failures are caught by the state machine or returned to the caller, so an async DLQ would never receive anything.',
@@ -57,7 +61,25 @@ export function acknowledgePlatformFindings(stack: PlatformStack): void {
     })),
   );
 
-  Validations.of(serving.api).acknowledge(
+  Validations.of(datasetRegistration.stateMachine).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray tracing for a state machine require Resource "*".',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${arnToken(datasetRegistration.registerFunction.function)}:*]`,
+      reason: 'The LambdaInvoke task grant covers the function and its versions and aliases (ARN:*), and nothing else.',
+    },
+  );
+  // The grant names executions by the state machine's name, which CloudFormation only knows at deploy time.
+  const machine = datasetRegistration.stateMachine.node.defaultChild as CfnResource;
+  const machineName = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: stack.getLogicalId(machine) }] }] });
+  Validations.of(management.handler).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:${machineName}:*]`,
+    reason: 'Registration status is read per execution (DescribeExecution); the grant covers the executions of the registration state machine only.',
+  });
+
+  for (const api of [serving.api, management.api]) Validations.of(api).acknowledge(
     {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
       reason: 'API Gateway\'s account-level logging role uses the AWS-managed push-to-CloudWatch policy, which AWS documents for this purpose.',

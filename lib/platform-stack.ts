@@ -3,6 +3,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ModelSpec } from '../lambdas/core/model-spec.js';
 import { Alerts } from './alerts.js';
+import { DatasetRegistration } from './dataset-registration.js';
+import { ManagementApi } from './management-api.js';
 import { ArtifactStore } from './artifact-store.js';
 import type { EnvironmentConfig, EnvironmentName } from './config.js';
 import { acknowledgePlatformFindings } from './nag-acknowledgements.js';
@@ -32,6 +34,8 @@ export class PlatformStack extends Stack {
   public readonly pipeline: TrainingPipeline;
   public readonly serving: ServingApi;
   public readonly schedules: Schedules;
+  public readonly datasetRegistration: DatasetRegistration;
+  public readonly management: ManagementApi;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     super(scope, id, props);
@@ -67,6 +71,22 @@ export class PlatformStack extends Stack {
       logRetention,
       removalPolicy,
     });
+    this.datasetRegistration = new DatasetRegistration(this, 'DatasetRegistration', {
+      store: this.store,
+      trackingTable: this.tracking.table,
+      maxDatasetBytes: config.maxDatasetBytes,
+      logRetention,
+      removalPolicy,
+    });
+    this.management = new ManagementApi(this, 'ManagementApi', {
+      store: this.store,
+      registryTable: this.registry.table,
+      trackingTable: this.tracking.table,
+      registration: this.datasetRegistration.stateMachine,
+      maxDatasetBytes: config.maxDatasetBytes,
+      logRetention,
+      removalPolicy,
+    });
     this.schedules = new Schedules(this, 'Schedules', {
       pipeline: this.pipeline.stateMachine,
       models: props.models,
@@ -85,6 +105,10 @@ export class PlatformStack extends Stack {
       ApiId: this.serving.api.restApiId,
       ApiStage: this.serving.api.deploymentStage.stageName,
       ApiUrl: this.serving.api.url,
+      ManagementApiId: this.management.api.restApiId,
+      ManagementApiStage: this.management.api.deploymentStage.stageName,
+      ManagementApiUrl: this.management.api.url,
+      DatasetRegistrationArn: this.datasetRegistration.stateMachine.stateMachineArn,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { RUNS_BY_MODEL_INDEX } from '../lambdas/core/registry-keys.js';
+import { BY_TIME_INDEX } from '../lambdas/core/registry-keys.js';
 
 export interface TablesProps {
   /** RETAIN keeps the tables (and their items) when the stack goes. */
@@ -39,20 +39,22 @@ export class Registry extends Construct {
 
 /**
  * Experiment tracking and dataset versions.
- *   pk `RUN#<runId>`, sk `RUN`                       a run; GSI `byModel` (gsi1pk `MODEL#<name>`,
+ *   pk `RUN#<runId>`, sk `RUN`                       a run; GSI `byTime` (gsi1pk `MODEL#<name>`,
  *                                                    gsi1sk `<started ISO>#<runId>`) lists a model's runs by time
- *   pk `DATASET#<name>`, sk `VERSION#<sha256>`       an immutable dataset version
+ *   pk `DATASET#<name>`, sk `VERSION#<sha256>`       an immutable dataset version; GSI `byTime` (gsi1pk
+ *                                                    `DATASET#<name>`, gsi1sk `<arrived ISO>#<sha256>`) lists versions by arrival
  *   pk `DATASET#<name>`, sk `LATEST`                 the newest version, for scheduled runs
+ *   pk `DATASETS`, sk `<name>`                       the dataset catalog: name, newest version, version count
  */
 export class Tracking extends Construct {
-  public static readonly BY_MODEL_INDEX = RUNS_BY_MODEL_INDEX;
+  public static readonly BY_TIME_INDEX = BY_TIME_INDEX;
   public readonly table: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: TablesProps) {
     super(scope, id);
     this.table = platformTable(this, 'Table', props);
     this.table.addGlobalSecondaryIndex({
-      indexName: Tracking.BY_MODEL_INDEX,
+      indexName: Tracking.BY_TIME_INDEX,
       partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'gsi1sk', type: dynamodb.AttributeType.STRING },
       projectionType: dynamodb.ProjectionType.ALL,

@@ -1,10 +1,11 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PlatformFunction } from './platform-function.js';
+import { PlatformRestApi } from './rest-api.js';
 
 export interface ServingApiProps {
   readonly registryTable: dynamodb.ITable;
@@ -24,17 +25,6 @@ export interface ServingApiProps {
    */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
 }
-
-/** Error bodies API Gateway itself returns use the same `{ error: { code, message } }` shape as the function. */
-const GATEWAY_ERRORS: [string, apigateway.ResponseType, string, string][] = [
-  ['BadRequestBody', apigateway.ResponseType.BAD_REQUEST_BODY, '400', 'INVALID_REQUEST'],
-  ['BadRequestParameters', apigateway.ResponseType.BAD_REQUEST_PARAMETERS, '400', 'INVALID_REQUEST'],
-  ['MissingAuthToken', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, '403', 'UNAUTHENTICATED'],
-  ['AccessDenied', apigateway.ResponseType.ACCESS_DENIED, '403', 'ACCESS_DENIED'],
-  ['Throttled', apigateway.ResponseType.THROTTLED, '429', 'THROTTLED'],
-  ['UnsupportedMediaType', apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'UNSUPPORTED_MEDIA_TYPE'],
-  ['RequestTooLarge', apigateway.ResponseType.REQUEST_TOO_LARGE, '413', 'REQUEST_TOO_LARGE'],
-];
 
 /**
  * HTTPS prediction endpoints: `POST /models/{model}/predict`, IAM-authorized (callers sign
@@ -63,37 +53,13 @@ export class ServingApi extends Construct {
     props.modelsBucket.grantRead(this.predictFunction.function);
     props.predictionLogsBucket.grantPut(this.predictFunction.function);
 
-    const accessLogs = new logs.LogGroup(this, 'AccessLogs', {
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
-    const throttle = props.throttle ?? { rateLimit: 100, burstLimit: 200 };
-    this.api = new apigateway.RestApi(this, 'Api', {
+    this.api = new PlatformRestApi(this, 'Rest', {
       description: 'serverless-mlops prediction endpoints',
-      endpointTypes: [apigateway.EndpointType.REGIONAL],
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: props.removalPolicy,
-      deployOptions: {
-        stageName: props.stageName ?? 'v1',
-        tracingEnabled: true,
-        loggingLevel: apigateway.MethodLoggingLevel.INFO,
-        dataTraceEnabled: false,
-        throttlingRateLimit: throttle.rateLimit,
-        throttlingBurstLimit: throttle.burstLimit,
-        accessLogDestination: new apigateway.LogGroupLogDestination(accessLogs),
-        accessLogFormat: apigateway.AccessLogFormat.jsonWithStandardFields(),
-      },
-      defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
-    });
-    for (const [name, type, statusCode, code] of GATEWAY_ERRORS) {
-      this.api.addGatewayResponse(name, {
-        type,
-        statusCode,
-        templates: {
-          'application/json': `{"error":{"code":"${code}","message":$context.error.messageString,"details":"$context.error.validationErrorString"}}`,
-        },
-      });
-    }
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      ...(props.stageName ? { stageName: props.stageName } : {}),
+      ...(props.throttle ? { throttle: props.throttle } : {}),
+    }).api;
 
     // API Gateway checks the shape (a JSON object); the function checks it against the model's features.
     const validator = this.api.addRequestValidator('BodyValidator', {

@@ -28,7 +28,7 @@ export interface TrainingPipelineProps {
 }
 
 /** Errors that a retry can cure: throttles and brief service faults surfaced by the SDK. */
-const TRANSIENT_ERRORS = [
+export const TRANSIENT_ERRORS = [
   'Lambda.TooManyRequestsException',
   'ThrottlingException',
   'ProvisionedThroughputExceededException',

@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 
-/** Key attributes of the registry and tracking tables (including the byModel index), not part of any record. */
+/** Key attributes of the registry and tracking tables (including the byTime index), not part of any record. */
 const KEY_FIELDS = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk']);
 
 /** A stored item without its key attributes, ready for the record's schema. */

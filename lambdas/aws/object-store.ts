@@ -1,9 +1,28 @@
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  UploadPartCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
+import type { AsyncBuffer } from 'hyparquet';
 import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
 import { NotFoundError } from '../core/errors.js';
 import { formatS3Uri, parseS3Uri } from '../core/s3-uri.js';
 
-/** Reads and writes small objects (reports, artifacts, datasets up to the Lambda's memory). */
+const isMissingObject = (error: unknown) =>
+  error instanceof NoSuchKey || error instanceof NotFound || ['NoSuchKey', 'NotFound'].includes((error as { name?: string }).name ?? '');
+
+/** Reads and writes objects: small ones whole (reports, artifacts), datasets as streams or by byte range. */
 export class ObjectStore {
   constructor(private readonly s3: S3Client) {}
 
@@ -14,11 +33,89 @@ export class ObjectStore {
       if (!response.Body) throw new NotFoundError(`object ${uri} has no body`, { field: 'uri' });
       return await response.Body.transformToByteArray();
     } catch (error) {
-      if (error instanceof NoSuchKey || (error as { name?: string }).name === 'NoSuchKey') {
-        throw new NotFoundError(`object ${uri} does not exist`, { field: 'uri', cause: error });
-      }
+      if (isMissingObject(error)) throw new NotFoundError(`object ${uri} does not exist`, { field: 'uri', cause: error });
       throw error;
     }
+  }
+
+  /** The object's bytes as a stream of chunks, for files larger than memory. */
+  async *stream(uri: string): AsyncIterable<Uint8Array> {
+    const { bucket, key } = parseS3Uri(uri);
+    let body: Readable;
+    try {
+      body = (await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body as Readable;
+    } catch (error) {
+      if (isMissingObject(error)) throw new NotFoundError(`object ${uri} does not exist`, { field: 'uri', cause: error });
+      throw error;
+    }
+    for await (const chunk of body) yield chunk as Uint8Array;
+  }
+
+  /** Random access by HTTP range reads, as the Parquet reader needs (footer first, then one row group at a time). */
+  async file(uri: string): Promise<AsyncBuffer> {
+    const { bucket, key } = parseS3Uri(uri);
+    const size = await this.size(uri);
+    if (size === undefined) throw new NotFoundError(`object ${uri} does not exist`, { field: 'uri' });
+    return {
+      byteLength: size,
+      slice: async (start: number, end = size) => {
+        if (end <= start) return new ArrayBuffer(0);
+        const response = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
+        const bytes = await response.Body!.transformToByteArray();
+        return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+      },
+    };
+  }
+
+  /** The object's size in bytes, or undefined when it does not exist. */
+  async size(uri: string): Promise<number | undefined> {
+    const { bucket, key } = parseS3Uri(uri);
+    try {
+      return (await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))).ContentLength ?? 0;
+    } catch (error) {
+      if (isMissingObject(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Server-side copy (one request up to S3's 5 GB limit for CopyObject). */
+  async copy(fromUri: string, bucket: string, key: string): Promise<string> {
+    const from = parseS3Uri(fromUri);
+    await this.s3.send(new CopyObjectCommand({ Bucket: bucket, Key: key, CopySource: `${from.bucket}/${encodeURIComponent(from.key).replace(/%2F/g, '/')}` }));
+    return formatS3Uri(bucket, key);
+  }
+
+  async delete(uri: string): Promise<void> {
+    const { bucket, key } = parseS3Uri(uri);
+    await this.s3.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  /** Starts a multipart upload and presigns a PUT URL per part, so a client uploads straight to S3. */
+  async presignUpload(bucket: string, key: string, parts: number, expiresInSeconds: number): Promise<{ uploadId: string; urls: string[] }> {
+    const { UploadId } = await this.s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    if (!UploadId) throw new Error('S3 returned no upload id');
+    const urls = await Promise.all(
+      Array.from({ length: parts }, (_, i) =>
+        getSignedUrl(this.s3, new UploadPartCommand({ Bucket: bucket, Key: key, UploadId, PartNumber: i + 1 }), { expiresIn: expiresInSeconds }),
+      ),
+    );
+    return { uploadId: UploadId, urls };
+  }
+
+  async completeUpload(bucket: string, key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<string> {
+    await this.s3.send(
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts.map((part) => ({ PartNumber: part.partNumber, ETag: part.etag })) },
+      }),
+    );
+    return formatS3Uri(bucket, key);
+  }
+
+  async abortUpload(bucket: string, key: string, uploadId: string): Promise<void> {
+    await this.s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId }));
   }
 
   async getText(uri: string): Promise<string> {

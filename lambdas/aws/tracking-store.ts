@@ -1,16 +1,29 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { NotFoundError } from '../core/errors.js';
 import {
+  DATASET_CATALOG_PK,
   DATASET_LATEST_SK,
+  datasetVersionsByTimePk,
+  datasetVersionsByTimeSk,
   datasetPk,
   datasetVersionSk,
   RUN_SK,
-  RUNS_BY_MODEL_INDEX,
+  BY_TIME_INDEX,
   runPk,
   runsByModelPk,
   runsByModelSk,
 } from '../core/registry-keys.js';
+import { z } from 'zod';
 import { DatasetVersionSchema, RunRecordSchema, type DatasetVersion, type RunRecord } from '../core/run.js';
+
+/** A dataset in the catalog: its newest version and how many it has. */
+export const DatasetSummarySchema = z.object({
+  name: z.string(),
+  latestVersion: z.string(),
+  latestArrivedAt: z.string(),
+  versionCount: z.number().int().nonnegative(),
+});
+export type DatasetSummary = z.infer<typeof DatasetSummarySchema>;
 import { isConditionFailure, withoutKeys } from './items.js';
 
 /** Experiment tracking (runs) and dataset versions in the tracking table. */
@@ -89,7 +102,7 @@ export class TrackingStore {
     const { Items = [] } = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
-        IndexName: RUNS_BY_MODEL_INDEX,
+        IndexName: BY_TIME_INDEX,
         KeyConditionExpression: 'gsi1pk = :pk',
         ExpressionAttributeValues: { ':pk': runsByModelPk(model) },
         ScanIndexForward: false,
@@ -100,7 +113,8 @@ export class TrackingStore {
   }
 
   /**
-   * Records a dataset version and makes it the newest of its name, in one transaction.
+   * Records a dataset version, makes it the newest of its name and counts it in the catalog, in
+   * one transaction: either all three items change or none does.
    * The version id is the content hash, so the same bytes registered twice write nothing new.
    */
   async putDatasetVersion(version: DatasetVersion): Promise<{ version: DatasetVersion; created: boolean }> {
@@ -113,7 +127,13 @@ export class TrackingStore {
             {
               Put: {
                 TableName: this.tableName,
-                Item: { pk: datasetPk(version.name), sk: datasetVersionSk(version.version), ...version },
+                Item: {
+                  pk: datasetPk(version.name),
+                  sk: datasetVersionSk(version.version),
+                  gsi1pk: datasetVersionsByTimePk(version.name),
+                  gsi1sk: datasetVersionsByTimeSk(version.arrivedAt, version.version),
+                  ...version,
+                },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
@@ -121,6 +141,15 @@ export class TrackingStore {
               Put: {
                 TableName: this.tableName,
                 Item: { pk: datasetPk(version.name), sk: DATASET_LATEST_SK, version: version.version, arrivedAt: version.arrivedAt },
+              },
+            },
+            {
+              Update: {
+                TableName: this.tableName,
+                Key: { pk: DATASET_CATALOG_PK, sk: version.name },
+                UpdateExpression: 'SET #name = :name, latestVersion = :version, latestArrivedAt = :arrivedAt ADD versionCount :one',
+                ExpressionAttributeNames: { '#name': 'name' },
+                ExpressionAttributeValues: { ':name': version.name, ':version': version.version, ':arrivedAt': version.arrivedAt, ':one': 1 },
               },
             },
           ],
@@ -133,6 +162,38 @@ export class TrackingStore {
       if (raced) return { version: raced, created: false };
       throw error;
     }
+  }
+
+  /** Every dataset name with its newest version, by name. */
+  async listDatasets(): Promise<DatasetSummary[]> {
+    const items = await this.queryAll({ KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': DATASET_CATALOG_PK } });
+    return items.map((item) => DatasetSummarySchema.parse(withoutKeys(item)));
+  }
+
+  /** A dataset's versions, newest first. */
+  async listDatasetVersions(name: string, limit = 100): Promise<DatasetVersion[]> {
+    const { Items = [] } = await this.doc.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: BY_TIME_INDEX,
+        KeyConditionExpression: 'gsi1pk = :pk',
+        ExpressionAttributeValues: { ':pk': datasetVersionsByTimePk(name) },
+        ScanIndexForward: false,
+        Limit: limit,
+      }),
+    );
+    return Items.map((item) => DatasetVersionSchema.parse(withoutKeys(item)));
+  }
+
+  private async queryAll(input: { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> }): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(new QueryCommand({ TableName: this.tableName, ...input, ExclusiveStartKey }));
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
   }
 
   async findDatasetVersion(name: string, version: string): Promise<DatasetVersion | undefined> {

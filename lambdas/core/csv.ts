@@ -5,86 +5,253 @@ export interface ParsedCsv {
   readonly rows: string[][];
 }
 
+/** The longest one record (one row, quoted line breaks included) may be, so a broken file cannot fill memory. */
+export const DEFAULT_MAX_RECORD_CHARS = 1024 * 1024;
+
+const COMMA = 44;
+const QUOTE = 34;
+const LF = 10;
+const CR = 13;
+
+const enum State {
+  /** At the start of a field: a quote here opens a quoted field. */
+  FieldStart,
+  Unquoted,
+  Quoted,
+  /** Just read a quote inside a quoted field: a second quote escapes it, anything else closes the field. */
+  QuoteInQuoted,
+  /** Just read a CR: an LF next belongs to the same line end. */
+  AfterCr,
+}
+
 /**
- * Parses CSV text as RFC 4180 describes it: a header row, fields separated by commas, quoted
- * fields that may hold commas, doubled quotes and line breaks, CRLF or LF line ends. A file
- * that breaks the format fails with the line at fault, rather than yielding shifted columns.
+ * A streaming RFC 4180 tokenizer: fed text in chunks of any size, it calls `onRecord` with the
+ * fields of each record and the line the record starts on. Quoted fields may hold commas,
+ * doubled quotes and line breaks; lines end with CRLF, LF or CR; blank lines carry no record.
+ * Memory is bounded by the longest record, which `maxRecordChars` caps.
  */
-export function parseCsv(text: string): ParsedCsv {
-  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (source.trim() === '') throw new DataValidationError('the file is empty: expected a header row and data rows');
+export class CsvTokenizer {
+  private state = State.FieldStart;
+  private fields: string[] = [];
+  private field = '';
+  private recordChars = 0;
+  private line = 1;
+  private recordLine = 1;
+  private quoteLine = 1;
+  private started = false;
+  /** A quoted field's text so far ended in CR: an LF next is the same line break. */
+  private quotedCr = false;
 
-  const records: { fields: string[]; line: number }[] = [];
-  let fields: string[] = [];
-  let field = '';
-  let line = 1;
-  let recordLine = 1;
-  let i = 0;
-  const endRecord = () => {
-    fields.push(field);
-    field = '';
-    // A blank line (one empty field) carries no record.
-    if (!(fields.length === 1 && fields[0] === '')) records.push({ fields, line: recordLine });
-    fields = [];
-  };
+  constructor(
+    private readonly onRecord: (fields: string[], line: number) => void,
+    private readonly maxRecordChars = DEFAULT_MAX_RECORD_CHARS,
+  ) {}
 
-  while (i < source.length) {
-    const ch = source[i]!;
-    if (ch === '"' && field === '') {
-      const quoteLine = line;
-      i += 1;
-      for (;;) {
-        if (i >= source.length) throw new DataValidationError(`unterminated quoted field starting on line ${quoteLine}`);
-        const c = source[i]!;
-        if (c === '"') {
-          if (source[i + 1] === '"') {
-            field += '"';
-            i += 2;
-            continue;
+  /** The line the tokenizer has reached, for errors raised outside it (such as bad UTF-8). */
+  get currentLine(): number {
+    return this.line;
+  }
+
+  push(chunk: string): void {
+    let text = chunk;
+    if (!this.started && text.length > 0) {
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    const n = text.length;
+    let i = 0;
+    while (i < n) {
+      switch (this.state) {
+        case State.AfterCr:
+          if (text.charCodeAt(i) === LF) i += 1;
+          this.state = State.FieldStart;
+          break;
+        case State.FieldStart:
+          if (text.charCodeAt(i) === QUOTE) {
+            this.state = State.Quoted;
+            this.quoteLine = this.line;
+            this.quotedCr = false;
+            i += 1;
+          } else {
+            this.state = State.Unquoted;
           }
-          i += 1;
+          break;
+        case State.Unquoted: {
+          let j = i;
+          let c = 0;
+          while (j < n) {
+            c = text.charCodeAt(j);
+            if (c === COMMA || c === LF || c === CR || c === QUOTE) break;
+            j += 1;
+          }
+          this.append(text, i, j);
+          if (j === n) {
+            i = n;
+            break;
+          }
+          if (c === QUOTE) {
+            throw new DataValidationError(`a quote inside an unquoted field on line ${this.line}: quote the whole field and double the quote`);
+          }
+          i = j + 1;
+          if (c === COMMA) this.endField();
+          else this.endLine(c);
           break;
         }
-        if (c === '\n') line += 1;
-        field += c;
-        i += 1;
+        case State.Quoted: {
+          let j = text.indexOf('"', i);
+          if (j < 0) j = n;
+          this.countQuotedBreaks(text, i, j);
+          this.append(text, i, j);
+          if (j < n) this.state = State.QuoteInQuoted;
+          i = j < n ? j + 1 : n;
+          break;
+        }
+        case State.QuoteInQuoted: {
+          const c = text.charCodeAt(i);
+          i += 1;
+          this.quotedCr = false;
+          if (c === QUOTE) {
+            this.field += '"';
+            this.state = State.Quoted;
+          } else if (c === COMMA) {
+            this.endField();
+          } else if (c === LF || c === CR) {
+            this.endLine(c);
+          } else {
+            throw new DataValidationError(`unexpected character after a closing quote on line ${this.line}`);
+          }
+          break;
+        }
       }
-      const next = source[i];
-      if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r') {
-        throw new DataValidationError(`unexpected character after a closing quote on line ${line}`);
-      }
-      continue;
     }
-    if (ch === ',') {
-      fields.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      endRecord();
-      if (ch === '\r' && source[i + 1] === '\n') i += 1;
-      line += 1;
-      recordLine = line;
-    } else if (ch === '"') {
-      throw new DataValidationError(`a quote inside an unquoted field on line ${line}: quote the whole field and double the quote`);
-    } else {
-      field += ch;
-    }
-    i += 1;
   }
-  if (field !== '' || fields.length > 0) endRecord();
 
-  const [headerRecord, ...dataRecords] = records;
-  if (!headerRecord) throw new DataValidationError('the file is empty: expected a header row and data rows');
-  const header = headerRecord.fields.map((name) => name.trim());
+  /** Line breaks inside a quoted field: LF, CR, or CRLF counted once, also when a chunk edge splits it. */
+  private countQuotedBreaks(text: string, start: number, end: number): void {
+    for (let k = start; k < end; k += 1) {
+      const c = text.charCodeAt(k);
+      if (c === LF) {
+        if (!this.quotedCr) this.line += 1;
+        this.quotedCr = false;
+      } else if (c === CR) {
+        this.line += 1;
+        this.quotedCr = true;
+      } else {
+        this.quotedCr = false;
+      }
+    }
+  }
+
+  /** Ends the input: flushes the last record, or fails on a quoted field that never closed. */
+  end(): void {
+    if (this.state === State.Quoted) throw new DataValidationError(`unterminated quoted field starting on line ${this.quoteLine}`);
+    if (this.field !== '' || this.fields.length > 0 || this.state === State.QuoteInQuoted) this.endRecord();
+  }
+
+  private append(text: string, start: number, end: number): void {
+    if (end <= start) return;
+    this.recordChars += end - start;
+    if (this.recordChars > this.maxRecordChars) {
+      throw new DataValidationError(
+        this.state === State.Quoted
+          ? `a quoted field starting on line ${this.quoteLine} runs past ${this.maxRecordChars} characters: is its closing quote missing?`
+          : `line ${this.recordLine} is longer than ${this.maxRecordChars} characters, the limit for one record`,
+      );
+    }
+    this.field += start === 0 && end === text.length ? text : text.slice(start, end);
+  }
+
+  private endField(): void {
+    this.fields.push(this.field);
+    this.field = '';
+    this.state = State.FieldStart;
+  }
+
+  private endLine(c: number): void {
+    this.endRecord();
+    this.line += 1;
+    this.recordLine = this.line;
+    this.state = c === CR ? State.AfterCr : State.FieldStart;
+  }
+
+  private endRecord(): void {
+    this.fields.push(this.field);
+    const fields = this.fields;
+    this.fields = [];
+    this.field = '';
+    this.recordChars = 0;
+    this.state = State.FieldStart;
+    // A blank line (one empty field) carries no record.
+    if (!(fields.length === 1 && fields[0] === '')) this.onRecord(fields, this.recordLine);
+  }
+}
+
+/** Checks a header record: every column named, no name twice. Returns the trimmed names. */
+export function checkHeader(fields: readonly string[]): string[] {
+  const header = fields.map((name) => name.trim());
   const seen = new Set<string>();
   header.forEach((name, index) => {
     if (name === '') throw new DataValidationError(`column ${index + 1} of the header has no name`);
     if (seen.has(name)) throw new DataValidationError(`column "${name}" appears twice in the header`);
     seen.add(name);
   });
-  for (const record of dataRecords) {
-    if (record.fields.length !== header.length) {
-      throw new DataValidationError(`line ${record.line} has ${record.fields.length} fields, the header has ${header.length}`);
-    }
+  return header;
+}
+
+/**
+ * Reads CSV as a table: the first record is the header, every later record must have as many
+ * fields. Calls `onHeader` once and `onRow` per data row with the line it starts on.
+ */
+export class CsvTableReader {
+  private header: string[] | undefined;
+  private readonly tokenizer: CsvTokenizer;
+
+  constructor(
+    onHeader: (header: string[]) => void,
+    onRow: (fields: string[], line: number) => void,
+    maxRecordChars = DEFAULT_MAX_RECORD_CHARS,
+  ) {
+    this.tokenizer = new CsvTokenizer((fields, line) => {
+      if (!this.header) {
+        // Whitespace before the header is not a header.
+        if (fields.length === 1 && fields[0]!.trim() === '') return;
+        this.header = checkHeader(fields);
+        onHeader(this.header);
+        return;
+      }
+      if (fields.length !== this.header.length) {
+        throw new DataValidationError(`line ${line} has ${fields.length} fields, the header has ${this.header.length}`);
+      }
+      onRow(fields, line);
+    }, maxRecordChars);
   }
-  return { header, rows: dataRecords.map((record) => record.fields) };
+
+  get currentLine(): number {
+    return this.tokenizer.currentLine;
+  }
+
+  push(chunk: string): void {
+    this.tokenizer.push(chunk);
+  }
+
+  end(): void {
+    this.tokenizer.end();
+    if (!this.header) throw new DataValidationError('the file is empty: expected a header row and data rows');
+  }
+}
+
+/** Parses a whole CSV text (see CsvTokenizer for the format); a file that breaks it fails with the line at fault. */
+export function parseCsv(text: string): ParsedCsv {
+  let header: string[] = [];
+  const rows: string[][] = [];
+  const reader = new CsvTableReader(
+    (names) => {
+      header = names;
+    },
+    (fields) => rows.push(fields),
+    Math.max(DEFAULT_MAX_RECORD_CHARS, text.length),
+  );
+  reader.push(text);
+  reader.end();
+  return { header, rows };
 }

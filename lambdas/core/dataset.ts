@@ -1,33 +1,12 @@
-import type { ParsedCsv } from './csv.js';
 import { DataValidationError } from './errors.js';
-import type { ModelSpec } from './model-spec.js';
-
-export type ColumnType = 'numeric' | 'string';
-export interface ColumnSchema {
-  readonly name: string;
-  readonly type: ColumnType;
-  readonly nullable: boolean;
-}
-
-const isMissing = (value: string) => value.trim() === '';
-/** A finite decimal number: `Number('')`, `Number('0x1')` and `1e400` (Infinity) are not what a CSV means. */
-const NUMBER = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
-export const isNumeric = (value: string) => NUMBER.test(value) && Number.isFinite(Number(value));
-
-/** Column types as the data shows them: numeric when every present value is a number. */
-export function inferSchema(csv: ParsedCsv): { columns: ColumnSchema[] } {
-  return {
-    columns: csv.header.map((name, index) => {
-      const values = csv.rows.map((row) => row[index] ?? '');
-      const present = values.filter((value) => !isMissing(value));
-      return { name, type: present.length > 0 && present.every(isNumeric) ? 'numeric' : 'string', nullable: present.length < values.length };
-    }),
-  };
-}
+import { DEFAULT_SEVERITIES, durationMs, type DataCheckName, type ModelSpec } from './model-spec.js';
+import { exactValueCounts, parseDecimal, type ColumnProfile, type DatasetProfile, type DatasetSchema } from './profile.js';
+import type { Cell } from './table-readers.js';
 
 export type Severity = 'block' | 'warn';
 export interface ValidationCheck {
-  readonly name: string;
+  /** A spec check, or dataset_readable when the version's data or profile cannot be read. */
+  readonly name: DataCheckName | 'dataset_readable';
   readonly severity: Severity;
   readonly passed: boolean;
   readonly detail: string;
@@ -40,122 +19,226 @@ export interface ValidationReport {
   readonly summary: string;
 }
 
-const MAX_EXAMPLES = 3;
-const examples = (lines: number[]) =>
-  `line${lines.length > 1 ? 's' : ''} ${lines.slice(0, MAX_EXAMPLES).join(', ')}${lines.length > MAX_EXAMPLES ? ` and ${lines.length - MAX_EXAMPLES} more` : ''}`;
-/** Data rows start on line 2 of the file (line 1 is the header). */
-const lineOf = (rowIndex: number) => rowIndex + 2;
+/** What the gate judges: a dataset version's recorded schema and profile, and when it arrived. */
+export interface DatasetEvidence {
+  readonly rowCount: number;
+  readonly arrivedAt: string;
+  readonly schema: DatasetSchema;
+  readonly profile: DatasetProfile;
+}
+
+const percent = (share: number) => `${(share * 100).toFixed(share > 0 && share < 0.001 ? 4 : 2)}%`;
+const list = (values: string[], max = 5) => `${values.slice(0, max).join(', ')}${values.length > max ? ` and ${values.length - max} more` : ''}`;
 
 /**
- * The data validation gate: checks a parsed dataset against what the model expects. Blocking
- * failures stop the pipeline; warnings are reported and let it go on.
+ * The data validation gate: judges a dataset version against what the model expects, from the
+ * profile computed once at registration (so it reads kilobytes, not the data). Each check's
+ * severity comes from the spec; blocking failures stop the pipeline, warnings are reported.
  */
-export function validateDataset(csv: ParsedCsv, spec: ModelSpec): ValidationReport {
+export function validateDataset(evidence: DatasetEvidence, spec: ModelSpec, now: Date): ValidationReport {
+  const policy = spec.validation;
   const checks: ValidationCheck[] = [];
-  const columnIndex = new Map(csv.header.map((name, index) => [name, index]));
-  const required = [...spec.features.map((f) => f.name), spec.target];
-  const missingColumns = required.filter((name) => !columnIndex.has(name));
-  checks.push({
-    name: 'required_columns',
-    severity: 'block',
-    passed: missingColumns.length === 0,
-    detail: missingColumns.length === 0 ? `all ${required.length} required columns present` : `missing column${missingColumns.length > 1 ? 's' : ''}: ${missingColumns.join(', ')}`,
-  });
+  const check = (name: DataCheckName, passed: boolean, detail: string, column?: string) => {
+    const severity = policy.severity[name] ?? DEFAULT_SEVERITIES[name];
+    if (severity === 'off') return;
+    checks.push({ name, severity, passed, detail, ...(column !== undefined ? { column } : {}) });
+  };
+  const profiles = new Map(evidence.profile.columns.map((column) => [column.name, column]));
+  const featureNames = spec.features.map((feature) => feature.name);
+
+  const required = [...featureNames, spec.target];
+  const missingColumns = required.filter((name) => !profiles.has(name));
+  check(
+    'required_columns',
+    missingColumns.length === 0,
+    missingColumns.length === 0 ? `all ${required.length} required columns present` : `missing column${missingColumns.length > 1 ? 's' : ''}: ${missingColumns.join(', ')}`,
+  );
+
+  const known = new Set([...required, ...Object.keys(policy.columns)]);
+  const extra = evidence.profile.columns.map((column) => column.name).filter((name) => !known.has(name));
+  check('extra_columns', extra.length === 0, extra.length === 0 ? 'no columns beyond the model\'s' : `column(s) the model does not use: ${list(extra)}`);
 
   for (const feature of spec.features) {
-    const index = columnIndex.get(feature.name);
-    if (index === undefined) continue;
-    const missing: number[] = [];
-    const notNumbers: number[] = [];
-    csv.rows.forEach((row, rowIndex) => {
-      const value = row[index] ?? '';
-      if (isMissing(value)) missing.push(lineOf(rowIndex));
-      else if (!isNumeric(value)) notNumbers.push(lineOf(rowIndex));
-    });
-    checks.push({
-      name: 'numeric_features',
-      severity: 'block',
-      column: feature.name,
-      passed: notNumbers.length === 0,
-      detail: notNumbers.length === 0 ? 'every value is a number' : `${notNumbers.length} value(s) are not numbers, on ${examples(notNumbers)}`,
-    });
-    checks.push({
-      name: 'missing_values',
-      severity: 'block',
-      column: feature.name,
-      passed: missing.length === 0,
-      detail: missing.length === 0 ? 'no missing values' : `${missing.length} missing value(s), on ${examples(missing)}`,
-    });
+    const column = profiles.get(feature.name);
+    if (!column) continue;
+    check(
+      'column_types',
+      column.type === feature.type,
+      column.type === feature.type ? `${feature.type}, as expected` : `the model expects ${feature.type}, the dataset has ${column.type}`,
+      feature.name,
+    );
   }
 
-  const targetIndex = columnIndex.get(spec.target);
-  if (targetIndex !== undefined) {
-    const counts = new Map<string, number>();
-    const missingLabels: number[] = [];
-    csv.rows.forEach((row, rowIndex) => {
-      const label = (row[targetIndex] ?? '').trim();
-      if (label === '') missingLabels.push(lineOf(rowIndex));
-      else counts.set(label, (counts.get(label) ?? 0) + 1);
-    });
-    const classes = [...counts.keys()].sort();
-    const extra = classes.filter((label) => label !== spec.positiveLabel);
-    const balance = classes.map((label) => `${label}: ${counts.get(label)}`).join(', ');
-    let detail: string;
-    if (missingLabels.length > 0) detail = `${missingLabels.length} row(s) have no label, on ${examples(missingLabels)}`;
-    else if (classes.length !== 2) detail = `binary classification needs exactly 2 classes in "${spec.target}", found ${classes.length} (${balance || 'none'})`;
-    else if (extra.length !== 1) detail = `the positive label "${spec.positiveLabel}" does not occur in "${spec.target}" (${balance})`;
-    else detail = `2 classes (${balance})`;
-    checks.push({
-      name: 'target_classes',
-      severity: 'block',
-      column: spec.target,
-      passed: missingLabels.length === 0 && classes.length === 2 && extra.length === 1,
-      detail,
-    });
+  const missingLimits = new Map<string, number>(featureNames.map((name) => [name, policy.columns[name]?.maxMissingRate ?? policy.maxMissingRate]));
+  for (const [name, expectation] of Object.entries(policy.columns)) {
+    if (expectation.maxMissingRate !== undefined && name !== spec.target) missingLimits.set(name, expectation.maxMissingRate);
+  }
+  for (const [name, limit] of missingLimits) {
+    const column = profiles.get(name);
+    if (!column || column.count === 0) continue;
+    const rate = column.missing / column.count;
+    check(
+      'missing_values',
+      rate <= limit,
+      `${column.missing} of ${column.count} missing (${percent(rate)}); at most ${percent(limit)} allowed`,
+      name,
+    );
   }
 
-  checks.push({
-    name: 'min_rows',
-    severity: 'block',
-    passed: csv.rows.length >= spec.gate.minRows / spec.training.testFraction,
-    detail: `${csv.rows.length} rows; at least ${Math.ceil(spec.gate.minRows / spec.training.testFraction)} needed for ${spec.gate.minRows} held-out rows at test fraction ${spec.training.testFraction}`,
-  });
+  for (const [name, expectation] of Object.entries(policy.columns)) {
+    const column = profiles.get(name);
+    if (!column) continue;
+    if (expectation.min !== undefined || expectation.max !== undefined) rangeCheck(check, column, expectation.min, expectation.max);
+    if (expectation.categories) categoryCheck(check, column, expectation.categories);
+  }
 
-  const seen = new Map<string, number>();
-  const duplicates: number[] = [];
-  csv.rows.forEach((row, rowIndex) => {
-    const key = JSON.stringify(row);
-    if (seen.has(key)) duplicates.push(lineOf(rowIndex));
-    else seen.set(key, rowIndex);
-  });
-  checks.push({
-    name: 'duplicate_rows',
-    severity: 'warn',
-    passed: duplicates.length === 0,
-    detail: duplicates.length === 0 ? 'no duplicate rows' : `${duplicates.length} row(s) repeat an earlier row, on ${examples(duplicates)}`,
-  });
+  const { duplicateRows, duplicatesComplete } = evidence.profile;
+  check(
+    'duplicate_rows',
+    duplicateRows === 0,
+    `${duplicateRows} row(s) repeat an earlier row${duplicatesComplete ? '' : ' (among the rows checked)'}`,
+  );
 
-  const blocking = checks.filter((check) => !check.passed && check.severity === 'block');
-  const warnings = checks.filter((check) => !check.passed && check.severity === 'warn');
-  const describe = (check: ValidationCheck) => `${check.name}${check.column ? `[${check.column}]` : ''} (${check.detail})`;
+  const minRows = Math.max(policy.minRows ?? 0, Math.ceil(spec.gate.minRows / spec.training.testFraction));
+  const rows = evidence.rowCount;
+  check(
+    'row_count',
+    rows >= minRows && rows <= policy.maxRows,
+    rows < minRows
+      ? `${rows} rows; at least ${minRows} needed (${spec.gate.minRows} held-out rows at test fraction ${spec.training.testFraction}${policy.minRows ? `, validation.minRows ${policy.minRows}` : ''})`
+      : rows > policy.maxRows
+        ? `${rows} rows; at most ${policy.maxRows} accepted (validation.maxRows)`
+        : `${rows} rows, within ${minRows}..${policy.maxRows}`,
+  );
+
+  const maxAge = policy.maxAge ?? scheduleCadence(spec.schedule);
+  if (maxAge) {
+    const ageMs = now.getTime() - Date.parse(evidence.arrivedAt);
+    const ageHours = ageMs / 3_600_000;
+    check(
+      'freshness',
+      ageMs <= durationMs(maxAge),
+      `arrived ${evidence.arrivedAt}, ${ageHours < 48 ? `${ageHours.toFixed(1)} hours` : `${(ageHours / 24).toFixed(1)} days`} ago; at most ${maxAge} allowed`,
+    );
+  }
+
+  const target = profiles.get(spec.target);
+  if (target) labelChecks(check, target, spec);
+
+  const blocking = checks.filter((c) => !c.passed && c.severity === 'block');
+  const warnings = checks.filter((c) => !c.passed && c.severity === 'warn');
+  const describe = (c: ValidationCheck) => `${c.name}${c.column ? `[${c.column}]` : ''} (${c.detail})`;
   const summary =
     blocking.length > 0
       ? `${blocking.length} of ${checks.length} checks failed: ${blocking.map(describe).join('; ')}`
       : `all ${checks.length - warnings.length} blocking checks passed${warnings.length ? `; warnings: ${warnings.map(describe).join('; ')}` : ''}`;
-  return { passed: blocking.length === 0, rowCount: csv.rows.length, checks, summary };
+  return { passed: blocking.length === 0, rowCount: rows, checks, summary };
 }
 
-/** Features as numbers and the target as 0/1, for a dataset that passed validation. */
-export function toTrainingTable(csv: ParsedCsv, spec: ModelSpec): { x: number[][]; y: number[] } {
+type Check = (name: DataCheckName, passed: boolean, detail: string, column?: string) => void;
+
+function rangeCheck(check: Check, column: ColumnProfile, min: number | undefined, max: number | undefined): void {
+  const allowed = `${min ?? '-inf'}..${max ?? '+inf'}`;
+  const summary = column.numeric;
+  if (!summary) return check('value_ranges', false, `a range (${allowed}) is expected but the column is ${column.type}`, column.name);
+  if (summary.count === 0) return check('value_ranges', true, 'no values', column.name);
+  const low = min !== undefined && summary.min! < min;
+  const high = max !== undefined && summary.max! > max;
+  check(
+    'value_ranges',
+    !low && !high,
+    `values span ${summary.min}..${summary.max}; allowed ${allowed}${low ? `: min ${summary.min} is below ${min}` : ''}${high ? `${low ? ' and' : ':'} max ${summary.max} is above ${max}` : ''}`,
+    column.name,
+  );
+}
+
+function categoryCheck(check: Check, column: ColumnProfile, categories: readonly string[]): void {
+  const allowed = new Set(categories);
+  const counts = exactValueCounts(column);
+  if (counts) {
+    const unknown = Object.entries(counts).filter(([value]) => !allowed.has(value));
+    return check(
+      'categories',
+      unknown.length === 0,
+      unknown.length === 0
+        ? `all values among the ${allowed.size} allowed`
+        : `${unknown.reduce((sum, [, n]) => sum + n, 0)} value(s) outside the allowed categories: ${list(unknown.map(([value, n]) => `${JSON.stringify(value)} (${n})`))}`,
+      column.name,
+    );
+  }
+  // Past the sketch's capacity the column has more distinct values than it keeps, so more than allowed.
+  const heavy = (column.frequencies?.counters ?? []).filter(([value]) => !allowed.has(value)).map(([value]) => JSON.stringify(value));
+  check(
+    'categories',
+    false,
+    `too many distinct values to all be among the ${allowed.size} allowed${heavy.length ? `, e.g. ${list(heavy)}` : ''}`,
+    column.name,
+  );
+}
+
+function labelChecks(check: Check, target: ColumnProfile, spec: ModelSpec): void {
+  const rate = target.count > 0 ? target.missing / target.count : 0;
+  check('missing_labels', target.missing === 0, `${target.missing} of ${target.count} rows have no label (${percent(rate)})`, spec.target);
+
+  const counts = exactValueCounts(target);
+  if (!counts) {
+    check('target_classes', false, `binary classification needs 2 classes; "${spec.target}" has too many distinct values to count`, spec.target);
+    return;
+  }
+  const classes = Object.keys(counts).sort();
+  const balance = classes.map((label) => `${label}: ${counts[label]}`).join(', ');
+  let detail: string;
+  if (classes.length !== 2) detail = `binary classification needs exactly 2 classes in "${spec.target}", found ${classes.length} (${balance || 'none'})`;
+  else if (!classes.includes(spec.positiveLabel)) detail = `the positive label "${spec.positiveLabel}" does not occur in "${spec.target}" (${balance})`;
+  else detail = `2 classes (${balance})`;
+  const classesOk = classes.length === 2 && classes.includes(spec.positiveLabel);
+  check('target_classes', classesOk, detail, spec.target);
+
+  const labelled = Object.values(counts).reduce((sum, n) => sum + n, 0);
+  if (classes.length >= 2 && labelled > 0) {
+    const [rarest, rareCount] = Object.entries(counts).sort((a, b) => a[1] - b[1])[0]!;
+    const share = rareCount / labelled;
+    const limit = spec.validation.minClassFraction;
+    check('class_balance', share >= limit, `rarest class "${rarest}" has ${percent(share)} of labelled rows; at least ${percent(limit)} required`, spec.target);
+  }
+}
+
+/** A `rate(N unit)` schedule implies how fresh the data should be; a cron schedule does not. */
+function scheduleCadence(schedule: string | undefined): string | undefined {
+  const match = schedule?.match(/^rate\((\d+ \w+)\)$/);
+  return match?.[1];
+}
+
+/** A table in memory: the column names and the rows, as the table readers produce them. */
+export interface Table {
+  readonly header: readonly string[];
+  readonly rows: readonly (readonly Cell[])[];
+}
+
+/** A label as text, the way the spec's positiveLabel spells it. */
+export const labelText = (cell: Cell | undefined) => (cell === null || cell === undefined ? '' : typeof cell === 'string' ? cell.trim() : String(cell));
+
+/** Features as numbers and the target as 0/1. The built-in trainer does not impute: a missing or non-numeric feature fails, naming the row. */
+export function toTrainingTable(table: Table, spec: ModelSpec): { x: number[][]; y: number[] } {
   const indexOf = (name: string) => {
-    const index = csv.header.indexOf(name);
+    const index = table.header.indexOf(name);
     if (index < 0) throw new DataValidationError(`column "${name}" is not in the dataset`, { field: name });
     return index;
   };
   const featureIndices = spec.features.map((feature) => indexOf(feature.name));
   const targetIndex = indexOf(spec.target);
-  return {
-    x: csv.rows.map((row) => featureIndices.map((index) => Number(row[index]))),
-    y: csv.rows.map((row) => ((row[targetIndex] ?? '').trim() === spec.positiveLabel ? 1 : 0)),
-  };
+  const x = table.rows.map((row, rowIndex) =>
+    featureIndices.map((index, f) => {
+      const cell = row[index] ?? null;
+      const value = typeof cell === 'number' ? cell : cell === null ? NaN : parseDecimal(cell);
+      if (Number.isNaN(value)) {
+        throw new DataValidationError(
+          `feature "${spec.features[f]!.name}" has a missing or non-numeric value in data row ${rowIndex + 1}; the built-in trainer does not impute`,
+          { field: spec.features[f]!.name },
+        );
+      }
+      return value;
+    }),
+  );
+  return { x, y: table.rows.map((row) => (labelText(row[targetIndex]) === spec.positiveLabel ? 1 : 0)) };
 }

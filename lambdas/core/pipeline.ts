@@ -1,34 +1,33 @@
 import { ARTIFACT_FORMAT, serializeArtifact, sha256Hex, type ModelArtifact } from './artifact.js';
-import type { ParsedCsv } from './csv.js';
-import { toTrainingTable } from './dataset.js';
+import { labelText, toTrainingTable, type Table } from './dataset.js';
 import { DataValidationError } from './errors.js';
 import { fitLogisticRegression, predictProbability } from './logistic-regression.js';
 import { classificationMetrics } from './metrics.js';
 import type { ModelSpec } from './model-spec.js';
 import { stratifiedSplit } from './split.js';
 
-function splitTable(csv: ParsedCsv, spec: ModelSpec) {
-  const table = toTrainingTable(csv, spec);
-  const split = stratifiedSplit(table.y, spec.training.testFraction, spec.training.seed);
-  return { table, split };
+function splitTable(table: Table, spec: ModelSpec) {
+  const data = toTrainingTable(table, spec);
+  const split = stratifiedSplit(data.y, spec.training.testFraction, spec.training.seed);
+  return { data, split };
 }
 
 /** The label that is not the positive one, as it is spelled in the data. */
-function negativeLabel(csv: ParsedCsv, spec: ModelSpec): string {
-  const index = csv.header.indexOf(spec.target);
-  for (const row of csv.rows) {
-    const label = (row[index] ?? '').trim();
+function negativeLabel(table: Table, spec: ModelSpec): string {
+  const index = table.header.indexOf(spec.target);
+  for (const row of table.rows) {
+    const label = labelText(row[index]);
     if (label !== '' && label !== spec.positiveLabel) return label;
   }
   throw new DataValidationError(`"${spec.target}" has no label other than "${spec.positiveLabel}"`, { field: spec.target });
 }
 
 /** Train: fits the spec's algorithm on the training split and returns the artifact and its hash. */
-export function trainModel(csv: ParsedCsv, spec: ModelSpec) {
-  const { table, split } = splitTable(csv, spec);
+export function trainModel(table: Table, spec: ModelSpec) {
+  const { data, split } = splitTable(table, spec);
   const { model, report } = fitLogisticRegression(
-    split.train.map((i) => table.x[i]!),
-    split.train.map((i) => table.y[i]!),
+    split.train.map((i) => data.x[i]!),
+    split.train.map((i) => data.y[i]!),
     spec.training.params,
   );
   const artifact: ModelArtifact = {
@@ -36,7 +35,7 @@ export function trainModel(csv: ParsedCsv, spec: ModelSpec) {
     model: spec.name,
     task: spec.task,
     target: spec.target,
-    labels: { positive: spec.positiveLabel, negative: negativeLabel(csv, spec) },
+    labels: { positive: spec.positiveLabel, negative: negativeLabel(table, spec) },
     features: spec.features,
     standardization: model.standardization,
     weights: model.weights,
@@ -48,11 +47,11 @@ export function trainModel(csv: ParsedCsv, spec: ModelSpec) {
 }
 
 /** Evaluate: scores the artifact on the held-out rows that the same seed set aside at training. */
-export function evaluateModel(csv: ParsedCsv, spec: ModelSpec, artifact: ModelArtifact) {
-  const { table, split } = splitTable(csv, spec);
+export function evaluateModel(table: Table, spec: ModelSpec, artifact: ModelArtifact) {
+  const { data, split } = splitTable(table, spec);
   const model = { standardization: artifact.standardization, weights: artifact.weights, bias: artifact.bias };
-  const probabilities = split.test.map((i) => predictProbability(model, table.x[i]!));
-  const metrics = classificationMetrics(split.test.map((i) => table.y[i]!), probabilities);
+  const probabilities = split.test.map((i) => predictProbability(model, data.x[i]!));
+  const metrics = classificationMetrics(split.test.map((i) => data.y[i]!), probabilities);
   const mean = probabilities.reduce((s, p) => s + p, 0) / probabilities.length;
   const predictionStd = Math.sqrt(probabilities.reduce((s, p) => s + (p - mean) ** 2, 0) / probabilities.length);
   return { metrics: { ...metrics }, predictionStd };

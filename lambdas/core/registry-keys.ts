@@ -15,14 +15,18 @@ export const auditSk = (at: string, id: string) => `AUDIT#${at}#${id}`;
 
 export const runPk = (runId: string) => `RUN#${runId}`;
 export const RUN_SK = 'RUN';
-/** The tracking table's index over gsi1pk/gsi1sk: a model's runs ordered by start time. */
-export const RUNS_BY_MODEL_INDEX = 'byModel';
+/** The tracking table's index over gsi1pk/gsi1sk: a model's runs by start time, a dataset's versions by arrival. */
+export const BY_TIME_INDEX = 'byTime';
 export const runsByModelPk = (model: string) => `MODEL#${model}`;
 export const runsByModelSk = (startedAt: string, runId: string) => `${startedAt}#${runId}`;
 
 export const datasetPk = (name: string) => `DATASET#${name}`;
 export const datasetVersionSk = (version: string) => `VERSION#${version}`;
 export const DATASET_LATEST_SK = 'LATEST';
+export const datasetVersionsByTimePk = (name: string) => `DATASET#${name}`;
+export const datasetVersionsByTimeSk = (arrivedAt: string, version: string) => `${arrivedAt}#${version}`;
+/** One item per dataset name under this key: the catalog `mlops dataset list` reads. */
+export const DATASET_CATALOG_PK = 'DATASETS';
 
 /** Which alias a freshly registered version takes, given the environment's approval policy. */
 export function aliasForNewVersion(productionRequiresApproval: boolean): AliasName {

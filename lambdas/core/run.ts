@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import { DatasetSchemaSchema } from './profile.js';
+
+export const DATASET_FORMATS = ['csv', 'parquet', 'jsonl'] as const;
+export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
 export const MODEL_NAME = z
   .string()
@@ -37,10 +41,12 @@ export type DatasetRef = z.infer<typeof DatasetRefSchema>;
 
 /** A dataset version as recorded in the tracking table. */
 export const DatasetVersionSchema = DatasetRefSchema.extend({
-  format: z.literal('csv'),
+  format: z.enum(DATASET_FORMATS),
   bytes: z.number().int().nonnegative(),
   rowCount: z.number().int().nonnegative(),
-  columns: z.array(z.object({ name: z.string(), type: z.enum(['numeric', 'string']), nullable: z.boolean() })),
+  schema: DatasetSchemaSchema,
+  /** The profile (JSON in S3): the reference drift checks compare against. */
+  profileUri: z.string().startsWith('s3://'),
   owner: z.string(),
   source: z.string(),
   arrivedAt: z.string(),

@@ -1,12 +1,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import { createDocumentClient, createS3Client } from '../aws/clients.js';
+import { loadDatasetTable } from '../aws/dataset-table.js';
 import { requireEnv } from '../aws/env.js';
 import { ObjectStore } from '../aws/object-store.js';
 import { readStepState } from '../aws/step-context.js';
 import { TrackingStore } from '../aws/tracking-store.js';
 import { parseArtifact, sha256Hex } from '../core/artifact.js';
-import { parseCsv } from '../core/csv.js';
 import { MlopsError, parseOrThrow } from '../core/errors.js';
 import { evaluateModel } from '../core/pipeline.js';
 import { ArtifactRefSchema } from '../core/run.js';
@@ -26,7 +26,7 @@ export const handler = async (event: unknown) => {
   if (sha256Hex(text) !== training.artifact.sha256) {
     throw new MlopsError('ARTIFACT_MISMATCH', `artifact ${training.artifact.uri} does not match its recorded sha256`, { step: 'Evaluate' });
   }
-  const { metrics, predictionStd } = evaluateModel(parseCsv(await objects.getText(run.dataset.uri)), spec, parseArtifact(text));
+  const { metrics, predictionStd } = evaluateModel(await loadDatasetTable(objects, run.dataset), spec, parseArtifact(text));
   await tracking.updateRun(run.runId, { metrics });
   logger.info('model evaluated', { runId: run.runId, metrics });
   return { metrics, predictionStd };

@@ -1,17 +1,67 @@
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { createDocumentClient, createS3Client, createSfnClient } from '../../lambdas/aws/clients.js';
 import { ObjectStore } from '../../lambdas/aws/object-store.js';
 import { RegistryStore } from '../../lambdas/aws/registry-store.js';
 import { TrackingStore } from '../../lambdas/aws/tracking-store.js';
-import { sha256Hex } from '../../lambdas/core/artifact.js';
-import { parseCsv } from '../../lambdas/core/csv.js';
-import { inferSchema } from '../../lambdas/core/dataset.js';
+import type { ValidationReport } from '../../lambdas/core/dataset.js';
+import { MlopsError } from '../../lambdas/core/errors.js';
 import type { ModelSpec } from '../../lambdas/core/model-spec.js';
-import { TrainingRequestSchema, type DatasetVersion, type RunRecord, type TrainingRequest } from '../../lambdas/core/run.js';
+import type { DatasetProfile, DeclaredSchemaInput } from '../../lambdas/core/profile.js';
+import { TrainingRequestSchema, type DatasetFormat, type DatasetVersion, type RunRecord, type TrainingRequest } from '../../lambdas/core/run.js';
+import { formatFromFileName } from '../../lambdas/core/table-readers.js';
+import type { DatasetSummary } from '../../lambdas/aws/tracking-store.js';
 import { signedFetch, type SignedResponse } from './signed-fetch.js';
-import { apiBaseUrl, type StackOutputs } from './stack-outputs.js';
+import { apiBaseUrl, managementApiUrl, type StackOutputs } from './stack-outputs.js';
+
+/** A file to register: a path on disk (streamed, any size) or bytes in memory. */
+export interface DatasetFile {
+  readonly path?: string;
+  readonly bytes?: Uint8Array;
+  /** Names the format (by extension) and is the default source. */
+  readonly fileName: string;
+}
+
+export interface RegisterDatasetInput extends DatasetFile {
+  readonly name: string;
+  readonly format?: DatasetFormat;
+  readonly schema?: DeclaredSchemaInput;
+  readonly target?: string;
+  readonly owner?: string;
+  readonly source?: string;
+  readonly onProgress?: (line: string) => void;
+  /** @default 30 minutes */
+  readonly timeoutMs?: number;
+}
+
+interface UploadPlan {
+  status: 'UPLOAD' | 'EXISTS';
+  dataset?: DatasetVersion;
+  uploadId: string;
+  uploadKey: string;
+  partBytes: number;
+  parts: { partNumber: number; url: string }[];
+}
+
+async function* fileChunks(file: DatasetFile): AsyncIterable<Uint8Array> {
+  if (file.bytes) yield file.bytes;
+  else for await (const chunk of createReadStream(file.path!, { highWaterMark: 1 << 20 })) yield chunk as Buffer;
+}
+
+async function readRange(file: DatasetFile, start: number, length: number): Promise<Uint8Array> {
+  if (file.bytes) return file.bytes.subarray(start, start + length);
+  const handle = await open(file.path!, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, start);
+    return buffer.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
 
@@ -42,30 +92,103 @@ export class PlatformClient {
   }
 
   /**
-   * Registers a CSV file as an immutable dataset version whose id is its sha256. The file is
-   * parsed before anything is written, so an unreadable file leaves nothing behind.
+   * Calls the management API with a SigV4-signed request; an error answer becomes an MlopsError
+   * with the API's code, message and field.
    */
-  async registerDataset(input: { name: string; bytes: Uint8Array; fileName: string; owner: string; source?: string }): Promise<{ dataset: DatasetVersion; created: boolean }> {
-    const version = sha256Hex(input.bytes);
-    const existing = await this.tracking.findDatasetVersion(input.name, version);
-    if (existing) return { dataset: existing, created: false };
-    const text = new TextDecoder('utf-8', { fatal: true }).decode(input.bytes);
-    const parsed = parseCsv(text);
-    const schema = inferSchema(parsed);
-    const uri = await this.objects.put(this.outputs.DatasetsBucket, `datasets/${input.name}/${version}.csv`, input.bytes, 'text/csv');
-    return this.tracking.putDatasetVersion({
-      name: input.name,
-      version,
-      uri,
-      format: 'csv',
-      bytes: input.bytes.byteLength,
-      rowCount: parsed.rows.length,
-      columns: schema.columns,
-      owner: input.owner,
+  async api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const response = await signedFetch(`${managementApiUrl(this.outputs)}${path}`, {
+      method,
+      region: this.region,
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (response.status >= 400) {
+      const error = (response.body as { error?: { code?: string; message?: string; field?: string } })?.error;
+      throw new MlopsError(error?.code ?? `HTTP_${response.status}`, error?.message ?? response.text.slice(0, 500), error?.field ? { field: error.field } : {});
+    }
+    return { status: response.status, body: response.body as T };
+  }
+
+  /**
+   * Registers a file as an immutable dataset version whose id is its sha256, through the
+   * management API: the bytes go straight to S3 on presigned multipart URLs, then the platform
+   * streams the upload once (format, schema, profile) and records the version. The same bytes
+   * registered again return the existing version without an upload. A rejected file leaves no
+   * version and the error names the problem.
+   */
+  async registerDataset(input: RegisterDatasetInput): Promise<{ dataset: DatasetVersion; created: boolean }> {
+    const progress = input.onProgress ?? (() => {});
+    const format = input.format ?? formatFromFileName(input.fileName);
+    if (!format) throw new MlopsError('INVALID_INPUT', `cannot tell the format of ${input.fileName}; name it .csv, .parquet or .jsonl, or pass --format`, { field: 'format' });
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of fileChunks(input)) {
+      hash.update(chunk);
+      bytes += chunk.byteLength;
+    }
+    const sha256 = hash.digest('hex');
+    const path = `/datasets/${encodeURIComponent(input.name)}`;
+    const { body: plan } = await this.api<UploadPlan>('POST', `${path}/uploads`, { sha256, bytes, format });
+    if (plan.status === 'EXISTS') return { dataset: plan.dataset!, created: false };
+
+    progress(`uploading ${bytes} bytes in ${plan.parts.length} part(s)`);
+    const etags: { partNumber: number; etag: string }[] = [];
+    for (const part of plan.parts) {
+      const body = await readRange(input, (part.partNumber - 1) * plan.partBytes, plan.partBytes);
+      const response = await fetch(part.url, { method: 'PUT', body });
+      const etag = response.headers.get('etag');
+      if (!response.ok || !etag) throw new MlopsError('UPLOAD_FAILED', `S3 refused part ${part.partNumber}: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`);
+      etags.push({ partNumber: part.partNumber, etag });
+    }
+    const { body: started } = await this.api<{ registrationId: string }>('POST', `${path}/versions`, {
+      uploadId: plan.uploadId,
+      uploadKey: plan.uploadKey,
+      parts: etags,
+      sha256,
+      bytes,
+      format,
+      ...(input.schema ? { schema: input.schema } : {}),
+      ...(input.target !== undefined ? { target: input.target } : {}),
+      ...(input.owner ? { owner: input.owner } : {}),
       source: input.source ?? basename(input.fileName),
-      arrivedAt: new Date().toISOString(),
-      quarantined: false,
-    }).then(({ version: dataset, created }) => ({ dataset, created }));
+    });
+    progress(`registration ${started.registrationId}: profiling`);
+    const deadline = Date.now() + (input.timeoutMs ?? 30 * 60_000);
+    for (;;) {
+      const { body: status } = await this.api<{ status: string; created?: boolean; dataset?: DatasetVersion; error?: { code: string; message: string } }>(
+        'GET',
+        `${path}/registrations/${started.registrationId}`,
+      );
+      if (status.status === 'SUCCEEDED') return { dataset: status.dataset!, created: status.created === true };
+      if (status.status === 'FAILED') throw new MlopsError(status.error?.code ?? 'REGISTRATION_FAILED', status.error?.message ?? 'registration failed', { field: 'file' });
+      if (Date.now() > deadline) throw new MlopsError('TIMEOUT', `registration ${started.registrationId} is still running; check it later`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+
+  async listDatasets(): Promise<DatasetSummary[]> {
+    return (await this.api<{ datasets: DatasetSummary[] }>('GET', '/datasets')).body.datasets;
+  }
+
+  async listDatasetVersions(name: string): Promise<DatasetVersion[]> {
+    return (await this.api<{ versions: DatasetVersion[] }>('GET', `/datasets/${encodeURIComponent(name)}/versions`)).body.versions;
+  }
+
+  /** A version by sha256, or the newest one. */
+  async getDatasetVersion(name: string, version?: string): Promise<DatasetVersion> {
+    return (await this.api<DatasetVersion>('GET', `/datasets/${encodeURIComponent(name)}/versions/${version ?? 'latest'}`)).body;
+  }
+
+  async getDatasetProfile(name: string, version?: string): Promise<DatasetProfile> {
+    return (await this.api<{ profile: DatasetProfile }>('GET', `/datasets/${encodeURIComponent(name)}/versions/${version ?? 'latest'}/profile`)).body.profile;
+  }
+
+  /** The data validation gate on its own, for a model; the report is stored and returned, nothing is quarantined. */
+  async validateDataset(name: string, version: string | undefined, model: string): Promise<ValidationReport & { reportUri: string; dataset: { name: string; version: string } }> {
+    return (await this.api<ValidationReport & { reportUri: string; dataset: { name: string; version: string } }>(
+      'POST',
+      `/datasets/${encodeURIComponent(name)}/versions/${version ?? 'latest'}/validate`,
+      { model },
+    )).body;
   }
 
   createModel(spec: ModelSpec, actor: string) {

@@ -15,6 +15,10 @@ export const StackOutputsSchema = z.object({
   ApiId: z.string(),
   ApiStage: z.string(),
   ApiUrl: z.string(),
+  ManagementApiId: z.string(),
+  ManagementApiStage: z.string(),
+  ManagementApiUrl: z.string(),
+  DatasetRegistrationArn: z.string(),
 });
 export type StackOutputs = z.infer<typeof StackOutputsSchema>;
 
@@ -35,11 +39,16 @@ export async function readStackOutputs(stackName: string): Promise<StackOutputs>
 }
 
 /**
- * The base URL of the prediction API. On the emulator, which has no DNS for the
- * execute-api host name, REST APIs answer under /_aws/execute-api/{apiId}/{stage}.
+ * The base URL of a REST API. On the emulator, which has no DNS for the execute-api host
+ * name, REST APIs answer under /_aws/execute-api/{apiId}/{stage}.
  */
-export function apiBaseUrl(outputs: StackOutputs): string {
+function restApiUrl(id: string, stage: string, url: string): string {
   const endpoint = process.env.AWS_ENDPOINT_URL;
-  if (endpoint) return `${endpoint.replace(/\/$/, '')}/_aws/execute-api/${outputs.ApiId}/${outputs.ApiStage}`;
-  return outputs.ApiUrl.replace(/\/$/, '');
+  if (endpoint) return `${endpoint.replace(/\/$/, '')}/_aws/execute-api/${id}/${stage}`;
+  return url.replace(/\/$/, '');
 }
+
+/** The prediction API's base URL. */
+export const apiBaseUrl = (outputs: StackOutputs) => restApiUrl(outputs.ApiId, outputs.ApiStage, outputs.ApiUrl);
+/** The management API's base URL (datasets; the CLI's routes). */
+export const managementApiUrl = (outputs: StackOutputs) => restApiUrl(outputs.ManagementApiId, outputs.ManagementApiStage, outputs.ManagementApiUrl);

@@ -28,8 +28,9 @@ export function synthPlatform(environmentName: EnvironmentName, overrides: Parti
 }
 
 /** Replaces CloudFormation intrinsics in a Fn::Join'd definition by placeholders, to read it as JSON. */
-export function stateMachineDefinition(template: Template): Record<string, any> {
-  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+export function stateMachineDefinition(template: Template, idPrefix = 'TrainingPipeline'): Record<string, any> {
+  const machine = Object.entries(template.findResources('AWS::StepFunctions::StateMachine')).find(([id]) => id.startsWith(idPrefix))?.[1];
+  if (!machine) throw new Error(`no state machine whose logical id starts with ${idPrefix}`);
   const body = machine!.Properties.DefinitionString;
   const text = typeof body === 'string' ? body : (body['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
   return JSON.parse(text);

@@ -8,18 +8,18 @@ describe('PlatformStack resource inventory', () => {
     const { template } = synthPlatform('dev');
     template.resourceCountIs('AWS::S3::Bucket', 5);
     template.resourceCountIs('AWS::DynamoDB::Table', 2);
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 1);
-    template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 2);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.resourceCountIs('AWS::Events::Rule', 1);
-    // 7 pipeline steps + predict, all on the platform runtime; CDK's auto-delete-objects
+    // 7 pipeline steps, predict, dataset registration and the datasets API, all on the platform runtime; CDK's auto-delete-objects
     // provider is the only other function, and only in a DESTROY environment.
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
     const platformFunctions = functions.filter(([id]) => !id.startsWith('CustomS3AutoDeleteObjects'));
-    expect(platformFunctions).toHaveLength(8);
+    expect(platformFunctions).toHaveLength(10);
     for (const [, fn] of platformFunctions) expect(fn.Properties.Runtime).toBe(PLATFORM_RUNTIME.name);
-    expect(functions).toHaveLength(9);
-    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(8);
+    expect(functions).toHaveLength(11);
+    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(10);
   });
 });
 
@@ -114,7 +114,7 @@ describe('Registry and Tracking tables', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       GlobalSecondaryIndexes: [
         {
-          IndexName: 'byModel',
+          IndexName: 'byTime',
           KeySchema: [
             { AttributeName: 'gsi1pk', KeyType: 'HASH' },
             { AttributeName: 'gsi1sk', KeyType: 'RANGE' },

@@ -106,3 +106,18 @@ describe('parseCsv: malformed files fail with the line at fault', () => {
     expect(csvError('a, \n1,2\n')).toMatch(/column 2 of the header has no name/);
   });
 });
+
+describe('parseCsv: CR-only line ends', () => {
+  it('reads records separated by a bare CR', () => {
+    expect(parseCsv('a,b\r1,2\r3,4\r')).toEqual({ header: ['a', 'b'], rows: [['1', '2'], ['3', '4']] });
+  });
+
+  it('keeps a bare CR inside a quoted field as part of the value', () => {
+    expect(parseCsv('a,b\r"x\ry",2\r').rows).toEqual([['x\ry', '2']]);
+  });
+
+  it('counts a bare CR inside a quoted field as a line break, as it does between records', () => {
+    // Lines: 1 header, 2-3 the quoted "x<CR>y", 4 the short row.
+    expect(csvError('a,b\r"x\ry",2\r3\r')).toMatch(/^line 4 /);
+  });
+});

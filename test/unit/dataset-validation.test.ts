@@ -1,201 +1,473 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv, type ParsedCsv } from '../../lambdas/core/csv.js';
-import { inferSchema, toTrainingTable, validateDataset, type ValidationReport } from '../../lambdas/core/dataset.js';
+import { scanDataset } from '../../lambdas/core/dataset-scan.js';
+import { labelText, toTrainingTable, validateDataset, type DatasetEvidence, type ValidationReport } from '../../lambdas/core/dataset.js';
 import { DataValidationError } from '../../lambdas/core/errors.js';
-import { smallSpec } from './helpers.js';
+import { DATA_CHECKS, DEFAULT_SEVERITIES, type DataCheckName } from '../../lambdas/core/model-spec.js';
+import { mergeProfiles } from '../../lambdas/core/profile.js';
+import { smallSpec, thrownBy } from './helpers.js';
 
-/** 40 distinct rows of x1, x2, label: labels alternate 0/1. Needs 5 / 0.25 = 20 rows to pass min_rows. */
+const NOW = new Date('2025-06-15T12:00:00.000Z');
+const DAY = 86_400_000;
+const before = (ms: number) => new Date(NOW.getTime() - ms).toISOString();
+
+/** Profiles CSV text as registration does and returns what the gate judges. */
+async function evidenceOf(text: string, arrivedAt = before(3_600_000)): Promise<DatasetEvidence> {
+  const scan = await scanDataset(
+    {
+      format: 'csv',
+      chunks: (async function* () {
+        yield Buffer.from(text);
+      })(),
+    },
+    { target: 'label' },
+  );
+  return { rowCount: scan.rowCount, arrivedAt, schema: scan.schema, profile: scan.profile };
+}
+
+/** `n` distinct rows [x1, x2, label], labels alternating 0/1. smallSpec needs 5 / 0.25 = 20 rows. */
 function goodRows(n = 40): string[][] {
   return Array.from({ length: n }, (_, i) => [String(i), (i * 0.5).toFixed(1), String(i % 2)]);
 }
-const table = (rows: string[][], header = ['x1', 'x2', 'label']): ParsedCsv => ({ header, rows });
+const csvOf = (rows: readonly (readonly string[])[], header: readonly string[] = ['x1', 'x2', 'label']) =>
+  [header.join(','), ...rows.map((row) => row.join(','))].join('\n') + '\n';
+const evidenceOfRows = (rows: readonly (readonly string[])[], header?: readonly string[], arrivedAt?: string) => evidenceOf(csvOf(rows, header), arrivedAt);
+/** The rows with one more column. */
+const withColumn = (rows: string[][], value: (i: number) => string) => rows.map((row, i) => [...row, value(i)]);
+
 const check = (report: ValidationReport, name: string, column?: string) => {
   const found = report.checks.find((c) => c.name === name && (column === undefined || c.column === column));
-  if (!found) throw new Error(`no ${name} check${column ? ` for ${column}` : ''}`);
+  if (!found) throw new Error(`no ${name} check${column ? ` for ${column}` : ''} in ${report.checks.map((c) => c.name).join(', ')}`);
   return found;
 };
-const failedNames = (report: ValidationReport) => report.checks.filter((c) => !c.passed).map((c) => c.name);
+const failedNames = (report: ValidationReport) => report.checks.filter((c) => !c.passed).map((c) => (c.column ? `${c.name}[${c.column}]` : c.name));
+const has = (report: ValidationReport, name: string) => report.checks.some((c) => c.name === name);
 
-describe('validateDataset', () => {
-  it('passes a good dataset with every check passed', () => {
-    const report = validateDataset(table(goodRows()), smallSpec());
+describe('validateDataset: a good dataset', () => {
+  it('passes every check, in report order, each with its default severity', async () => {
+    const report = validateDataset(await evidenceOfRows(goodRows()), smallSpec(), NOW);
     expect(report.passed).toBe(true);
     expect(report.rowCount).toBe(40);
     expect(failedNames(report)).toEqual([]);
-    expect(report.checks.map((c) => c.name)).toEqual(
-      expect.arrayContaining(['required_columns', 'numeric_features', 'missing_values', 'target_classes', 'min_rows', 'duplicate_rows']),
-    );
-    expect(report.summary).toMatch(/^all \d+ blocking checks passed$/);
-  });
-
-  it('passes a dataset that went through parseCsv, with extra columns in any order', () => {
-    const text = ['label,notes,x2,x1', ...goodRows().map(([x1, x2, label]) => `${label},"free, text",${x2},${x1}`)].join('\r\n');
-    expect(validateDataset(parseCsv(text), smallSpec()).passed).toBe(true);
-  });
-
-  it('fails required_columns, naming the missing column', () => {
-    const rows = goodRows().map(([x1, , label]) => [x1!, label!]);
-    const report = validateDataset(table(rows, ['x1', 'label']), smallSpec());
-    expect(report.passed).toBe(false);
-    expect(check(report, 'required_columns').passed).toBe(false);
-    expect(check(report, 'required_columns').detail).toBe('missing column: x2');
-    expect(report.summary).toMatch(/checks failed: required_columns \(missing column: x2\)/);
-  });
-
-  it('fails required_columns when the target column is missing', () => {
-    const rows = goodRows().map(([x1, x2]) => [x1!, x2!]);
-    const report = validateDataset(table(rows, ['x1', 'x2']), smallSpec());
-    expect(check(report, 'required_columns').detail).toMatch(/label/);
-    expect(report.checks.some((c) => c.name === 'target_classes')).toBe(false);
-    expect(report.passed).toBe(false);
-  });
-
-  it('fails numeric_features for the column with text, naming the file lines', () => {
-    const rows = goodRows();
-    rows[3]![0] = 'abc';
-    rows[10]![0] = '0x1F';
-    const report = validateDataset(table(rows), smallSpec());
-    expect(report.passed).toBe(false);
-    const bad = check(report, 'numeric_features', 'x1');
-    expect(bad.passed).toBe(false);
-    // Data rows start on line 2 of the file.
-    expect(bad.detail).toMatch(/2 value\(s\) are not numbers, on lines 5, 12/);
-    expect(check(report, 'numeric_features', 'x2').passed).toBe(true);
-    expect(report.summary).toMatch(/numeric_features\[x1\]/);
-  });
-
-  it('does not count a number too large for a double (Infinity) as numeric', () => {
-    const rows = goodRows();
-    rows[6]![1] = '1e400';
-    const report = validateDataset(table(rows), smallSpec());
-    expect(check(report, 'numeric_features', 'x2')).toMatchObject({ passed: false, detail: expect.stringMatching(/on line 8$/) });
-    expect(inferSchema(table(rows)).columns.find((c) => c.name === 'x2')?.type).toBe('string');
-  });
-
-  it('fails missing_values for a blank feature value, without calling it a non-number', () => {
-    const rows = goodRows();
-    rows[0]![1] = '';
-    rows[5]![1] = '  ';
-    const report = validateDataset(table(rows), smallSpec());
-    expect(report.passed).toBe(false);
-    expect(check(report, 'missing_values', 'x2').passed).toBe(false);
-    expect(check(report, 'missing_values', 'x2').detail).toMatch(/2 missing value\(s\), on lines 2, 7/);
-    expect(check(report, 'numeric_features', 'x2').passed).toBe(true);
-    expect(check(report, 'missing_values', 'x1').passed).toBe(true);
-    expect(report.summary).toMatch(/missing_values\[x2\]/);
-  });
-
-  it('shortens a long list of lines', () => {
-    const rows = goodRows();
-    for (const i of [0, 1, 2, 3, 4]) rows[i]![0] = 'n/a';
-    expect(check(validateDataset(table(rows), smallSpec()), 'numeric_features', 'x1').detail).toMatch(/lines 2, 3, 4 and 2 more/);
-  });
-
-  it('fails target_classes with a single class', () => {
-    const rows = goodRows().map(([x1, x2]) => [x1!, x2!, '1']);
-    const report = validateDataset(table(rows), smallSpec());
-    expect(report.passed).toBe(false);
-    expect(check(report, 'target_classes').passed).toBe(false);
-    expect(check(report, 'target_classes').detail).toMatch(/exactly 2 classes .*found 1/);
-    expect(report.summary).toMatch(/target_classes\[label\]/);
-  });
-
-  it('fails target_classes with three classes', () => {
-    const rows = goodRows().map(([x1, x2], i) => [x1!, x2!, String(i % 3)]);
-    const report = validateDataset(table(rows), smallSpec());
-    expect(report.passed).toBe(false);
-    expect(check(report, 'target_classes').detail).toMatch(/found 3/);
-  });
-
-  it('fails target_classes when labels are missing, naming the lines', () => {
-    const rows = goodRows();
-    rows[2]![2] = ' ';
-    const report = validateDataset(table(rows), smallSpec());
-    expect(report.passed).toBe(false);
-    expect(check(report, 'target_classes').detail).toMatch(/1 row\(s\) have no label, on line 4/);
-  });
-
-  it('fails target_classes when the positive label does not occur', () => {
-    const rows = goodRows().map(([x1, x2], i) => [x1!, x2!, i % 2 ? 'yes' : 'no']);
-    const report = validateDataset(table(rows), smallSpec());
-    expect(report.passed).toBe(false);
-    expect(check(report, 'target_classes').detail).toMatch(/positive label "1" does not occur/);
-    // With the right positive label the same data passes.
-    expect(validateDataset(table(rows), smallSpec({ positiveLabel: 'yes' })).passed).toBe(true);
-  });
-
-  it('fails min_rows below minRows / testFraction and passes at it', () => {
-    const short = validateDataset(table(goodRows(19)), smallSpec());
-    expect(short.passed).toBe(false);
-    expect(failedNames(short)).toEqual(['min_rows']);
-    expect(check(short, 'min_rows').detail).toMatch(/19 rows; at least 20 needed/);
-    expect(short.summary).toMatch(/1 of \d+ checks failed: min_rows/);
-    expect(validateDataset(table(goodRows(20)), smallSpec()).passed).toBe(true);
-  });
-
-  it('only warns about duplicate rows', () => {
-    const rows = goodRows();
-    rows.push([...rows[0]!], [...rows[0]!]);
-    const report = validateDataset(table(rows), smallSpec());
-    const duplicates = check(report, 'duplicate_rows');
-    expect(duplicates.passed).toBe(false);
-    expect(duplicates.severity).toBe('warn');
-    expect(duplicates.detail).toMatch(/2 row\(s\) repeat an earlier row, on lines 42, 43/);
-    expect(report.passed).toBe(true);
-    expect(report.summary).toMatch(/blocking checks passed; warnings: duplicate_rows/);
-  });
-
-  it('counts every failing blocking check in the summary', () => {
-    const rows = goodRows(10).map(([x1, , label]) => [x1!, 'oops', label!]);
-    const report = validateDataset(table(rows), smallSpec());
-    expect(report.summary).toMatch(/^2 of \d+ checks failed: numeric_features\[x2\] .*; min_rows/);
+    expect(report.checks.map((c) => (c.column ? `${c.name}[${c.column}]` : c.name))).toEqual([
+      'required_columns',
+      'extra_columns',
+      'column_types[x1]',
+      'column_types[x2]',
+      'missing_values[x1]',
+      'missing_values[x2]',
+      'duplicate_rows',
+      'row_count',
+      'missing_labels[label]',
+      'target_classes[label]',
+      'class_balance[label]',
+    ]);
+    const specChecks = report.checks.map((c) => ({ ...c, name: c.name as DataCheckName }));
+    for (const c of specChecks) expect(c.severity, c.name).toBe(DEFAULT_SEVERITIES[c.name]);
+    // Checks come in the order DATA_CHECKS lists them.
+    const order = specChecks.map((c) => DATA_CHECKS.indexOf(c.name));
+    expect(order).not.toContain(-1);
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(check(report, 'target_classes').detail).toBe('2 classes (0: 20, 1: 20)');
+    expect(check(report, 'row_count').detail).toBe('40 rows, within 20..2000000');
+    expect(report.summary).toBe('all 11 blocking checks passed');
   });
 });
 
-describe('inferSchema', () => {
-  it('types each column from its present values and flags missing ones', () => {
-    const csv = table(
-      [
-        ['1', 'a', '1e5', '', '0x10'],
-        ['-2.5', 'b', ' .5 ', '', 'NaN'],
-        ['+3', '3', '7.', '', 'Infinity'],
-        ['4', 'c', '', '', '1'],
-      ],
-      ['int', 'text', 'sparse', 'empty', 'tricky'],
+describe('validateDataset: required_columns', () => {
+  it('blocks when a feature is missing, naming it', async () => {
+    const rows = goodRows().map(([x1, , label]) => [x1!, label!]);
+    const report = validateDataset(await evidenceOfRows(rows, ['x1', 'label']), smallSpec(), NOW);
+    expect(report.passed).toBe(false);
+    expect(check(report, 'required_columns')).toMatchObject({ passed: false, severity: 'block', detail: 'missing column: x2' });
+    expect(report.summary).toMatch(/checks failed: required_columns \(missing column: x2\)/);
+    // No checks on a column that is not there.
+    expect(report.checks.some((c) => c.column === 'x2')).toBe(false);
+  });
+
+  it('blocks when the target is missing, naming it, and skips the label checks', async () => {
+    const rows = goodRows().map(([x1, x2]) => [x1!, x2!, 'a']);
+    const evidence = await evidenceOfRows(rows, ['x1', 'x2', 'other']).catch(() => undefined);
+    // The profiler itself rejects a file without its target; the gate still judges a profile without one.
+    expect(evidence).toBeUndefined();
+    const scanned = await evidenceOf(csvOf(goodRows()));
+    const profile = { ...scanned.profile, columns: scanned.profile.columns.filter((c) => c.name !== 'label') };
+    const report = validateDataset({ ...scanned, profile }, smallSpec(), NOW);
+    expect(check(report, 'required_columns')).toMatchObject({ passed: false, detail: 'missing column: label' });
+    expect(has(report, 'missing_labels') || has(report, 'target_classes') || has(report, 'class_balance')).toBe(false);
+    expect(report.passed).toBe(false);
+  });
+
+  it('names every missing column', async () => {
+    const scanned = await evidenceOf(csvOf(goodRows()));
+    const profile = { ...scanned.profile, columns: scanned.profile.columns.filter((c) => c.name === 'x1') };
+    expect(check(validateDataset({ ...scanned, profile }, smallSpec(), NOW), 'required_columns').detail).toBe('missing columns: x2, label');
+  });
+});
+
+describe('validateDataset: extra_columns', () => {
+  it('warns about a column the model does not use, naming it, and still passes', async () => {
+    const rows = withColumn(goodRows(), (i) => `note ${i}`);
+    const report = validateDataset(await evidenceOfRows(rows, ['x1', 'x2', 'label', 'notes']), smallSpec(), NOW);
+    expect(check(report, 'extra_columns')).toMatchObject({ passed: false, severity: 'warn', detail: 'column(s) the model does not use: notes' });
+    expect(report.passed).toBe(true);
+    expect(report.summary).toMatch(/^all \d+ blocking checks passed; warnings: extra_columns \(column\(s\) the model does not use: notes\)$/);
+  });
+
+  it('does not count a column with expectations in validation.columns as extra', async () => {
+    const rows = withColumn(goodRows(), (i) => `note ${i}`);
+    const spec = smallSpec({ validation: { columns: { notes: { maxMissingRate: 0.5 } } } });
+    const report = validateDataset(await evidenceOfRows(rows, ['x1', 'x2', 'label', 'notes']), spec, NOW);
+    expect(check(report, 'extra_columns').passed).toBe(true);
+  });
+
+  it('disappears from the report with severity off', async () => {
+    const rows = withColumn(goodRows(), (i) => `note ${i}`);
+    const report = validateDataset(await evidenceOfRows(rows, ['x1', 'x2', 'label', 'notes']), smallSpec({ validation: { severity: { extra_columns: 'off' } } }), NOW);
+    expect(has(report, 'extra_columns')).toBe(false);
+    expect(report.passed).toBe(true);
+    expect(report.summary).toBe('all 10 blocking checks passed');
+  });
+});
+
+describe('validateDataset: column_types', () => {
+  it('blocks a string column where the model expects a number, naming the column', async () => {
+    const rows = goodRows().map(([x1, , label], i) => [x1!, `level-${i % 3}`, label!]);
+    const report = validateDataset(await evidenceOfRows(rows), smallSpec(), NOW);
+    expect(report.passed).toBe(false);
+    expect(check(report, 'column_types', 'x2')).toMatchObject({ passed: false, severity: 'block', detail: 'the model expects numeric, the dataset has string' });
+    expect(check(report, 'column_types', 'x1')).toMatchObject({ passed: true, detail: 'numeric, as expected' });
+    expect(report.summary).toBe('1 of 11 checks failed: column_types[x2] (the model expects numeric, the dataset has string)');
+  });
+});
+
+describe('validateDataset: missing_values', () => {
+  const twoMissing = () => {
+    const rows = goodRows();
+    rows[3]![0] = '';
+    rows[17]![0] = '  ';
+    return rows;
+  };
+
+  it('blocks any missing feature value by default, naming the column and the share', async () => {
+    const report = validateDataset(await evidenceOfRows(twoMissing()), smallSpec(), NOW);
+    expect(report.passed).toBe(false);
+    expect(check(report, 'missing_values', 'x1')).toMatchObject({ passed: false, severity: 'block', detail: '2 of 40 missing (5.00%); at most 0.00% allowed' });
+    expect(check(report, 'missing_values', 'x2').passed).toBe(true);
+    expect(report.summary).toMatch(/checks failed: missing_values\[x1\] \(2 of 40 missing \(5\.00%\); at most 0\.00% allowed\)/);
+  });
+
+  it('lets 2 of 40 pass under maxMissingRate 0.1', async () => {
+    const report = validateDataset(await evidenceOfRows(twoMissing()), smallSpec({ validation: { maxMissingRate: 0.1 } }), NOW);
+    expect(check(report, 'missing_values', 'x1')).toMatchObject({ passed: true, detail: '2 of 40 missing (5.00%); at most 10.00% allowed' });
+    expect(report.passed).toBe(true);
+  });
+
+  it('takes a per-column limit over the global one', async () => {
+    const rows = twoMissing();
+    rows[9]![1] = '';
+    const spec = smallSpec({ validation: { maxMissingRate: 0, columns: { x1: { maxMissingRate: 0.05 } } } });
+    const report = validateDataset(await evidenceOfRows(rows), spec, NOW);
+    expect(check(report, 'missing_values', 'x1').passed).toBe(true);
+    expect(check(report, 'missing_values', 'x2')).toMatchObject({ passed: false, detail: '1 of 40 missing (2.50%); at most 0.00% allowed' });
+    expect(report.passed).toBe(false);
+    // A tighter per-column limit also wins over a looser global one.
+    const strict = smallSpec({ validation: { maxMissingRate: 0.5, columns: { x1: { maxMissingRate: 0.01 } } } });
+    expect(check(validateDataset(await evidenceOfRows(rows), strict, NOW), 'missing_values', 'x1').passed).toBe(false);
+  });
+
+  it('checks a non-feature column given a limit in validation.columns', async () => {
+    const rows = withColumn(goodRows(), (i) => (i === 4 ? '' : 'ok'));
+    const spec = smallSpec({ validation: { columns: { notes: { maxMissingRate: 0 } } } });
+    const report = validateDataset(await evidenceOfRows(rows, ['x1', 'x2', 'label', 'notes']), spec, NOW);
+    expect(check(report, 'missing_values', 'notes')).toMatchObject({ passed: false, detail: '1 of 40 missing (2.50%); at most 0.00% allowed' });
+  });
+
+  it('only warns with severity warn, and says so in the summary', async () => {
+    const report = validateDataset(await evidenceOfRows(twoMissing()), smallSpec({ validation: { severity: { missing_values: 'warn' } } }), NOW);
+    expect(check(report, 'missing_values', 'x1')).toMatchObject({ passed: false, severity: 'warn' });
+    expect(report.passed).toBe(true);
+    expect(report.summary).toMatch(/blocking checks passed; warnings: missing_values\[x1\] \(2 of 40 missing/);
+  });
+});
+
+describe('validateDataset: value_ranges', () => {
+  it('passes values within the range', async () => {
+    const report = validateDataset(await evidenceOfRows(goodRows()), smallSpec({ validation: { columns: { x1: { min: 0, max: 39 } } } }), NOW);
+    expect(check(report, 'value_ranges', 'x1')).toMatchObject({ passed: true, severity: 'block', detail: 'values span 0..39; allowed 0..39' });
+  });
+
+  it('blocks a max above the range, naming it', async () => {
+    const report = validateDataset(await evidenceOfRows(goodRows()), smallSpec({ validation: { columns: { x1: { max: 30 } } } }), NOW);
+    expect(report.passed).toBe(false);
+    expect(check(report, 'value_ranges', 'x1')).toMatchObject({ passed: false, detail: 'values span 0..39; allowed -inf..30: max 39 is above 30' });
+    expect(report.summary).toMatch(/value_ranges\[x1\] \(values span 0\.\.39; allowed -inf\.\.30: max 39 is above 30\)/);
+  });
+
+  it('blocks a min below the range, and names both ends when both are out', async () => {
+    const low = validateDataset(await evidenceOfRows(goodRows()), smallSpec({ validation: { columns: { x1: { min: 5 } } } }), NOW);
+    expect(check(low, 'value_ranges', 'x1')).toMatchObject({ passed: false, detail: 'values span 0..39; allowed 5..+inf: min 0 is below 5' });
+    const both = validateDataset(await evidenceOfRows(goodRows()), smallSpec({ validation: { columns: { x2: { min: 1, max: 10 } } } }), NOW);
+    expect(check(both, 'value_ranges', 'x2').detail).toBe('values span 0..19.5; allowed 1..10: min 0 is below 1 and max 19.5 is above 10');
+  });
+
+  it('blocks a range on a column that is not numeric', async () => {
+    const rows = withColumn(goodRows(), (i) => `c${i % 3}`);
+    const spec = smallSpec({ validation: { columns: { grade: { min: 0 } } } });
+    const report = validateDataset(await evidenceOfRows(rows, ['x1', 'x2', 'label', 'grade']), spec, NOW);
+    expect(check(report, 'value_ranges', 'grade')).toMatchObject({ passed: false, detail: 'a range (0..+inf) is expected but the column is string' });
+  });
+});
+
+describe('validateDataset: categories', () => {
+  const colors = (i: number) => (i % 10 === 3 ? 'purple' : ['red', 'green', 'blue'][i % 3]!);
+  const header = ['x1', 'x2', 'label', 'color'];
+
+  it('blocks a value outside the allowed categories, naming it with its count', async () => {
+    const spec = smallSpec({ validation: { columns: { color: { categories: ['red', 'green', 'blue'] } } } });
+    const report = validateDataset(await evidenceOfRows(withColumn(goodRows(), colors), header), spec, NOW);
+    expect(report.passed).toBe(false);
+    expect(check(report, 'categories', 'color')).toMatchObject({
+      passed: false,
+      severity: 'block',
+      detail: '4 value(s) outside the allowed categories: "purple" (4)',
+    });
+    expect(report.summary).toMatch(/categories\[color\] \(4 value\(s\) outside the allowed categories: "purple" \(4\)\)/);
+  });
+
+  it('passes when every value is allowed', async () => {
+    const spec = smallSpec({ validation: { columns: { color: { categories: ['red', 'green', 'blue', 'purple', 'unused'] } } } });
+    const report = validateDataset(await evidenceOfRows(withColumn(goodRows(), colors), header), spec, NOW);
+    expect(check(report, 'categories', 'color')).toMatchObject({ passed: true, detail: 'all values among the 5 allowed' });
+    expect(report.passed).toBe(true);
+  });
+
+  it('blocks a column with more distinct values than the profile counts', async () => {
+    const rows = withColumn(goodRows(1_200), (i) => `id-${i}`);
+    const spec = smallSpec({ validation: { columns: { color: { categories: ['red'] } } } });
+    const report = validateDataset(await evidenceOfRows(rows, header), spec, NOW);
+    expect(check(report, 'categories', 'color')).toMatchObject({ passed: false, detail: expect.stringMatching(/^too many distinct values to all be among the 1 allowed/) });
+  });
+});
+
+describe('validateDataset: duplicate_rows', () => {
+  const withRepeats = () => {
+    const rows = goodRows();
+    return [...rows, [...rows[0]!], [...rows[0]!]];
+  };
+
+  it('warns about repeated rows by default', async () => {
+    const evidence = await evidenceOfRows(withRepeats());
+    expect(evidence.profile.duplicateRows).toBe(2);
+    const report = validateDataset(evidence, smallSpec(), NOW);
+    expect(check(report, 'duplicate_rows')).toMatchObject({ passed: false, severity: 'warn', detail: '2 row(s) repeat an earlier row' });
+    expect(report.passed).toBe(true);
+    expect(report.summary).toMatch(/blocking checks passed; warnings: duplicate_rows \(2 row\(s\) repeat an earlier row\)$/);
+  });
+
+  it('blocks repeated rows with severity block', async () => {
+    const report = validateDataset(await evidenceOfRows(withRepeats()), smallSpec({ validation: { severity: { duplicate_rows: 'block' } } }), NOW);
+    expect(check(report, 'duplicate_rows')).toMatchObject({ passed: false, severity: 'block' });
+    expect(report.passed).toBe(false);
+    expect(report.summary).toMatch(/^1 of 11 checks failed: duplicate_rows \(2 row\(s\) repeat an earlier row\)$/);
+  });
+
+  it('says when the count covers only the rows checked', async () => {
+    const a = await evidenceOfRows(goodRows(40).slice(0, 20));
+    const b = await evidenceOfRows(goodRows(40).slice(20));
+    const merged = { ...a, rowCount: 40, profile: mergeProfiles(a.profile, b.profile) };
+    const report = validateDataset(merged, smallSpec(), NOW);
+    expect(check(report, 'duplicate_rows')).toMatchObject({ passed: true, detail: '0 row(s) repeat an earlier row (among the rows checked)' });
+  });
+});
+
+describe('validateDataset: row_count', () => {
+  it('blocks too few rows for gate.minRows held-out rows, and passes at the limit', async () => {
+    const short = validateDataset(await evidenceOfRows(goodRows(19)), smallSpec(), NOW);
+    expect(short.passed).toBe(false);
+    expect(failedNames(short)).toEqual(['row_count']);
+    expect(check(short, 'row_count').detail).toBe('19 rows; at least 20 needed (5 held-out rows at test fraction 0.25)');
+    expect(short.summary).toBe('1 of 11 checks failed: row_count (19 rows; at least 20 needed (5 held-out rows at test fraction 0.25))');
+    expect(validateDataset(await evidenceOfRows(goodRows(20)), smallSpec(), NOW).passed).toBe(true);
+  });
+
+  it('takes a higher validation.minRows', async () => {
+    const report = validateDataset(await evidenceOfRows(goodRows(40)), smallSpec({ validation: { minRows: 50 } }), NOW);
+    expect(check(report, 'row_count')).toMatchObject({ passed: false, detail: '40 rows; at least 50 needed (5 held-out rows at test fraction 0.25, validation.minRows 50)' });
+  });
+
+  it('blocks more rows than validation.maxRows', async () => {
+    const report = validateDataset(await evidenceOfRows(goodRows(40)), smallSpec({ validation: { maxRows: 30 } }), NOW);
+    expect(report.passed).toBe(false);
+    expect(check(report, 'row_count')).toMatchObject({ passed: false, detail: '40 rows; at most 30 accepted (validation.maxRows)' });
+    expect(check(validateDataset(await evidenceOfRows(goodRows(30)), smallSpec({ validation: { maxRows: 30 } }), NOW), 'row_count').passed).toBe(true);
+  });
+});
+
+describe('validateDataset: freshness', () => {
+  it('warns about data older than validation.maxAge', async () => {
+    const report = validateDataset(await evidenceOfRows(goodRows(), undefined, before(8 * DAY)), smallSpec({ validation: { maxAge: '7 days' } }), NOW);
+    expect(check(report, 'freshness')).toMatchObject({
+      passed: false,
+      severity: 'warn',
+      detail: `arrived ${before(8 * DAY)}, 8.0 days ago; at most 7 days allowed`,
+    });
+    expect(report.passed).toBe(true);
+    expect(report.summary).toMatch(/warnings: freshness \(arrived/);
+  });
+
+  it('passes data younger than validation.maxAge', async () => {
+    const report = validateDataset(await evidenceOfRows(goodRows(), undefined, before(6 * DAY)), smallSpec({ validation: { maxAge: '7 days' } }), NOW);
+    expect(check(report, 'freshness')).toMatchObject({ passed: true, detail: `arrived ${before(6 * DAY)}, 6.0 days ago; at most 7 days allowed` });
+  });
+
+  it('takes the limit from a rate schedule when maxAge is absent', async () => {
+    const spec = smallSpec({ schedule: 'rate(1 day)', dataset: 'small-data' });
+    const stale = validateDataset(await evidenceOfRows(goodRows(), undefined, before(2 * DAY)), spec, NOW);
+    expect(check(stale, 'freshness')).toMatchObject({ passed: false, detail: `arrived ${before(2 * DAY)}, 2.0 days ago; at most 1 day allowed` });
+    const fresh = validateDataset(await evidenceOfRows(goodRows(), undefined, before(DAY / 2)), spec, NOW);
+    expect(check(fresh, 'freshness')).toMatchObject({ passed: true, detail: `arrived ${before(DAY / 2)}, 12.0 hours ago; at most 1 day allowed` });
+    // maxAge wins over the schedule.
+    const explicit = smallSpec({ schedule: 'rate(1 day)', dataset: 'small-data', validation: { maxAge: '3 days' } });
+    expect(check(validateDataset(await evidenceOfRows(goodRows(), undefined, before(2 * DAY)), explicit, NOW), 'freshness').passed).toBe(true);
+  });
+
+  it('has no freshness check without maxAge or a rate schedule', async () => {
+    const old = await evidenceOfRows(goodRows(), undefined, before(400 * DAY));
+    expect(has(validateDataset(old, smallSpec(), NOW), 'freshness')).toBe(false);
+    expect(has(validateDataset(old, smallSpec({ schedule: 'cron(0 3 * * ? *)', dataset: 'small-data' }), NOW), 'freshness')).toBe(false);
+  });
+});
+
+describe('validateDataset: labels', () => {
+  it('blocks missing labels, with the count and share', async () => {
+    const rows = goodRows();
+    rows[6]![2] = '';
+    const report = validateDataset(await evidenceOfRows(rows), smallSpec(), NOW);
+    expect(report.passed).toBe(false);
+    expect(check(report, 'missing_labels')).toMatchObject({ passed: false, severity: 'block', column: 'label', detail: '1 of 40 rows have no label (2.50%)' });
+    expect(check(report, 'target_classes').passed).toBe(true);
+    expect(report.summary).toMatch(/missing_labels\[label\] \(1 of 40 rows have no label \(2\.50%\)\)/);
+  });
+
+  it('blocks a single class', async () => {
+    const rows = goodRows().map(([x1, x2]) => [x1!, x2!, '1']);
+    const report = validateDataset(await evidenceOfRows(rows), smallSpec(), NOW);
+    expect(report.passed).toBe(false);
+    expect(check(report, 'target_classes')).toMatchObject({ passed: false, severity: 'block', detail: 'binary classification needs exactly 2 classes in "label", found 1 (1: 40)' });
+    expect(has(report, 'class_balance')).toBe(false);
+    expect(report.summary).toMatch(/target_classes\[label\]/);
+  });
+
+  it('blocks three classes', async () => {
+    const rows = goodRows().map(([x1, x2], i) => [x1!, x2!, String(i % 3)]);
+    const report = validateDataset(await evidenceOfRows(rows), smallSpec(), NOW);
+    expect(report.passed).toBe(false);
+    expect(check(report, 'target_classes').detail).toBe('binary classification needs exactly 2 classes in "label", found 3 (0: 14, 1: 13, 2: 13)');
+  });
+
+  it('blocks when the positive label does not occur, and passes with the right positiveLabel', async () => {
+    const rows = goodRows().map(([x1, x2], i) => [x1!, x2!, i % 2 ? 'yes' : 'no']);
+    const evidence = await evidenceOfRows(rows);
+    const report = validateDataset(evidence, smallSpec(), NOW);
+    expect(report.passed).toBe(false);
+    expect(check(report, 'target_classes').detail).toBe('the positive label "1" does not occur in "label" (no: 20, yes: 20)');
+    expect(validateDataset(evidence, smallSpec({ positiveLabel: 'yes' }), NOW).passed).toBe(true);
+  });
+
+  it('blocks a target with too many distinct values to count', async () => {
+    const rows = goodRows(80).map(([x1, x2], i) => [x1!, x2!, String(i * 1.5)]);
+    const evidence = await evidenceOfRows(rows);
+    expect(evidence.profile.target?.kind).toBe('distribution');
+    const report = validateDataset(evidence, smallSpec(), NOW);
+    expect(check(report, 'target_classes')).toMatchObject({ passed: false, detail: expect.stringMatching(/too many distinct values to count/) });
+  });
+
+  it('warns when the rarest class is below minClassFraction', async () => {
+    const rows = goodRows().map(([x1, x2], i) => [x1!, x2!, i === 7 ? '1' : '0']);
+    const evidence = await evidenceOfRows(rows);
+    // 1 of 40 is 2.5%: above the default 1%...
+    expect(check(validateDataset(evidence, smallSpec(), NOW), 'class_balance').passed).toBe(true);
+    // ...below 5%.
+    const report = validateDataset(evidence, smallSpec({ validation: { minClassFraction: 0.05 } }), NOW);
+    expect(check(report, 'class_balance')).toMatchObject({
+      passed: false,
+      severity: 'warn',
+      detail: 'rarest class "1" has 2.50% of labelled rows; at least 5.00% required',
+    });
+    expect(report.passed).toBe(true);
+    expect(report.summary).toMatch(/warnings: class_balance\[label\] \(rarest class "1" has 2\.50%/);
+  });
+});
+
+describe('validateDataset: the summary', () => {
+  it('lists each blocking failure as name[column] (detail), and the count', async () => {
+    const rows = goodRows(10).map(([x1, , label], i) => [x1!, `t${i}`, label!]);
+    const report = validateDataset(await evidenceOfRows(rows), smallSpec(), NOW);
+    expect(report.summary).toBe(
+      '2 of 11 checks failed: column_types[x2] (the model expects numeric, the dataset has string); row_count (10 rows; at least 20 needed (5 held-out rows at test fraction 0.25))',
     );
-    expect(inferSchema(csv).columns).toEqual([
-      { name: 'int', type: 'numeric', nullable: false },
-      { name: 'text', type: 'string', nullable: false },
-      { name: 'sparse', type: 'numeric', nullable: true },
-      { name: 'empty', type: 'string', nullable: true },
-      { name: 'tricky', type: 'string', nullable: false },
-    ]);
+  });
+
+  it('does not list warnings among the blocking failures', async () => {
+    const rows = withColumn(goodRows(10), (i) => `n${i}`);
+    const report = validateDataset(await evidenceOfRows(rows, ['x1', 'x2', 'label', 'notes']), smallSpec(), NOW);
+    expect(report.summary).toMatch(/^1 of \d+ checks failed: row_count /);
+    expect(report.summary).not.toMatch(/extra_columns/);
   });
 });
 
 describe('toTrainingTable', () => {
-  it('orders features as the spec declares them and maps the positive label to 1', () => {
-    const csv = table(
-      [
-        ['yes', '2', '10'],
-        [' no', '3.5', '-1'],
+  it('reads numbers from text and from numbers, in spec order, with 0/1 labels from positiveLabel', () => {
+    const table = {
+      header: ['label', 'x2', 'x1'],
+      rows: [
+        ['yes', '2', 10],
+        [' no', 3.5, ' -1 '],
         ['yes ', '0', '1e2'],
+        [null, '.5', 0],
       ],
-      ['label', 'x2', 'x1'],
-    );
-    expect(toTrainingTable(csv, smallSpec({ positiveLabel: 'yes' }))).toEqual({
+    };
+    expect(toTrainingTable(table, smallSpec({ positiveLabel: 'yes' }))).toEqual({
       x: [
         [10, 2],
         [-1, 3.5],
         [100, 0],
+        [0, 0.5],
       ],
-      y: [1, 0, 1],
+      y: [1, 0, 1, 0],
     });
   });
 
-  it('fails with DataValidationError naming a missing column', () => {
-    const attempt = () => toTrainingTable(table([['1', '1']], ['x1', 'label']), smallSpec());
-    expect(attempt).toThrow(DataValidationError);
-    expect(attempt).toThrow(/"x2"/);
+  it('matches a numeric label against positiveLabel as text', () => {
+    const table = { header: ['x1', 'x2', 'label'], rows: [[1, 2, 1], [3, 4, 0], [5, 6, '1']] };
+    expect(toTrainingTable(table, smallSpec()).y).toEqual([1, 0, 1]);
+    expect(labelText(1)).toBe('1');
+    expect(labelText(null)).toBe('');
+    expect(labelText(' a ')).toBe('a');
+  });
+
+  it.each([
+    ['null', null],
+    ['empty', ''],
+    ['blank', '   '],
+    ['text', 'abc'],
+    ['hex', '0x1F'],
+    ['too large', '1e400'],
+  ])('throws for a %s feature value, naming the feature and the data row', (_what, cell) => {
+    const table = { header: ['x1', 'x2', 'label'], rows: [['1', '2', '0'], ['3', cell, '1'], ['5', '6', '0']] };
+    const error = thrownBy(() => toTrainingTable(table, smallSpec()), DataValidationError);
+    expect(error.message).toBe('feature "x2" has a missing or non-numeric value in data row 2; the built-in trainer does not impute');
+    expect(error.field).toBe('x2');
+  });
+
+  it('throws for a row too short to hold the feature', () => {
+    const table = { header: ['x1', 'label', 'x2'], rows: [['1', '0', '2'], ['3', '1']] };
+    expect(thrownBy(() => toTrainingTable(table, smallSpec()), DataValidationError).message).toMatch(/feature "x2" .* data row 2/);
+  });
+
+  it('throws for a column that is not in the table, naming it', () => {
+    const error = thrownBy(() => toTrainingTable({ header: ['x1', 'label'], rows: [['1', '1']] }, smallSpec()), DataValidationError);
+    expect(error.message).toBe('column "x2" is not in the dataset');
+    expect(error.field).toBe('x2');
   });
 });

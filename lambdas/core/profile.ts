@@ -1,0 +1,420 @@
+import { z } from 'zod';
+import { DataValidationError, InputValidationError, parseOrThrow } from './errors.js';
+import {
+  FrequencySketch,
+  FrequencySketchJsonSchema,
+  NumericSummary,
+  NumericSummaryJsonSchema,
+  RowFingerprints,
+} from './sketches.js';
+import type { Cell, DatasetFormat, TableSink } from './table-readers.js';
+import { positionName } from './table-readers.js';
+
+const COLUMN_NAME = z.string().min(1).max(128);
+export const COLUMN_TYPES = ['numeric', 'string'] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+
+/** A column as a schema file declares it: a contract the file must meet to be registered. */
+export const DeclaredColumnSchema = z
+  .object({
+    name: COLUMN_NAME,
+    type: z.enum(COLUMN_TYPES),
+    /** Whether values may be missing. @default true */
+    nullable: z.boolean().default(true),
+    min: z.number().optional(),
+    max: z.number().optional(),
+    /** The only values a string column may hold. */
+    categories: z.array(z.string().min(1)).min(1).max(10_000).optional(),
+  })
+  .strict()
+  .superRefine((column, ctx) => {
+    if (column.type !== 'numeric' && (column.min !== undefined || column.max !== undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['min'], message: 'min and max apply to numeric columns only' });
+    }
+    if (column.type !== 'string' && column.categories) {
+      ctx.addIssue({ code: 'custom', path: ['categories'], message: 'categories apply to string columns only' });
+    }
+    if (column.min !== undefined && column.max !== undefined && column.min > column.max) {
+      ctx.addIssue({ code: 'custom', path: ['max'], message: `max (${column.max}) is below min (${column.min})` });
+    }
+  });
+
+/** A schema file (`mlops dataset register --schema`), JSON or YAML. */
+export const DeclaredSchemaSchema = z
+  .object({
+    columns: z.array(DeclaredColumnSchema).min(1).max(1000),
+    /** Columns the file may have beyond the declared ones. @default false: an extra column is an error */
+    allowExtraColumns: z.boolean().default(false),
+    target: COLUMN_NAME.optional(),
+  })
+  .strict()
+  .superRefine((schema, ctx) => {
+    const seen = new Set<string>();
+    schema.columns.forEach((column, index) => {
+      if (seen.has(column.name)) ctx.addIssue({ code: 'custom', path: ['columns', index, 'name'], message: `column "${column.name}" is declared twice` });
+      seen.add(column.name);
+    });
+    if (schema.target && !seen.has(schema.target)) ctx.addIssue({ code: 'custom', path: ['target'], message: `target "${schema.target}" is not a declared column` });
+  });
+export type DeclaredSchema = z.infer<typeof DeclaredSchemaSchema>;
+export type DeclaredSchemaInput = z.input<typeof DeclaredSchemaSchema>;
+export const parseDeclaredSchema = (value: unknown): DeclaredSchema => parseOrThrow(DeclaredSchemaSchema, value, 'dataset schema');
+
+/** The schema recorded with a dataset version: declared, or inferred from the data. */
+export const DatasetSchemaSchema = z.object({
+  source: z.enum(['declared', 'inferred']),
+  columns: z.array(
+    z.object({
+      name: z.string(),
+      type: z.enum(COLUMN_TYPES),
+      nullable: z.boolean(),
+      min: z.number().optional(),
+      max: z.number().optional(),
+      categories: z.array(z.string()).optional(),
+    }),
+  ),
+  target: z.string().optional(),
+});
+export type DatasetSchema = z.infer<typeof DatasetSchemaSchema>;
+
+export const PROFILE_FORMAT = 'serverless-mlops/dataset-profile@1';
+
+export const ColumnProfileSchema = z.object({
+  name: z.string(),
+  type: z.enum(COLUMN_TYPES),
+  /** Rows, missing values included. */
+  count: z.number().int().nonnegative(),
+  missing: z.number().int().nonnegative(),
+  numeric: NumericSummaryJsonSchema.optional(),
+  /** Exact counts of each distinct value (as written) while a numeric column has at most 50; null past that. */
+  values: z.record(z.string(), z.number().int()).nullable().optional(),
+  frequencies: FrequencySketchJsonSchema.optional(),
+});
+export type ColumnProfile = z.infer<typeof ColumnProfileSchema>;
+
+export const DatasetProfileSchema = z.object({
+  format: z.literal(PROFILE_FORMAT),
+  rows: z.number().int().nonnegative(),
+  /** Rows that repeat an earlier row exactly (by a 64-bit fingerprint). */
+  duplicateRows: z.number().int().nonnegative(),
+  /** False when the file had more rows than the duplicate check tracks, or the profile is a merge of parts. */
+  duplicatesComplete: z.boolean(),
+  columns: z.array(ColumnProfileSchema),
+  target: z
+    .object({
+      column: z.string(),
+      kind: z.enum(['classes', 'distribution']),
+      classes: z.record(z.string(), z.number().int()).optional(),
+    })
+    .optional(),
+});
+export type DatasetProfile = z.infer<typeof DatasetProfileSchema>;
+
+/** A plain decimal number, as text: `''`, `0x1`, `Infinity` and `1e400` are not. Returns NaN otherwise. */
+export function parseDecimal(text: string): number {
+  const value = +text;
+  if (!Number.isFinite(value)) return NaN;
+  const trimmed = hasEdgeSpace(text) ? text.trim() : text;
+  // Number() reads blank text (Unicode spaces included) as 0, and hex, octal and binary literals; a CSV number is none of those.
+  if (trimmed === '') return NaN;
+  const second = trimmed.charCodeAt(1) | 32;
+  if (trimmed.charCodeAt(0) === 48 && (second === 120 || second === 111 || second === 98)) return NaN;
+  return value;
+}
+export const isNumeric = (text: string) => !Number.isNaN(parseDecimal(text));
+
+/** Whether text may start or end with whitespace (anything but printable ASCII there): only then is trimming needed. */
+function hasEdgeSpace(text: string): boolean {
+  const first = text.charCodeAt(0);
+  const last = text.charCodeAt(text.length - 1);
+  return !(first > 32 && first < 127) || !(last > 32 && last < 127);
+}
+const isMissing = (cell: Cell): boolean => cell === null || (typeof cell === 'string' && (cell === '' || (hasEdgeSpace(cell) && cell.trim() === '')));
+const asText = (cell: string | number) => (typeof cell === 'string' ? cell.trim() : String(cell));
+
+/** Rows read before column types are decided, when no schema is declared (as Arrow and Polars do). */
+export const INFERENCE_ROWS = 10_000;
+/** In the inference rows, a column at least this numeric is a numeric column with stray values, not a text column. */
+const STRAY_VALUE_SHARE = 0.05;
+const MAX_EXACT_VALUES = 50;
+const MAX_EXAMPLES = 3;
+const INFERRED_CATEGORY_LIMIT = 50;
+
+interface Violation {
+  readonly column: string;
+  /** Reads after a count: "3 value(s) ...". */
+  readonly problem: string;
+  readonly hint: string;
+  count: number;
+  readonly positions: number[];
+}
+
+class ColumnAccumulator {
+  missing = 0;
+  numeric: NumericSummary | undefined;
+  values: Map<string, number> | null = new Map();
+  frequencies: FrequencySketch | undefined;
+
+  constructor(
+    readonly name: string,
+    readonly type: ColumnType,
+    readonly declared: z.infer<typeof DeclaredColumnSchema> | undefined,
+    categoryCapacity: number,
+  ) {
+    if (type === 'numeric') this.numeric = new NumericSummary();
+    else this.frequencies = new FrequencySketch(categoryCapacity);
+  }
+}
+
+export interface ProfilerOptions {
+  readonly format: DatasetFormat;
+  readonly schema?: DeclaredSchema;
+  /** The target column (overrides the schema's). */
+  readonly target?: string;
+  /** @default 1000 */
+  readonly categoryCapacity?: number;
+  /** @default 20 million */
+  readonly maxDuplicateRows?: number;
+}
+
+/**
+ * Profiles a table in one streaming pass: column types (declared, or inferred from the first
+ * rows), per-column statistics and sketches, duplicate rows, and the target's classes. Values
+ * that break the declared or inferred schema are collected with their positions and fail the
+ * registration at the end, all of them in one message.
+ */
+export class DatasetProfiler implements TableSink {
+  private names: string[] = [];
+  private accumulators: ColumnAccumulator[] = [];
+  private pending: { cells: readonly Cell[]; position: number }[] | undefined = [];
+  private rows = 0;
+  private duplicates = 0;
+  private readonly fingerprints: RowFingerprints;
+  private readonly violations = new Map<string, Violation>();
+  private readonly where: string;
+  private readonly target: string | undefined;
+
+  constructor(private readonly options: ProfilerOptions) {
+    this.where = positionName(options.format);
+    this.target = options.target ?? options.schema?.target;
+    this.fingerprints = new RowFingerprints(options.maxDuplicateRows);
+  }
+
+  columns(names: string[]): void {
+    this.names = names;
+    const present = new Set(names);
+    const schema = this.options.schema;
+    if (schema) {
+      const missing = schema.columns.filter((column) => !present.has(column.name)).map((column) => column.name);
+      if (missing.length > 0) throw new DataValidationError(`the file lacks declared column(s): ${missing.join(', ')}`, { field: 'schema.columns' });
+      const declared = new Set(schema.columns.map((column) => column.name));
+      const extra = names.filter((name) => !declared.has(name));
+      if (extra.length > 0 && !schema.allowExtraColumns) {
+        throw new DataValidationError(`the file has column(s) the schema does not declare: ${extra.join(', ')} (set allowExtraColumns: true to accept them)`, {
+          field: 'schema.columns',
+        });
+      }
+    }
+    if (this.target !== undefined && !present.has(this.target)) {
+      throw new DataValidationError(`target "${this.target}" is not a column of the file (columns: ${names.join(', ')})`, { field: 'target' });
+    }
+    // With every type declared there is nothing to infer: no rows are held back.
+    if (schema && !schema.allowExtraColumns) this.decideTypes();
+  }
+
+  row(cells: readonly Cell[], position: number): void {
+    this.rows += 1;
+    if (this.fingerprints.addRow(cells)) this.duplicates += 1;
+    if (this.pending) {
+      this.pending.push({ cells, position });
+      if (this.pending.length >= INFERENCE_ROWS) this.decideTypes();
+      return;
+    }
+    this.accept(cells, position);
+  }
+
+  private decideTypes(): void {
+    const pending = this.pending ?? [];
+    const declared = new Map((this.options.schema?.columns ?? []).map((column) => [column.name, column]));
+    const capacity = this.options.categoryCapacity ?? 1000;
+    this.accumulators = this.names.map((name, index) => {
+      const declaration = declared.get(name);
+      if (declaration) return new ColumnAccumulator(name, declaration.type, declaration, capacity);
+      let present = 0;
+      let numbers = 0;
+      for (const { cells } of pending) {
+        const cell = cells[index] ?? null;
+        if (isMissing(cell)) continue;
+        present += 1;
+        if (typeof cell === 'number' || isNumeric(cell as string)) numbers += 1;
+      }
+      const numeric = present > 0 && numbers >= present * (1 - STRAY_VALUE_SHARE);
+      return new ColumnAccumulator(name, numeric ? 'numeric' : 'string', undefined, capacity);
+    });
+    this.pending = undefined;
+    for (const { cells, position } of pending) this.accept(cells, position);
+  }
+
+  private violate(column: string, problem: string, position: number, hint = ''): void {
+    const key = `${column}\u0000${problem}`;
+    let violation = this.violations.get(key);
+    if (!violation) {
+      violation = { column, problem, hint, count: 0, positions: [] };
+      this.violations.set(key, violation);
+    }
+    violation.count += 1;
+    if (violation.positions.length < MAX_EXAMPLES) violation.positions.push(position);
+  }
+
+  private accept(cells: readonly Cell[], position: number): void {
+    const accumulators = this.accumulators;
+    for (let c = 0; c < accumulators.length; c += 1) {
+      const column = accumulators[c]!;
+      const cell = cells[c] ?? null;
+      if (isMissing(cell)) {
+        column.missing += 1;
+        if (column.declared && !column.declared.nullable) this.violate(column.name, 'missing value(s)', position, 'the schema says the column is not nullable');
+        continue;
+      }
+      if (column.numeric) {
+        const value = typeof cell === 'number' ? cell : parseDecimal(cell as string);
+        if (Number.isNaN(value)) {
+          const hint = column.declared
+            ? 'the schema declares the column numeric'
+            : `the column is numeric, as inferred from the first ${INFERENCE_ROWS} rows; if it holds text, declare it as string in a --schema file`;
+          // The first offending value is the example; later ones are only counted.
+          this.violate(column.name, 'value(s) not a number', position, `${hint}; first bad value ${JSON.stringify(String(cell)).slice(0, 40)}`);
+          continue;
+        }
+        column.numeric.add(value);
+        if (column.values) {
+          const key = asText(cell as string | number);
+          column.values.set(key, (column.values.get(key) ?? 0) + 1);
+          if (column.values.size > MAX_EXACT_VALUES) column.values = null;
+        }
+        const declared = column.declared;
+        if (declared?.min !== undefined && value < declared.min) this.violate(column.name, `value(s) below the declared min ${declared.min}`, position);
+        if (declared?.max !== undefined && value > declared.max) this.violate(column.name, `value(s) above the declared max ${declared.max}`, position);
+      } else {
+        const text = asText(cell as string | number);
+        column.frequencies!.add(text);
+        if (column.declared?.categories && !column.declared.categories.includes(text)) {
+          this.violate(column.name, 'value(s) outside the declared categories', position, `first one ${JSON.stringify(text).slice(0, 40)}`);
+        }
+      }
+    }
+  }
+
+  /** Ends the pass: fails on any schema violation, a header-only file or a target with no values; returns the schema and profile. */
+  finish(): { schema: DatasetSchema; profile: DatasetProfile } {
+    if (this.pending) this.decideTypes();
+    if (this.violations.size > 0) {
+      const groups = [...this.violations.values()];
+      const describe = (v: Violation) =>
+        `column "${v.column}": ${v.count} ${v.problem}, on ${this.where}${v.positions.length > 1 ? 's' : ''} ${v.positions.join(', ')}${v.count > v.positions.length ? ` and ${v.count - v.positions.length} more` : ''}${v.hint ? ` (${v.hint})` : ''}`;
+      throw new DataValidationError(
+        `the file does not match its ${this.options.schema ? 'declared' : 'inferred'} schema: ${groups.slice(0, 5).map(describe).join('; ')}${groups.length > 5 ? `; and ${groups.length - 5} more problems` : ''}`,
+        { field: groups[0]!.column },
+      );
+    }
+    if (this.rows === 0) throw new DataValidationError('the file has a header but no data rows', { field: 'rows' });
+
+    const columns: ColumnProfile[] = this.accumulators.map((column) => ({
+      name: column.name,
+      type: column.type,
+      count: this.rows,
+      missing: column.missing,
+      ...(column.numeric ? { numeric: column.numeric.toJSON(), values: column.values ? sortedRecord(column.values) : null } : {}),
+      ...(column.frequencies ? { frequencies: column.frequencies.toJSON() } : {}),
+    }));
+    const profile: DatasetProfile = {
+      format: PROFILE_FORMAT,
+      rows: this.rows,
+      duplicateRows: this.duplicates,
+      duplicatesComplete: this.fingerprints.complete,
+      columns,
+      ...(this.target !== undefined ? { target: targetSummary(columns.find((column) => column.name === this.target)!) } : {}),
+    };
+    if (profile.target && columns.find((column) => column.name === this.target)!.missing === this.rows) {
+      throw new DataValidationError(`target "${this.target}" has no values`, { field: 'target' });
+    }
+    const schema: DatasetSchema = {
+      source: this.options.schema ? 'declared' : 'inferred',
+      columns: this.accumulators.map((column) => schemaColumn(column, columns.find((c) => c.name === column.name)!)),
+      ...(this.target !== undefined ? { target: this.target } : {}),
+    };
+    return { schema, profile };
+  }
+}
+
+const sortedRecord = (counts: Map<string, number>) =>
+  Object.fromEntries([...counts].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+
+function schemaColumn(column: ColumnAccumulator, profile: ColumnProfile): DatasetSchema['columns'][number] {
+  const declared = column.declared;
+  if (declared) {
+    const { name, type, nullable, min, max, categories } = declared;
+    return { name, type, nullable, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}), ...(categories ? { categories } : {}) };
+  }
+  const base = { name: column.name, type: column.type, nullable: profile.missing > 0 };
+  if (profile.numeric && profile.numeric.count > 0) return { ...base, min: profile.numeric.min!, max: profile.numeric.max! };
+  const frequencies = profile.frequencies;
+  if (frequencies?.exact && frequencies.counters.length <= INFERRED_CATEGORY_LIMIT) {
+    return { ...base, categories: frequencies.counters.map(([value]) => value).sort() };
+  }
+  return base;
+}
+
+/** Every value of a column with its exact count, when the profile knows them all. */
+export function exactValueCounts(column: ColumnProfile): Record<string, number> | undefined {
+  if (column.values) return column.values;
+  if (column.frequencies?.exact) return Object.fromEntries(column.frequencies.counters);
+  return undefined;
+}
+
+function targetSummary(column: ColumnProfile): NonNullable<DatasetProfile['target']> {
+  const classes = exactValueCounts(column);
+  return classes && Object.keys(classes).length <= MAX_EXACT_VALUES
+    ? { column: column.name, kind: 'classes', classes }
+    : { column: column.name, kind: 'distribution' };
+}
+
+/**
+ * Combines the profiles of two parts of one dataset (same columns and types) into the profile of
+ * both. Duplicates across the parts are unknown, so the merged count covers each part alone.
+ */
+export function mergeProfiles(a: DatasetProfile, b: DatasetProfile): DatasetProfile {
+  const sameShape = a.columns.length === b.columns.length && a.columns.every((column, i) => column.name === b.columns[i]!.name && column.type === b.columns[i]!.type);
+  if (!sameShape) throw new InputValidationError('profiles with different columns or types cannot be merged', { field: 'columns' });
+  const columns = a.columns.map((left, i): ColumnProfile => {
+    const right = b.columns[i]!;
+    const merged: ColumnProfile = { name: left.name, type: left.type, count: left.count + right.count, missing: left.missing + right.missing };
+    if (left.numeric && right.numeric) {
+      const summary = NumericSummary.fromJSON(left.numeric);
+      summary.merge(NumericSummary.fromJSON(right.numeric));
+      merged.numeric = summary.toJSON();
+      merged.values = left.values && right.values ? mergeCounts(left.values, right.values) : null;
+    }
+    if (left.frequencies && right.frequencies) {
+      const sketch = FrequencySketch.fromJSON(left.frequencies);
+      sketch.merge(FrequencySketch.fromJSON(right.frequencies));
+      merged.frequencies = sketch.toJSON();
+    }
+    return merged;
+  });
+  const target = a.target ? targetSummary(columns.find((column) => column.name === a.target!.column)!) : undefined;
+  return {
+    format: PROFILE_FORMAT,
+    rows: a.rows + b.rows,
+    duplicateRows: a.duplicateRows + b.duplicateRows,
+    duplicatesComplete: false,
+    columns,
+    ...(target ? { target } : {}),
+  };
+}
+
+function mergeCounts(a: Record<string, number>, b: Record<string, number>): Record<string, number> | null {
+  const counts = new Map(Object.entries(a));
+  for (const [value, count] of Object.entries(b)) counts.set(value, (counts.get(value) ?? 0) + count);
+  return counts.size > MAX_EXACT_VALUES ? null : sortedRecord(counts);
+}

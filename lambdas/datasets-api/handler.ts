@@ -1,0 +1,216 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DescribeExecutionCommand, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { randomBytes } from 'node:crypto';
+import { createDocumentClient, createS3Client, createSfnClient } from '../aws/clients.js';
+import { validateDatasetVersion } from '../aws/dataset-validation.js';
+import { requireEnv } from '../aws/env.js';
+import { ObjectStore } from '../aws/object-store.js';
+import { RegistryStore } from '../aws/registry-store.js';
+import { TrackingStore } from '../aws/tracking-store.js';
+import {
+  RegisterRequestSchema,
+  UPLOAD_PART_BYTES,
+  uploadKeyPrefix,
+  UploadRequestSchema,
+  ValidateRequestSchema,
+  type RegistrationJob,
+} from '../core/dataset-api.js';
+import { DataValidationError, InputValidationError, MlopsError, NotFoundError, parseOrThrow } from '../core/errors.js';
+import { DatasetProfileSchema } from '../core/profile.js';
+import { DATASET_NAME, DATASET_VERSION, failureReason } from '../core/run.js';
+import { formatS3Uri } from '../core/s3-uri.js';
+
+const logger = new Logger({ serviceName: 'datasets-api' });
+const doc = createDocumentClient();
+const objects = new ObjectStore(createS3Client());
+const sfn = createSfnClient();
+const tracking = new TrackingStore(doc, requireEnv('TRACKING_TABLE'));
+const registry = new RegistryStore(doc, requireEnv('REGISTRY_TABLE'));
+const DATASETS_BUCKET = requireEnv('DATASETS_BUCKET');
+const REPORTS_BUCKET = requireEnv('REPORTS_BUCKET');
+const REGISTRATION_STATE_MACHINE_ARN = requireEnv('REGISTRATION_STATE_MACHINE_ARN');
+const MAX_DATASET_BYTES = Number(requireEnv('MAX_DATASET_BYTES'));
+const UPLOAD_URL_TTL_SECONDS = 3600;
+
+class PayloadTooLargeError extends MlopsError {
+  constructor(message: string) {
+    super('PAYLOAD_TOO_LARGE', message, { field: 'bytes' });
+    this.name = 'PayloadTooLargeError';
+  }
+}
+
+const STATUS_BY_CODE: Record<string, number> = { INVALID_INPUT: 400, DATA_VALIDATION_FAILED: 422, NOT_FOUND: 404, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413 };
+
+interface Request {
+  readonly name: string;
+  readonly version: string | undefined;
+  readonly params: Record<string, string | undefined>;
+  readonly body: unknown;
+  readonly actor: string;
+}
+type Route = (request: Request) => Promise<{ status: number; body: unknown }>;
+
+const executionArn = (registrationId: string) => `${REGISTRATION_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${registrationId}`;
+
+/** `latest` or a sha256. */
+async function findVersion(name: string, version: string | undefined) {
+  return tracking.getDatasetVersion(name, version === 'latest' ? undefined : version);
+}
+
+const routes: Record<string, Route> = {
+  'GET /datasets': async () => ({ status: 200, body: { datasets: await tracking.listDatasets() } }),
+
+  'GET /datasets/{name}/versions': async ({ name }) => ({ status: 200, body: { versions: await tracking.listDatasetVersions(name) } }),
+
+  'GET /datasets/{name}/versions/{version}': async ({ name, version }) => ({ status: 200, body: await findVersion(name, version) }),
+
+  'GET /datasets/{name}/versions/{version}/profile': async ({ name, version }) => {
+    const dataset = await findVersion(name, version);
+    const profile = parseOrThrow(DatasetProfileSchema, JSON.parse(await objects.getText(dataset.profileUri)), 'stored profile');
+    return { status: 200, body: { name: dataset.name, version: dataset.version, profileUri: dataset.profileUri, profile } };
+  },
+
+  /** Step 1 of 3: the same bytes already registered answer at once; otherwise presigned part URLs. */
+  'POST /datasets/{name}/uploads': async ({ name, body }) => {
+    const request = parseOrThrow(UploadRequestSchema, body, 'upload request');
+    if (request.bytes === 0) throw new DataValidationError('the file is empty: expected a header row and data rows', { field: 'bytes' });
+    if (request.bytes > MAX_DATASET_BYTES) {
+      throw new PayloadTooLargeError(`the file is ${request.bytes} bytes; this environment accepts at most ${MAX_DATASET_BYTES} (maxDatasetBytes in cdk.json)`);
+    }
+    const existing = await tracking.findDatasetVersion(name, request.sha256);
+    if (existing) return { status: 200, body: { status: 'EXISTS', dataset: existing } };
+    const uploadKey = `${uploadKeyPrefix(name)}${request.sha256}-${randomBytes(4).toString('hex')}`;
+    const parts = Math.max(1, Math.ceil(request.bytes / UPLOAD_PART_BYTES));
+    const { uploadId, urls } = await objects.presignUpload(DATASETS_BUCKET, uploadKey, parts, UPLOAD_URL_TTL_SECONDS);
+    return {
+      status: 201,
+      body: {
+        status: 'UPLOAD',
+        uploadId,
+        uploadKey,
+        partBytes: UPLOAD_PART_BYTES,
+        parts: urls.map((url, i) => ({ partNumber: i + 1, url })),
+        expiresAt: new Date(Date.now() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString(),
+      },
+    };
+  },
+
+  /** Step 3 of 3: completes the upload and starts the registration; poll the registration for the outcome. */
+  'POST /datasets/{name}/versions': async ({ name, body, actor }) => {
+    const request = parseOrThrow(RegisterRequestSchema, body, 'registration request');
+    if (!request.uploadKey.startsWith(uploadKeyPrefix(name))) {
+      throw new InputValidationError(`uploadKey must be one this API issued for dataset "${name}"`, { field: 'uploadKey' });
+    }
+    try {
+      await objects.completeUpload(DATASETS_BUCKET, request.uploadKey, request.uploadId, request.parts);
+    } catch (error) {
+      if (error instanceof MlopsError || !(error as { $metadata?: unknown }).$metadata) throw error;
+      throw new InputValidationError(`the upload cannot be completed: ${(error as Error).message}`, { field: 'parts', cause: error });
+    }
+    const uploadUri = formatS3Uri(DATASETS_BUCKET, request.uploadKey);
+    const size = await objects.size(uploadUri);
+    if (size !== request.bytes) {
+      await objects.delete(uploadUri);
+      throw new InputValidationError(`the upload has ${size ?? 0} bytes, not the ${request.bytes} announced`, { field: 'bytes' });
+    }
+    const job: RegistrationJob = {
+      name,
+      uploadUri,
+      sha256: request.sha256,
+      bytes: request.bytes,
+      format: request.format,
+      ...(request.schema ? { schema: request.schema } : {}),
+      ...(request.target !== undefined ? { target: request.target } : {}),
+      owner: request.owner ?? actor,
+      source: request.source ?? 'upload',
+    };
+    const registrationId = `${name}-${request.sha256.slice(0, 12)}-${randomBytes(3).toString('hex')}`;
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: REGISTRATION_STATE_MACHINE_ARN, name: registrationId, input: JSON.stringify(job) }));
+    return { status: 202, body: { status: 'RUNNING', registrationId } };
+  },
+
+  'GET /datasets/{name}/registrations/{registrationId}': async ({ name, params }) => {
+    const registrationId = params.registrationId ?? '';
+    if (!registrationId.startsWith(`${name}-`)) throw new NotFoundError(`no registration ${registrationId} for dataset "${name}"`, { field: 'registrationId' });
+    let execution;
+    try {
+      execution = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(registrationId) }));
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') {
+        throw new NotFoundError(`no registration ${registrationId} for dataset "${name}"`, { field: 'registrationId', cause: error });
+      }
+      throw error;
+    }
+    if (execution.status === 'RUNNING') return { status: 200, body: { registrationId, status: 'RUNNING' } };
+    if (execution.status === 'SUCCEEDED') {
+      const output = JSON.parse(execution.output ?? '{}') as { version?: string; created?: boolean };
+      const dataset = await tracking.getDatasetVersion(name, output.version);
+      return { status: 200, body: { registrationId, status: 'SUCCEEDED', created: output.created === true, dataset } };
+    }
+    return { status: 200, body: { registrationId, status: 'FAILED', error: registrationError(execution.error, execution.cause) } };
+  },
+
+  /** The data validation gate on its own: judges a version for a model and stores the report, without quarantining. */
+  'POST /datasets/{name}/versions/{version}/validate': async ({ name, version, body }) => {
+    const { model } = parseOrThrow(ValidateRequestSchema, body, 'validate request');
+    const { spec } = await registry.getModel(model);
+    const dataset = await findVersion(name, version);
+    const at = new Date().toISOString().replace(/[-:.]/g, '');
+    const { report, reportUri } = await validateDatasetVersion(objects, {
+      dataset,
+      spec,
+      reportsBucket: REPORTS_BUCKET,
+      reportKey: `validation/${model}/adhoc/${name}-${dataset.version.slice(0, 12)}-${at}.json`,
+      context: { trigger: 'manual' },
+    });
+    return { status: 200, body: { model, dataset: { name, version: dataset.version }, reportUri, ...report } };
+  },
+};
+
+/**
+ * A failed registration's error as the API reports it. A rejected file ends in the Rejected
+ * state, whose error is a platform code; anything else (a crash, a timeout) is REGISTRATION_FAILED.
+ */
+function registrationError(error: string | undefined, cause: string | undefined): { code: string; message: string } {
+  if (error && /^[A-Z][A-Z_]+$/.test(error)) return { code: error, message: cause ?? error };
+  return { code: 'REGISTRATION_FAILED', message: failureReason(cause, error ?? 'registration failed') };
+}
+
+function respond(status: number, body: unknown, requestId: string): APIGatewayProxyResult {
+  return { statusCode: status, headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: JSON.stringify(body) };
+}
+
+/**
+ * The datasets HTTP API: one function behind IAM-authorized routes, thin over the tracking
+ * store, S3 and the registration state machine. Client mistakes get a 4xx JSON error with a code.
+ */
+export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  const requestId = event.requestContext?.requestId ?? 'unknown';
+  const route = routes[`${event.httpMethod} ${event.resource}`];
+  try {
+    if (!route) throw new NotFoundError(`no route ${event.httpMethod} ${event.resource}`);
+    const params = event.pathParameters ?? {};
+    const name = params.name === undefined ? '' : parseOrThrow(DATASET_NAME, params.name, 'dataset name');
+    const version = params.version === undefined || params.version === 'latest' ? params.version : parseOrThrow(DATASET_VERSION, params.version, 'dataset version');
+    let body: unknown = undefined;
+    if (event.httpMethod === 'POST') {
+      try {
+        body = JSON.parse(event.body ?? '');
+      } catch {
+        throw new InputValidationError('the request body is not valid JSON', { field: 'body' });
+      }
+    }
+    const actor = event.requestContext?.identity?.userArn ?? event.requestContext?.identity?.caller ?? 'unknown';
+    const { status, body: responseBody } = await route({ name, version, params, body, actor });
+    return respond(status, responseBody, requestId);
+  } catch (error) {
+    if (error instanceof MlopsError) {
+      const status = STATUS_BY_CODE[error.code] ?? 400;
+      logger.info('request rejected', { route: event.resource, code: error.code, message: error.message });
+      return respond(status, { error: { code: error.code, message: error.message, field: error.field }, requestId }, requestId);
+    }
+    logger.error('request failed', { route: event.resource, error: error as Error });
+    return respond(500, { error: { code: 'INTERNAL', message: `internal error; quote request id ${requestId}` }, requestId }, requestId);
+  }
+};
