@@ -6,6 +6,8 @@ import { readParquetTable, readTextTable, sha256OfChunks, type DatasetFormat, ty
 export interface ScanOptions extends ReadLimits {
   readonly schema?: DeclaredSchema;
   readonly target?: string;
+  /** Rows the duplicate check tracks (8 bytes each, at most half full). @default 20 million */
+  readonly maxDuplicateRows?: number;
 }
 
 /** Where a dataset's bytes come from: a stream for text formats; a random-access file plus a stream (for the hash) for Parquet. */
@@ -32,6 +34,7 @@ export async function scanDataset(source: DatasetSource, options: ScanOptions = 
     format: source.format,
     ...(options.schema ? { schema: options.schema } : {}),
     ...(options.target !== undefined ? { target: options.target } : {}),
+    ...(options.maxDuplicateRows !== undefined ? { maxDuplicateRows: options.maxDuplicateRows } : {}),
   });
   let bytes: number;
   let sha256: string;

@@ -4,6 +4,7 @@ import {
   FrequencySketch,
   FrequencySketchJsonSchema,
   NumericSummary,
+  type FrequencySketchJson,
   NumericSummaryJsonSchema,
   RowFingerprints,
 } from './sketches.js';
@@ -89,6 +90,9 @@ export const ColumnProfileSchema = z.object({
   /** Exact counts of each distinct value (as written) while a numeric column has at most 50; null past that. */
   values: z.record(z.string(), z.number().int()).nullable().optional(),
   frequencies: FrequencySketchJsonSchema.optional(),
+  /** The most frequent values of a string column (at most 20) and how many rows hold any other value. */
+  top: z.array(z.tuple([z.string(), z.number().int()])).optional(),
+  other: z.number().int().nonnegative().optional(),
 });
 export type ColumnProfile = z.infer<typeof ColumnProfileSchema>;
 
@@ -137,6 +141,7 @@ export const INFERENCE_ROWS = 10_000;
 /** In the inference rows, a column at least this numeric is a numeric column with stray values, not a text column. */
 const STRAY_VALUE_SHARE = 0.05;
 const MAX_EXACT_VALUES = 50;
+const TOP_K = 20;
 const MAX_EXAMPLES = 3;
 const INFERRED_CATEGORY_LIMIT = 50;
 
@@ -325,7 +330,7 @@ export class DatasetProfiler implements TableSink {
       count: this.rows,
       missing: column.missing,
       ...(column.numeric ? { numeric: column.numeric.toJSON(), values: column.values ? sortedRecord(column.values) : null } : {}),
-      ...(column.frequencies ? { frequencies: column.frequencies.toJSON() } : {}),
+      ...(column.frequencies ? frequencyFields(column.frequencies.toJSON()) : {}),
     }));
     const profile: DatasetProfile = {
       format: PROFILE_FORMAT,
@@ -345,6 +350,12 @@ export class DatasetProfiler implements TableSink {
     };
     return { schema, profile };
   }
+}
+
+/** The sketch itself (what merges) and its readable top-k plus other. */
+function frequencyFields(frequencies: FrequencySketchJson): Pick<ColumnProfile, 'frequencies' | 'top' | 'other'> {
+  const top = frequencies.counters.slice(0, TOP_K);
+  return { frequencies, top, other: frequencies.total - top.reduce((sum, [, count]) => sum + count, 0) };
 }
 
 const sortedRecord = (counts: Map<string, number>) =>
@@ -398,7 +409,7 @@ export function mergeProfiles(a: DatasetProfile, b: DatasetProfile): DatasetProf
     if (left.frequencies && right.frequencies) {
       const sketch = FrequencySketch.fromJSON(left.frequencies);
       sketch.merge(FrequencySketch.fromJSON(right.frequencies));
-      merged.frequencies = sketch.toJSON();
+      Object.assign(merged, frequencyFields(sketch.toJSON()));
     }
     return merged;
   });

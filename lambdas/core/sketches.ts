@@ -252,8 +252,9 @@ export class FrequencySketch {
 
 /**
  * A set of 64-bit row fingerprints (two 32-bit FNV-1a style hashes) in open-addressed typed
- * arrays: 8 bytes a slot at most half full, so 10 million rows take about 256 MB. Rows past
- * `maxRows` are not tracked and the caller reports the check as partial.
+ * arrays: 8 bytes a slot at most half full, so 8 to 16.7 million rows take 256 MB, and about
+ * 384 MB for a moment while the table doubles. Rows past `maxRows` are not tracked and the
+ * caller reports the check as partial.
  */
 export class RowFingerprints {
   private hi: Uint32Array;
@@ -292,24 +293,29 @@ export class RowFingerprints {
   }
 
   private add(hi: number, lo: number): boolean {
+    let slot = this.find(hi, lo);
+    if (this.lo[slot] !== 0) return true;
+    // Past the cap, rows are still checked against those tracked, but not added.
     if (this.size >= this.maxRows) {
       this.complete = false;
       return false;
     }
-    if ((this.size + 1) * 2 > this.hi.length) this.grow();
+    if ((this.size + 1) * 2 > this.hi.length) {
+      this.grow();
+      slot = this.find(hi, lo);
+    }
+    this.hi[slot] = hi;
+    this.lo[slot] = lo;
+    this.size += 1;
+    return false;
+  }
+
+  /** The slot holding this fingerprint, or the empty slot where it would go. */
+  private find(hi: number, lo: number): number {
     const mask = this.hi.length - 1;
     let slot = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask;
-    for (;;) {
-      const storedLo = this.lo[slot]!;
-      if (storedLo === 0) {
-        this.hi[slot] = hi;
-        this.lo[slot] = lo;
-        this.size += 1;
-        return false;
-      }
-      if (storedLo === lo && this.hi[slot] === hi) return true;
-      slot = (slot + 1) & mask;
-    }
+    while (this.lo[slot] !== 0 && !(this.lo[slot] === lo && this.hi[slot] === hi)) slot = (slot + 1) & mask;
+    return slot;
   }
 
   private grow(): void {
@@ -318,6 +324,12 @@ export class RowFingerprints {
     this.hi = new Uint32Array(oldHi.length * 2);
     this.lo = new Uint32Array(oldLo.length * 2);
     this.size = 0;
-    for (let i = 0; i < oldLo.length; i += 1) if (oldLo[i] !== 0) this.add(oldHi[i]!, oldLo[i]!);
+    for (let i = 0; i < oldLo.length; i += 1) {
+      if (oldLo[i] === 0) continue;
+      const slot = this.find(oldHi[i]!, oldLo[i]!);
+      this.hi[slot] = oldHi[i]!;
+      this.lo[slot] = oldLo[i]!;
+      this.size += 1;
+    }
   }
 }

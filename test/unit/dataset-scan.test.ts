@@ -557,3 +557,41 @@ describe('scanDataset: a good dataset', () => {
     expect(error.message).not.toMatch(/line/);
   });
 });
+
+describe('scanDataset: limits the caller sets', () => {
+  it('past maxDuplicateRows, checks rows against the tracked ones only and says the count is partial', async () => {
+    // Rows 0-19 are distinct; rows 20-29 repeat rows 10-19; the last row repeats row 0.
+    const values = [...Array.from({ length: 20 }, (_, i) => i), ...Array.from({ length: 10 }, (_, i) => 10 + i), 0];
+    const text = `x,label\n${values.map((v) => `${v},${v % 2}`).join('\n')}\n`;
+
+    const full = await scanDataset(csv(text));
+    const capped = await scanDataset(csv(text), { maxDuplicateRows: 10 });
+
+    expect(full.profile).toMatchObject({ duplicateRows: 11, duplicatesComplete: true });
+    expect(capped.profile).toMatchObject({ duplicateRows: 1, duplicatesComplete: false });
+  });
+
+  it('rejects a JSON Lines number out of range instead of reading it as missing', async () => {
+    const error = await scanError(jsonl('{"x":1,"label":0}\n{"x":1e400,"label":1}\n'));
+    expect(error.message).toBe('column "x" holds a number out of range on line 2');
+    expect(error.field).toBe('x');
+  });
+});
+
+describe('scanDataset: category frequencies', () => {
+  it('reports the 20 most frequent values of a string column and counts the rest as other', async () => {
+    // Value v<k> appears k+1 times for k = 0..24: 25 distinct values, 325 rows.
+    const values = Array.from({ length: 25 }, (_, k) => Array.from({ length: k + 1 }, () => `v${k}`)).flat();
+    const text = `city,label\n${values.map((v, i) => `${v},${i % 2}`).join('\n')}\n`;
+
+    const { profile } = await scanDataset(csv(text));
+
+    const city = profile.columns.find((c) => c.name === 'city')!;
+    expect(city.top).toHaveLength(20);
+    expect(city.top![0]).toEqual(['v24', 25]);
+    expect(city.top![19]).toEqual(['v5', 6]);
+    // v0..v4 hold 1+2+3+4+5 rows.
+    expect(city.other).toBe(15);
+    expect(city.frequencies).toMatchObject({ exact: true, total: 325 });
+  });
+});

@@ -20,7 +20,7 @@ beforeAll(() => {
   const raw = parseCsv(makeCreditDataset(800, 21));
   const target = raw.header.indexOf('defaulted');
   csv = { header: raw.header, rows: raw.rows.map((row) => row.map((v, j) => (j === target ? (v === '1' ? 'yes' : 'no') : v))) };
-  spec = creditSpec({ positiveLabel: 'yes' });
+  spec = creditSpec({ positiveLabel: 'yes', validation: {} });
   artifact = trainModel(csv, spec).artifact;
 });
 
