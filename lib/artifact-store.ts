@@ -61,6 +61,8 @@ export class ArtifactStore extends Construct {
       // Uploads wait under uploads/ until registration reads them; whatever a failed client leaves goes after a day.
       { id: 'clear-abandoned-uploads', prefix: 'uploads/', expiration: Duration.days(1), noncurrentVersionExpiration: Duration.days(1) },
       { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(1) },
+      // Expiring a versioned object leaves a delete marker; this removes the marker once it is alone.
+      { id: 'clear-upload-delete-markers', prefix: 'uploads/', expiredObjectDeleteMarker: true },
     ]);
     this.models = bucket('Models');
     this.reports = bucket('Reports');

@@ -33,7 +33,8 @@ export const EnvironmentConfigSchema = z
   .strict();
 export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
 
-export const EnvironmentsSchema = z.record(z.enum(ENVIRONMENT_NAMES), EnvironmentConfigSchema);
+/** Any subset of the environments may be declared (zod 4's record with enum keys would require all of them). */
+export const EnvironmentsSchema = z.partialRecord(z.enum(ENVIRONMENT_NAMES), EnvironmentConfigSchema);
 
 /** Formats zod issues as "environments.dev.region: must be ..." lines for a person to act on. */
 function describeIssues(prefix: string, error: z.ZodError): string {

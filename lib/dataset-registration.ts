@@ -75,7 +75,8 @@ export class DatasetRegistration extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(register.next(outcome)),
-      timeout: Duration.minutes(30),
+      // Room for a 15-minute attempt and its retries.
+      timeout: Duration.hours(1),
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });

@@ -18,6 +18,8 @@ export interface ManagementApiProps {
   readonly maxDatasetBytes: number;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** The API that declares the account's API Gateway logging role, which this one shares. */
+  readonly sharesLoggingRoleOf: PlatformRestApi;
 }
 
 /** Routes of the datasets API, as `METHOD path`; docs/CLI.md documents each. */
@@ -77,6 +79,7 @@ export class ManagementApi extends Construct {
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       throttle: { rateLimit: 20, burstLimit: 40 },
+      sharesLoggingRoleOf: props.sharesLoggingRoleOf,
     }).api;
     // API Gateway checks that a POST body is a JSON object; the function checks its fields with zod.
     const validator = this.api.addRequestValidator('BodyValidator', { validateRequestBody: true, validateRequestParameters: true });

@@ -86,6 +86,7 @@ export class PlatformStack extends Stack {
       maxDatasetBytes: config.maxDatasetBytes,
       logRetention,
       removalPolicy,
+      sharesLoggingRoleOf: this.serving.restApi,
     });
     this.schedules = new Schedules(this, 'Schedules', {
       pipeline: this.pipeline.stateMachine,

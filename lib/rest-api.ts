@@ -11,6 +11,12 @@ export interface PlatformRestApiProps {
   readonly stageName?: string;
   /** @default { rateLimit: 100, burstLimit: 200 } */
   readonly throttle?: { readonly rateLimit: number; readonly burstLimit: number };
+  /**
+   * Another platform API whose CloudWatch logging role this one shares. The role is an account
+   * and region setting (AWS::ApiGateway::Account), so one stack must declare it once.
+   * @default - this API declares the logging role
+   */
+  readonly sharesLoggingRoleOf?: PlatformRestApi;
 }
 
 /** Error bodies API Gateway itself returns use the same `{ error: { code, message } }` shape as the functions. */
@@ -38,8 +44,8 @@ export class PlatformRestApi extends Construct {
     this.api = new apigateway.RestApi(this, 'Api', {
       description: props.description,
       endpointTypes: [apigateway.EndpointType.REGIONAL],
-      cloudWatchRole: true,
-      cloudWatchRoleRemovalPolicy: props.removalPolicy,
+      cloudWatchRole: !props.sharesLoggingRoleOf,
+      ...(props.sharesLoggingRoleOf ? {} : { cloudWatchRoleRemovalPolicy: props.removalPolicy }),
       deployOptions: {
         stageName: props.stageName ?? 'v1',
         tracingEnabled: true,
@@ -52,6 +58,8 @@ export class PlatformRestApi extends Construct {
       },
       defaultMethodOptions: { authorizationType: apigateway.AuthorizationType.IAM },
     });
+    // Execution logging needs the account's logging role in place before the stage exists.
+    if (props.sharesLoggingRoleOf) this.api.deploymentStage.node.addDependency(props.sharesLoggingRoleOf.api.node.findChild('Account'));
     for (const [name, type, statusCode, code] of GATEWAY_ERRORS) {
       this.api.addGatewayResponse(name, {
         type,

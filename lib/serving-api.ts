@@ -32,6 +32,8 @@ export interface ServingApiProps {
  */
 export class ServingApi extends Construct {
   public readonly api: apigateway.RestApi;
+  /** The REST API with the platform's defaults, including the account's API Gateway logging role. */
+  public readonly restApi: PlatformRestApi;
   public readonly predictFunction: PlatformFunction;
 
   constructor(scope: Construct, id: string, props: ServingApiProps) {
@@ -53,13 +55,14 @@ export class ServingApi extends Construct {
     props.modelsBucket.grantRead(this.predictFunction.function);
     props.predictionLogsBucket.grantPut(this.predictFunction.function);
 
-    this.api = new PlatformRestApi(this, 'Rest', {
+    this.restApi = new PlatformRestApi(this, 'Rest', {
       description: 'serverless-mlops prediction endpoints',
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       ...(props.stageName ? { stageName: props.stageName } : {}),
       ...(props.throttle ? { throttle: props.throttle } : {}),
-    }).api;
+    });
+    this.api = this.restApi.api;
 
     // API Gateway checks the shape (a JSON object); the function checks it against the model's features.
     const validator = this.api.addRequestValidator('BodyValidator', {

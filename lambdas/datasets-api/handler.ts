@@ -125,7 +125,8 @@ const routes: Record<string, Route> = {
       owner: request.owner ?? actor,
       source: request.source ?? 'upload',
     };
-    const registrationId = `${name}-${request.sha256.slice(0, 12)}-${randomBytes(3).toString('hex')}`;
+    // Step Functions execution names stop at 80 characters: a 63-character name leaves room for 8 + 6.
+    const registrationId = `${name}-${request.sha256.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
     await sfn.send(new StartExecutionCommand({ stateMachineArn: REGISTRATION_STATE_MACHINE_ARN, name: registrationId, input: JSON.stringify(job) }));
     return { status: 202, body: { status: 'RUNNING', registrationId } };
   },

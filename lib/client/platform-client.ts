@@ -33,7 +33,7 @@ export interface RegisterDatasetInput extends DatasetFile {
   readonly owner?: string;
   readonly source?: string;
   readonly onProgress?: (line: string) => void;
-  /** @default 30 minutes */
+  /** @default 60 minutes, the registration state machine's own limit */
   readonly timeoutMs?: number;
 }
 
@@ -152,7 +152,7 @@ export class PlatformClient {
       source: input.source ?? basename(input.fileName),
     });
     progress(`registration ${started.registrationId}: profiling`);
-    const deadline = Date.now() + (input.timeoutMs ?? 30 * 60_000);
+    const deadline = Date.now() + (input.timeoutMs ?? 60 * 60_000);
     for (;;) {
       const { body: status } = await this.api<{ status: string; created?: boolean; dataset?: DatasetVersion; error?: { code: string; message: string } }>(
         'GET',
@@ -198,7 +198,8 @@ export class PlatformClient {
   /** Starts the training pipeline; the execution name is the run id. */
   async startTraining(request: TrainingRequest): Promise<{ runId: string; executionArn: string }> {
     const parsed = TrainingRequestSchema.parse(request);
-    const runId = `${parsed.model}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+    // Execution names stop at 80 characters: the model name is cut to leave room for the time and a suffix.
+    const runId = `${parsed.model.slice(0, 57)}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
     const { executionArn } = await this.sfn.send(
       new StartExecutionCommand({ stateMachineArn: this.outputs.TrainingPipelineArn, name: runId, input: JSON.stringify(parsed) }),
     );

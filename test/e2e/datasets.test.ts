@@ -150,6 +150,12 @@ describe('versioned datasets on the emulator', () => {
     expect(await uploadsLeft(name)).toEqual([]);
   });
 
+  it('registers a dataset whose name has the longest length allowed (63 characters)', async () => {
+    const name = `${uniqueName('e2e-long')}-${'n'.repeat(63)}`.slice(0, 63);
+    const { dataset } = await platform.registerDataset({ name, bytes: Buffer.from(goodCsv()), fileName: 'data.csv', owner: 'e2e' });
+    expect(dataset).toMatchObject({ name, rowCount: 800 });
+  });
+
   it('refuses a file over the size limit before any byte is uploaded', async () => {
     const response = await platform.api('POST', `/datasets/${uniqueName('e2e-big')}/uploads`, { sha256: 'a'.repeat(64), bytes: 6 * 1024 ** 3, format: 'csv' }).catch((error: unknown) => error);
     expect(response).toBeInstanceOf(MlopsError);

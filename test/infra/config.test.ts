@@ -60,3 +60,32 @@ describe('declared model specs', () => {
     expect(() => loadModelSpecs(folder)).toThrow(/"twice" is declared twice/);
   });
 });
+
+describe('maxDatasetBytes', () => {
+  // Every environment declared, so only the field under test can fail.
+  const declareAll = (dev: Record<string, unknown>) => ({ local: valid, dev, staging: valid, prod: valid });
+
+  it('defaults to 5 GiB, the most one S3 CopyObject moves, and accepts 1024 bytes to 5 GiB', () => {
+    expect(parseEnvironments(declareAll(valid)).dev?.maxDatasetBytes).toBe(5 * 1024 ** 3);
+    expect(parseEnvironments(declareAll({ ...valid, maxDatasetBytes: 1024 })).dev?.maxDatasetBytes).toBe(1024);
+    expect(parseEnvironments(declareAll({ ...valid, maxDatasetBytes: 5 * 1024 ** 3 })).dev?.maxDatasetBytes).toBe(5 * 1024 ** 3);
+    for (const environment of Object.values(ENVIRONMENTS)) expect(environment.maxDatasetBytes).toBe(5 * 1024 ** 3);
+  });
+
+  it('fails when maxDatasetBytes is above 5 GiB, below 1024 or not a whole number, naming the field', () => {
+    for (const maxDatasetBytes of [5 * 1024 ** 3 + 1, 1023, 0, 2048.5, '1024']) {
+      expect(() => parseEnvironments(declareAll({ ...valid, maxDatasetBytes })), String(maxDatasetBytes)).toThrow(
+        /environments\.dev\.maxDatasetBytes/,
+      );
+    }
+  });
+});
+
+describe('declaring only some environments', () => {
+  it('accepts a cdk.json that declares one environment, and names the others as not declared', () => {
+    const environments = parseEnvironments({ dev: { region: 'eu-west-1', removalPolicy: 'destroy', productionRequiresApproval: false, logRetentionDays: 14 } });
+    expect(Object.keys(environments)).toEqual(['dev']);
+    expect(selectEnvironments(environments, undefined).map(([name]) => name)).toEqual(['dev']);
+    expect(() => selectEnvironments(environments, 'prod')).toThrow(/environment "prod" is not declared .*\(declared: dev\)/);
+  });
+});
