@@ -99,17 +99,22 @@ export class TrackingStore {
 
   /** A model's runs, newest first. */
   async listRuns(model: string, limit = 50): Promise<RunRecord[]> {
+    return (await this.newestFirst(runsByModelPk(model), limit)).map((item) => RunRecordSchema.parse(withoutKeys(item)));
+  }
+
+  /** Items under one byTime partition (a model's runs, a dataset's versions), newest first. */
+  private async newestFirst(partition: string, limit: number): Promise<Record<string, unknown>[]> {
     const { Items = [] } = await this.doc.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: BY_TIME_INDEX,
         KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': runsByModelPk(model) },
+        ExpressionAttributeValues: { ':pk': partition },
         ScanIndexForward: false,
         Limit: limit,
       }),
     );
-    return Items.map((item) => RunRecordSchema.parse(withoutKeys(item)));
+    return Items;
   }
 
   /**
@@ -172,17 +177,7 @@ export class TrackingStore {
 
   /** A dataset's versions, newest first. */
   async listDatasetVersions(name: string, limit = 100): Promise<DatasetVersion[]> {
-    const { Items = [] } = await this.doc.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: BY_TIME_INDEX,
-        KeyConditionExpression: 'gsi1pk = :pk',
-        ExpressionAttributeValues: { ':pk': datasetVersionsByTimePk(name) },
-        ScanIndexForward: false,
-        Limit: limit,
-      }),
-    );
-    return Items.map((item) => DatasetVersionSchema.parse(withoutKeys(item)));
+    return (await this.newestFirst(datasetVersionsByTimePk(name), limit)).map((item) => DatasetVersionSchema.parse(withoutKeys(item)));
   }
 
   private async queryAll(input: { KeyConditionExpression: string; ExpressionAttributeValues: Record<string, unknown> }): Promise<Record<string, unknown>[]> {

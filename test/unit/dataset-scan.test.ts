@@ -7,7 +7,7 @@ import { scanDataset, type DatasetSource, type ScanOptions } from '../../lambdas
 import { DataValidationError, InputValidationError } from '../../lambdas/core/errors.js';
 import { parseDeclaredSchema, type DeclaredSchemaInput } from '../../lambdas/core/profile.js';
 import { bufferFile } from '../../lambdas/core/table-readers.js';
-import { thrownBy } from './helpers.js';
+import { rejectedWith, thrownBy } from './helpers.js';
 
 const bytesOf = (content: string | Uint8Array) => (typeof content === 'string' ? new Uint8Array(Buffer.from(content, 'utf8')) : content);
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
@@ -31,15 +31,7 @@ const parquet = (bytes: Uint8Array, file: AsyncBuffer = bufferFile(bytes)): Data
 const schema = (input: DeclaredSchemaInput) => parseDeclaredSchema(input);
 
 /** Runs scanDataset, expecting a DataValidationError, and returns it. */
-async function scanError(source: DatasetSource, options?: ScanOptions): Promise<DataValidationError> {
-  try {
-    await scanDataset(source, options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(DataValidationError);
-    return error as DataValidationError;
-  }
-  throw new Error('scanDataset accepted the dataset');
-}
+const scanError = (source: DatasetSource, options?: ScanOptions) => rejectedWith(scanDataset(source, options), DataValidationError);
 
 /**
  * Checks a schema-violation message without pinning its phrasing: it names the schema's source,

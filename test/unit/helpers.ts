@@ -38,3 +38,14 @@ export function thrownBy<E extends Error>(action: () => unknown, type: abstract 
   }
   throw new Error(`expected ${type.name} but nothing was thrown`);
 }
+
+/** The error `promise` rejects with, checked to be an instance of `type`; fails when it resolves. */
+export async function rejectedWith<E extends Error>(promise: Promise<unknown>, type: abstract new (...args: never[]) => E): Promise<E> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(type);
+    return error as E;
+  }
+  throw new Error(`expected ${type.name} but the promise resolved`);
+}

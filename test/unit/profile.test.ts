@@ -11,6 +11,7 @@ import {
   type DatasetProfile,
 } from '../../lambdas/core/profile.js';
 import { createRng } from '../../lambdas/core/random.js';
+import { rejectedWith } from './helpers.js';
 
 /** The text as byte chunks of `size` bytes (the whole text in one chunk by default). */
 async function* chunksOf(text: string, size?: number): AsyncGenerator<Uint8Array> {
@@ -29,15 +30,7 @@ async function profileOf(text: string, options?: ScanOptions): Promise<DatasetPr
 }
 
 /** The error a scan rejects with, checked to be a DataValidationError. */
-async function scanError(text: string, options?: ScanOptions): Promise<DataValidationError> {
-  try {
-    await scanCsv(text, options);
-  } catch (error) {
-    expect(error).toBeInstanceOf(DataValidationError);
-    return error as DataValidationError;
-  }
-  throw new Error('the scan accepted the file');
-}
+const scanError = (text: string, options?: ScanOptions) => rejectedWith(scanCsv(text, options), DataValidationError);
 
 const csv = (header: string, rows: readonly string[]) => [header, ...rows].join('\n') + '\n';
 const column = (profile: DatasetProfile, name: string): ColumnProfile => {

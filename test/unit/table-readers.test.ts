@@ -13,6 +13,7 @@ import {
   type Cell,
   type TableSink,
 } from '../../lambdas/core/table-readers.js';
+import { rejectedWith } from './helpers.js';
 
 /** What a sink received: the column names, and each row with its position. */
 interface Collected {
@@ -43,16 +44,7 @@ async function* chunksOf(bytes: Uint8Array, size = bytes.byteLength || 1): Async
 const utf8 = (text: string) => new Uint8Array(Buffer.from(text, 'utf8'));
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
-/** Awaits `promise`, expecting it to reject with `type`, and returns the error. */
-async function rejectionOf<E extends Error>(promise: Promise<unknown>, type: abstract new (...args: never[]) => E): Promise<E> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(type);
-    return error as E;
-  }
-  throw new Error(`expected ${type.name} but the promise resolved`);
-}
+const rejectionOf = rejectedWith;
 
 /** CSV pushed to a CsvTableReader as string chunks of `size` characters (the whole text at once by default). */
 function readCsvInStringChunks(text: string, size = text.length || 1): Collected {
