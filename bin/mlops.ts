@@ -11,10 +11,12 @@ import { PlatformClient } from '../lib/client/platform-client.js';
 import { readStackOutputs } from '../lib/client/stack-outputs.js';
 import { stackName } from '../lib/platform-stack.js';
 import { MlopsError } from '../lambdas/core/errors.js';
-import { parseModelSpec } from '../lambdas/core/model-spec.js';
+import { parseOrThrow } from '../lambdas/core/errors.js';
+import { inferFeatures, ModelSpecFileSchema, parseModelSpec, withParams } from '../lambdas/core/model-spec.js';
+import { compareRuns, reproductionVerdict, specSchemaProblems } from '../lambdas/core/run-comparison.js';
 import type { ValidationReport } from '../lambdas/core/dataset.js';
 import { parseDeclaredSchema, type DatasetProfile } from '../lambdas/core/profile.js';
-import { DATASET_FORMATS, DATASET_NAME, DATASET_VERSION, type DatasetFormat, type DatasetVersion } from '../lambdas/core/run.js';
+import { DATASET_FORMATS, DATASET_NAME, DATASET_VERSION, type DatasetFormat, type DatasetVersion, type TrainingRequest } from '../lambdas/core/run.js';
 
 interface GlobalOptions {
   env: EnvironmentName;
@@ -211,38 +213,119 @@ models
   .command('create')
   .description('create a model (or replace its spec) from a JSON or YAML spec file')
   .requiredOption('--spec <file>', 'model spec (JSON or YAML)')
-  .action(async (options: { spec: string }) => {
-    const spec = parseModelSpec(readSpecFile(options.spec, 'spec'));
-    const { created } = await (await client()).createModel(spec, process.env.USER ?? 'cli');
-    print({ model: spec.name, created }, () => `${created ? 'created' : 'updated'} model ${spec.name}`);
+  .option('--dataset <name[@version]>', 'dataset whose schema gives the features when the spec leaves them out (default: the spec\'s dataset)')
+  .action(async (options: { spec: string; dataset?: string }) => {
+    const raw = parseOrThrow(ModelSpecFileSchema, readSpecFile(options.spec, 'spec'), 'model spec');
+    const platform = await client();
+    // The dataset is read when asked for, or when the features must come from it; a spec may name a dataset not registered yet.
+    const datasetRef = options.dataset ? parseDatasetRef(options.dataset) : !raw.features && raw.dataset ? { name: raw.dataset } : undefined;
+    const schema = datasetRef ? (await platform.getDatasetVersion(datasetRef.name, datasetRef.version)).schema : undefined;
+    let features: unknown = raw.features;
+    if (!features) {
+      if (!schema) throw new MlopsError('INVALID_INPUT', 'the spec has no features: list them, or name a dataset (spec "dataset" or --dataset) to take them from', { field: 'features' });
+      features = inferFeatures(schema.columns, [raw.target, ...(raw.training.timeColumn ? [raw.training.timeColumn] : []), ...raw.excludeColumns]);
+    }
+    const { excludeColumns: _excluded, ...declared } = raw;
+    const spec = parseModelSpec({ ...declared, features });
+    if (schema) rejectProblems(specSchemaProblems(spec, schema));
+    const { created } = await platform.createModel(spec, process.env.USER ?? 'cli');
+    print({ model: spec.name, created, spec }, () => `${created ? 'created' : 'updated'} model ${spec.name}: ${spec.task}, ${spec.training.algorithm}, ${spec.features.length} features`);
   });
+
+/** Problems found before anything starts become one INVALID_INPUT error naming the first field. */
+function rejectProblems(problems: { field: string; problem: string }[]): void {
+  if (problems.length === 0) return;
+  throw new MlopsError('INVALID_INPUT', problems.map((p) => `${p.field}: ${p.problem}`).join('; '), { field: problems[0]!.field });
+}
+
+/** `--param key=value`: numbers and booleans are typed, anything else is text. */
+function parseParam(value: string, previous: Record<string, number | boolean | string>): Record<string, number | boolean | string> {
+  const at = value.indexOf('=');
+  if (at <= 0) throw new MlopsError('INVALID_INPUT', `--param "${value}": expected key=value`, { field: 'param' });
+  const key = value.slice(0, at);
+  const text = value.slice(at + 1);
+  const typed = text === 'true' ? true : text === 'false' ? false : text.trim() !== '' && Number.isFinite(Number(text)) ? Number(text) : text;
+  return { ...previous, [key]: typed };
+}
+
+/**
+ * Everything `train` can check before starting an execution, so a mistake starts nothing and
+ * writes nothing: the model, the dataset version, parameter overrides, and the spec against the data.
+ */
+async function checkTrainingRequest(platform: PlatformClient, model: string, dataset: { name: string; version?: string }, params: Record<string, unknown>) {
+  const { spec } = await platform.registry.getModel(model);
+  const version = await platform.tracking.getDatasetVersion(dataset.name, dataset.version);
+  const effective = withParams(spec, params);
+  rejectProblems(specSchemaProblems(effective, version.schema));
+  return { spec: effective, version };
+}
+
+async function runAndWait(platform: PlatformClient, request: TrainingRequest, wait: boolean) {
+  const { runId, executionArn } = await platform.startTraining(request);
+  progress(`run ${runId} started`);
+  if (!wait) return { runId, executionArn, outcome: undefined };
+  const outcome = await platform.waitForRun(runId, executionArn, { onStep: (step) => progress(`  -> ${step}`) });
+  return { runId, executionArn, outcome };
+}
 
 program
   .command('train')
   .description('start the training pipeline for a model')
   .argument('<model>')
   .requiredOption('--dataset <name[@version]>', 'dataset to train on (newest version when no @version)')
+  .option('--param <key=value>', 'override an algorithm parameter for this run (repeatable)', parseParam, {})
   .option('--wait', 'wait for the run to end, showing each step')
-  .action(async (model: string, options: { dataset: string; wait?: boolean }) => {
+  .action(async (model: string, options: { dataset: string; param: Record<string, number | boolean | string>; wait?: boolean }) => {
     const platform = await client();
     const dataset = parseDatasetRef(options.dataset);
-    // Check what the pipeline would check first, so a typo starts no execution at all.
-    await platform.registry.getModel(model);
-    await platform.tracking.getDatasetVersion(dataset.name, dataset.version);
-    const { runId, executionArn } = await platform.startTraining({
-      model,
-      dataset,
-      trigger: 'manual',
-      actor: process.env.USER ?? 'cli',
-    });
-    progress(`run ${runId} started`);
-    if (!options.wait) {
+    await checkTrainingRequest(platform, model, dataset, options.param);
+    const { runId, executionArn, outcome } = await runAndWait(
+      platform,
+      { model, dataset, params: options.param, trigger: 'manual', actor: process.env.USER ?? 'cli' },
+      options.wait === true,
+    );
+    if (!outcome) {
       print({ runId, executionArn, status: 'RUNNING' }, () => runId);
       return;
     }
-    const outcome = await platform.waitForRun(runId, executionArn, { onStep: (step) => progress(`  -> ${step}`) });
     print(outcome, () => describeRun(outcome.run) ?? `run ${runId}: ${outcome.status}`);
     if (outcome.status !== 'SUCCEEDED') process.exitCode = 1;
+  });
+
+program
+  .command('reproduce')
+  .description("re-run a run's training from its recorded lineage (dataset version, spec, parameters, seed) and check the artifact and metrics match exactly")
+  .argument('<run>')
+  .action(async (runId: string) => {
+    const platform = await client();
+    const original = await platform.tracking.getRun(runId);
+    if (!original.spec || !original.artifact) {
+      throw new MlopsError('INVALID_INPUT', `run ${runId} has no recorded spec and artifact to reproduce (status ${original.status})`, { field: 'run' });
+    }
+    const { outcome } = await runAndWait(
+      platform,
+      {
+        model: original.model,
+        dataset: { name: original.dataset.name, version: original.dataset.version },
+        trigger: 'reproduce',
+        mode: 'reproduce',
+        reproduces: runId,
+        actor: process.env.USER ?? 'cli',
+      },
+      true,
+    );
+    if (!outcome?.run || outcome.status !== 'SUCCEEDED') {
+      throw new MlopsError('REPRODUCTION_FAILED', `the reproduction ended ${outcome?.status}: ${outcome?.run?.failure?.reason ?? 'no run record'}`, { field: 'run' });
+    }
+    const verdict = reproductionVerdict(original, outcome.run);
+    print(verdict, () =>
+      [
+        `${verdict.matches ? 'REPRODUCED exactly' : 'DID NOT REPRODUCE'}: ${runId} -> ${verdict.reproducedBy}`,
+        `  artifact sha256 ${verdict.artifact.matches ? 'matches' : `differs: ${verdict.artifact.recorded} vs ${verdict.artifact.reproduced}`}`,
+        ...verdict.metrics.map((m) => `  ${m.matches ? ' ' : '*'} ${m.name.padEnd(18)} ${String(m.recorded).padEnd(22)} ${String(m.reproduced)}`),
+      ].join('\n'),
+    );
+    if (!verdict.matches) process.exitCode = 1;
   });
 
 const runs = program.command('runs').description('experiment tracking');
@@ -260,9 +343,37 @@ runs
   .action(async (model: string, options: { limit: string }) => {
     const records = await (await client()).tracking.listRuns(model, Number(options.limit));
     print(records, () =>
-      records.map((r) => `${r.runId}  ${r.status.padEnd(9)} ${r.startedAt}  ${r.metrics ? `auc=${r.metrics.rocAuc?.toFixed(4)}` : ''}`).join('\n') || 'no runs',
+      records.map((r) => `${r.runId}  ${r.status.padEnd(9)} ${r.startedAt}  ${r.mode === 'reproduce' ? 'reproduce ' : ''}${formatMetrics(headline(r.metrics))}`).join('\n') || 'no runs',
     );
   });
+runs
+  .command('compare')
+  .description('two runs side by side: lineage, parameters and metrics; differences are marked with *')
+  .argument('<run-a>')
+  .argument('<run-b>')
+  .action(async (a: string, b: string) => {
+    const platform = await client();
+    const comparison = compareRuns(await platform.tracking.getRun(a), await platform.tracking.getRun(b));
+    const row = (r: { name: string; a: unknown; b: unknown; differs: boolean }, extra = '') =>
+      `${r.differs ? '*' : ' '} ${r.name.padEnd(20)} ${String(r.a ?? '-').slice(0, 30).padEnd(32)} ${String(r.b ?? '-').slice(0, 30).padEnd(32)}${extra}`;
+    print(comparison, () =>
+      [
+        `  ${''.padEnd(20)} ${a.slice(0, 30).padEnd(32)} ${b.slice(0, 30)}`,
+        ...comparison.lineage.map((r) => row(r)),
+        'parameters',
+        ...comparison.parameters.map((r) => row(r)),
+        'metrics',
+        ...comparison.metrics.map((r) => row(r, r.delta !== null && r.differs ? ` ${r.delta > 0 ? '+' : ''}${r.delta.toPrecision(4)}` : '')),
+      ].join('\n'),
+    );
+  });
+
+/** The metrics worth a glance in a list: accuracy and ROC AUC, or RMSE and R². */
+function headline(metrics: Record<string, number> | undefined): Record<string, number> | undefined {
+  if (!metrics) return undefined;
+  const keys = metrics.rmse !== undefined ? ['rmse', 'r2'] : ['accuracy', 'rocAuc', 'f1'];
+  return Object.fromEntries(keys.filter((k) => metrics[k] !== undefined).map((k) => [k, metrics[k]!]));
+}
 
 program
   .command('predict')

@@ -161,18 +161,20 @@ export class TrainingPipeline extends Construct {
       resultPath: '$.failure',
     }).next(recordFailureTask);
 
+    const gateAndRegister = step('Gate', gate, '$.gate').next(
+      new sfn.Choice(this, 'GatePassed')
+        .when(sfn.Condition.booleanEquals('$.gate.passed', true), step('Register', register, '$.registration').next(new sfn.Succeed(this, 'Registered')))
+        .otherwise(gateFailed),
+    );
     const definition = startRunTask
       .next(step('ValidateData', validateData, '$.validation'))
       .next(step('Train', train, '$.training'))
       .next(step('Evaluate', evaluate, '$.evaluation'))
-      .next(step('Gate', gate, '$.gate'))
       .next(
-        new sfn.Choice(this, 'GatePassed')
-          .when(
-            sfn.Condition.booleanEquals('$.gate.passed', true),
-            step('Register', register, '$.registration').next(new sfn.Succeed(this, 'Registered')),
-          )
-          .otherwise(gateFailed),
+        // A reproduction (mlops reproduce) only re-trains and re-scores: it never reaches the registry.
+        new sfn.Choice(this, 'Reproduction?')
+          .when(sfn.Condition.stringEquals('$.run.mode', 'reproduce'), new sfn.Succeed(this, 'Reproduced'))
+          .otherwise(gateAndRegister),
       );
 
     const logGroup = new logs.LogGroup(this, 'Logs', {

@@ -1,42 +1,46 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson } from './canonical-json.js';
-import { FeatureSchema } from './model-spec.js';
+import { EstimatorSchema } from './estimator.js';
+import { ALGORITHMS, FeatureSchema, TASKS, type Algorithm } from './model-spec.js';
 import { InputValidationError, parseOrThrow } from './errors.js';
 
-export const ARTIFACT_FORMAT = 'serverless-mlops/logistic-regression@1';
+export const ARTIFACT_FORMAT = 'serverless-mlops/model@2';
 
 const finite = z.number().finite();
 
+const FittedFeatureSchema = z.discriminatedUnion('type', [
+  z.object({ name: z.string(), type: z.literal('numeric'), fill: finite.nullable(), center: finite, scale: finite, edges: z.array(finite).nullable() }),
+  z.object({ name: z.string(), type: z.literal('categorical'), categories: z.array(z.string()), fill: z.string().nullable() }),
+]);
+
 /**
- * A trained model as stored in S3: everything serving needs (features, scaling, coefficients,
- * labels) and nothing that varies between identical trainings, so its sha256 is reproducible.
+ * A trained model as stored in S3: everything serving needs (features, fitted transforms, the
+ * estimator, class labels) and nothing that varies between identical trainings, so its sha256
+ * is reproducible.
  */
 export const ModelArtifactSchema = z
   .object({
     format: z.literal(ARTIFACT_FORMAT),
     model: z.string(),
-    task: z.literal('binary_classification'),
+    task: z.enum(TASKS),
     target: z.string(),
-    labels: z.object({ positive: z.string(), negative: z.string() }),
+    /** Classification: the label of each class index (binary: [negative, positive]). */
+    classes: z.array(z.string()).min(2).optional(),
     features: z.array(FeatureSchema).min(1),
-    standardization: z.object({ mean: z.array(finite), std: z.array(finite.positive()) }),
-    weights: z.array(finite),
-    bias: finite,
+    transforms: z.object({ features: z.array(FittedFeatureSchema), outputNames: z.array(z.string()) }),
+    estimator: EstimatorSchema,
     training: z.object({
-      algorithm: z.literal('logistic_regression'),
-      params: z.record(z.string(), z.number()),
+      algorithm: z.enum(ALGORITHMS as [Algorithm, ...Algorithm[]]),
+      params: z.record(z.string(), z.unknown()),
       seed: z.number().int(),
       rows: z.number().int().positive(),
       iterations: z.number().int().nonnegative(),
       converged: z.boolean(),
-      finalLoss: z.number(),
+      finalLoss: z.number().optional(),
     }),
   })
-  .refine(
-    (a) => a.weights.length === a.features.length && a.standardization.mean.length === a.features.length && a.standardization.std.length === a.features.length,
-    { message: 'weights and standardization must have one entry per feature' },
-  );
+  .refine((a) => (a.task === 'regression') === (a.classes === undefined), { message: 'classification artifacts carry their classes; regression ones do not', path: ['classes'] });
 export type ModelArtifact = z.infer<typeof ModelArtifactSchema>;
 
 export const serializeArtifact = (artifact: ModelArtifact): string => canonicalJson(artifact);

@@ -58,18 +58,19 @@ export function validateDataset(evidence: DatasetEvidence, spec: ModelSpec, now:
   const extra = evidence.profile.columns.map((column) => column.name).filter((name) => !known.has(name));
   check('extra_columns', extra.length === 0, extra.length === 0 ? 'no columns beyond the model\'s' : `column(s) the model does not use: ${list(extra)}`);
 
-  for (const feature of spec.features) {
-    const column = profiles.get(feature.name);
+  // Numeric features (and a regression target) need numbers; a categorical feature takes either.
+  const numericColumns = [...spec.features.filter((f) => f.type === 'numeric').map((f) => f.name), ...(spec.task === 'regression' ? [spec.target] : [])];
+  for (const name of numericColumns) {
+    const column = profiles.get(name);
     if (!column) continue;
-    check(
-      'column_types',
-      column.type === feature.type,
-      column.type === feature.type ? `${feature.type}, as expected` : `the model expects ${feature.type}, the dataset has ${column.type}`,
-      feature.name,
-    );
+    check('column_types', column.type === 'numeric', column.type === 'numeric' ? 'numeric, as expected' : `the model expects numeric, the dataset has ${column.type}`, name);
   }
 
-  const missingLimits = new Map<string, number>(featureNames.map((name) => [name, policy.columns[name]?.maxMissingRate ?? policy.maxMissingRate]));
+  // A feature the transforms impute may miss values up to the limit; one that is not imputed may miss none.
+  const notImputed = (feature: ModelSpec['features'][number]) => feature.type === 'numeric' && feature.impute === 'none';
+  const missingLimits = new Map<string, number>(
+    spec.features.map((feature) => [feature.name, policy.columns[feature.name]?.maxMissingRate ?? (notImputed(feature) ? 0 : policy.maxMissingRate)]),
+  );
   for (const [name, expectation] of Object.entries(policy.columns)) {
     if (expectation.maxMissingRate !== undefined && name !== spec.target) missingLimits.set(name, expectation.maxMissingRate);
   }
@@ -123,7 +124,8 @@ export function validateDataset(evidence: DatasetEvidence, spec: ModelSpec, now:
   }
 
   const target = profiles.get(spec.target);
-  if (target) labelChecks(check, target, spec);
+  if (target && spec.task !== 'regression') labelChecks(check, target, spec);
+  else if (target) check('missing_labels', target.missing === 0, `${target.missing} of ${target.count} rows have no target value`, spec.target);
 
   const blocking = checks.filter((c) => !c.passed && c.severity === 'block');
   const warnings = checks.filter((c) => !c.passed && c.severity === 'warn');
@@ -182,16 +184,22 @@ function labelChecks(check: Check, target: ColumnProfile, spec: ModelSpec): void
 
   const counts = exactValueCounts(target);
   if (!counts) {
-    check('target_classes', false, `binary classification needs 2 classes; "${spec.target}" has too many distinct values to count`, spec.target);
+    check('target_classes', false, `classification needs a countable set of classes; "${spec.target}" has too many distinct values (is the task regression?)`, spec.target);
     return;
   }
   const classes = Object.keys(counts).sort();
   const balance = classes.map((label) => `${label}: ${counts[label]}`).join(', ');
   let detail: string;
-  if (classes.length !== 2) detail = `binary classification needs exactly 2 classes in "${spec.target}", found ${classes.length} (${balance || 'none'})`;
-  else if (!classes.includes(spec.positiveLabel)) detail = `the positive label "${spec.positiveLabel}" does not occur in "${spec.target}" (${balance})`;
-  else detail = `2 classes (${balance})`;
-  const classesOk = classes.length === 2 && classes.includes(spec.positiveLabel);
+  let classesOk: boolean;
+  if (spec.task === 'binary_classification') {
+    classesOk = classes.length === 2 && classes.includes(spec.positiveLabel);
+    if (classes.length !== 2) detail = `binary classification needs exactly 2 classes in "${spec.target}", found ${classes.length} (${balance || 'none'})`;
+    else if (!classes.includes(spec.positiveLabel)) detail = `the positive label "${spec.positiveLabel}" does not occur in "${spec.target}" (${balance})`;
+    else detail = `2 classes (${balance})`;
+  } else {
+    classesOk = classes.length >= 2;
+    detail = classesOk ? `${classes.length} classes (${balance})` : `classification needs at least 2 classes in "${spec.target}", found ${classes.length} (${balance || 'none'})`;
+  }
   check('target_classes', classesOk, detail, spec.target);
 
   const labelled = Object.values(counts).reduce((sum, n) => sum + n, 0);

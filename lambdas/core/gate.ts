@@ -53,20 +53,26 @@ export function evaluateGate(metrics: Readonly<Record<string, number>>, policy: 
       detail: `prediction std ${show(metrics.predictionStd)} (a constant model predicts the same for every row)`,
     });
   }
-  const threshold = (name: string, minimum: number | undefined) => {
-    if (minimum === undefined) return;
+  const threshold = (name: string, bound: number | undefined, direction: 'min' | 'max') => {
+    if (bound === undefined) return;
     const value = metrics[name];
-    const passed = value !== undefined && Number.isFinite(value) && value >= minimum;
+    const within = (v: number) => (direction === 'min' ? v >= bound : v <= bound);
+    const passed = value !== undefined && Number.isFinite(value) && within(value);
+    const [ok, not] = direction === 'min' ? ['>=', '<'] : ['<=', '>'];
     checks.push({
       name,
       passed,
       value: value ?? null,
-      threshold: `>= ${minimum}`,
-      detail: value === undefined ? `${name} was not measured` : `${name} ${show(value, minimum)} ${passed ? '>=' : '<'} ${minimum}`,
+      threshold: `${ok} ${bound}`,
+      detail: value === undefined ? `${name} was not measured` : `${name} ${show(value, bound)} ${passed ? ok : not} ${bound}`,
     });
   };
-  threshold('accuracy', policy.minAccuracy);
-  threshold('rocAuc', policy.minRocAuc);
+  threshold('accuracy', policy.minAccuracy, 'min');
+  threshold('rocAuc', policy.minRocAuc, 'min');
+  for (const [name, bounds] of Object.entries(policy.metrics)) {
+    threshold(name, bounds.min, 'min');
+    threshold(name, bounds.max, 'max');
+  }
 
   const failed = checks.filter((check) => !check.passed);
   const summary =

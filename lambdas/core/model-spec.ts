@@ -1,26 +1,85 @@
 import { z } from 'zod';
 import { parseOrThrow } from './errors.js';
 import { DATASET_NAME, MODEL_NAME } from './run.js';
+import { FeatureSchema } from './transforms.js';
 
 const COLUMN_NAME = z.string().min(1).max(128);
 
-export const FeatureSchema = z.object({ name: COLUMN_NAME, type: z.literal('numeric') }).strict();
-export type Feature = z.infer<typeof FeatureSchema>;
+export { FeatureSchema, type Feature } from './transforms.js';
 
+export const TASKS = ['binary_classification', 'multiclass_classification', 'regression'] as const;
+export type Task = (typeof TASKS)[number];
+export const isClassification = (task: Task) => task !== 'regression';
+
+/** Parameters per built-in algorithm; names and defaults follow scikit-learn's estimators of the same kind. */
 export const LogisticRegressionParamsSchema = z
   .object({
-    learningRate: z.number().positive().max(10).default(0.1),
-    maxIterations: z.number().int().min(1).max(100_000).default(500),
-    l2: z.number().min(0).max(100).default(0.001),
-    tolerance: z.number().positive().max(1).default(1e-7),
+    /** Inverse L2 strength, as scikit-learn's C: the penalty is ||coef||² / (2C). */
+    C: z.number().positive().max(1e6).default(1),
+    maxIterations: z.number().int().min(1).max(10_000).default(500),
+    tolerance: z.number().positive().max(0.1).default(1e-6),
+  })
+  .strict();
+export const LinearRegressionParamsSchema = z.object({}).strict();
+export const RidgeParamsSchema = z.object({ alpha: z.number().min(0).max(1e6).default(1) }).strict();
+export const GradientBoostingParamsSchema = z
+  .object({
+    learningRate: z.number().positive().max(1).default(0.1),
+    maxIterations: z.number().int().min(1).max(2000).default(100),
+    maxLeafNodes: z.number().int().min(2).max(1024).default(31),
+    maxDepth: z.number().int().min(1).max(64).optional(),
+    minSamplesLeaf: z.number().int().min(1).max(100_000).default(20),
+    l2Regularization: z.number().min(0).max(1e6).default(0),
+    maxBins: z.number().int().min(2).max(255).default(255),
   })
   .strict();
 export type LogisticRegressionParams = z.infer<typeof LogisticRegressionParamsSchema>;
+export type RidgeParams = z.infer<typeof RidgeParamsSchema>;
+export type GradientBoostingParams = z.infer<typeof GradientBoostingParamsSchema>;
+
+export const ALGORITHM_PARAMS = {
+  logistic_regression: LogisticRegressionParamsSchema,
+  linear_regression: LinearRegressionParamsSchema,
+  ridge: RidgeParamsSchema,
+  gradient_boosting: GradientBoostingParamsSchema,
+} as const;
+export type Algorithm = keyof typeof ALGORITHM_PARAMS;
+export const ALGORITHMS = Object.keys(ALGORITHM_PARAMS) as Algorithm[];
+/** Which algorithms fit which task. */
+export const ALGORITHMS_FOR_TASK: Record<Task, readonly Algorithm[]> = {
+  binary_classification: ['logistic_regression', 'gradient_boosting'],
+  multiclass_classification: ['logistic_regression', 'gradient_boosting'],
+  regression: ['linear_regression', 'ridge', 'gradient_boosting'],
+};
+
+const SPLIT_FIELDS = {
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
+  testFraction: z.number().gt(0).max(0.5).default(0.25),
+  /** Classification only: each class sends the same share of its rows to the test split. @default true */
+  stratify: z.boolean().default(true),
+  /** Split by time instead: the latest rows by this column (numbers or ISO dates) are the test split. */
+  timeColumn: COLUMN_NAME.optional(),
+};
+export const TrainingSchema = z.discriminatedUnion('algorithm', [
+  z.object({ algorithm: z.literal('logistic_regression'), params: LogisticRegressionParamsSchema.default(LogisticRegressionParamsSchema.parse({})), ...SPLIT_FIELDS }).strict(),
+  z.object({ algorithm: z.literal('linear_regression'), params: LinearRegressionParamsSchema.default({}), ...SPLIT_FIELDS }).strict(),
+  z.object({ algorithm: z.literal('ridge'), params: RidgeParamsSchema.default(RidgeParamsSchema.parse({})), ...SPLIT_FIELDS }).strict(),
+  z.object({ algorithm: z.literal('gradient_boosting'), params: GradientBoostingParamsSchema.default(GradientBoostingParamsSchema.parse({})), ...SPLIT_FIELDS }).strict(),
+]);
+export type Training = z.infer<typeof TrainingSchema>;
+
+/** A threshold on one metric of the held-out split. */
+const MetricThresholdSchema = z
+  .object({ min: z.number().optional(), max: z.number().optional() })
+  .strict()
+  .refine((t) => t.min !== undefined || t.max !== undefined, { message: 'give min, max or both' });
 
 export const GatePolicySchema = z
   .object({
     minAccuracy: z.number().min(0).max(1).optional(),
     minRocAuc: z.number().min(0).max(1).optional(),
+    /** Any metric the task reports, e.g. { rmse: { max: 4.5 }, f1: { min: 0.7 } }. */
+    metrics: z.record(z.string().min(1).max(64), MetricThresholdSchema).default({}),
     /** The fewest held-out rows a verdict may rest on. */
     minRows: z.number().int().min(1).default(20),
   })
@@ -88,8 +147,8 @@ export const ValidationPolicySchema = z
   .object({
     /** Severity per check: block stops the pipeline, warn reports, off skips. Unlisted checks keep their defaults. */
     severity: z.partialRecord(z.enum(DATA_CHECKS), z.enum(SEVERITIES)).default({}),
-    /** Share of missing values allowed in each feature. @default 0: the built-in trainer does not impute */
-    maxMissingRate: z.number().min(0).max(1).default(0),
+    /** Share of missing values allowed in each feature that is imputed. @default 0.05; a numeric feature with impute "none" allows none */
+    maxMissingRate: z.number().min(0).max(1).default(0.05),
     /** Ranges, categories and missing-value limits per column (features or any other column). */
     columns: z.record(COLUMN_NAME, ColumnExpectationSchema).default({}),
     /** Fewest rows: @default enough for gate.minRows held-out rows at the test fraction */
@@ -110,22 +169,19 @@ const SCHEDULE = z
   .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$/, 'must be an EventBridge expression such as "rate(7 days)" or "cron(0 3 * * ? *)"');
 
 /** A model as its owner declares it (JSON or YAML). */
-export const ModelSpecSchema = z
+const ModelSpecObject = z
   .object({
     name: MODEL_NAME,
-    task: z.enum(['binary_classification']),
+    task: z.enum(TASKS),
     target: COLUMN_NAME,
-    /** The target value counted as the positive class; the other value is negative. */
+    /** Binary classification: the target value counted as the positive class. */
     positiveLabel: z.string().min(1).default('1'),
     features: z.array(FeatureSchema).min(1).max(500),
-    training: z
-      .object({
-        algorithm: z.literal('logistic_regression'),
-        params: LogisticRegressionParamsSchema.default(LogisticRegressionParamsSchema.parse({})),
-        seed: z.number().int().min(0).max(2 ** 31 - 1).default(42),
-        testFraction: z.number().gt(0).max(0.5).default(0.25),
-      })
-      .strict(),
+    training: TrainingSchema,
+    /** Columns whose values the metrics are also reported for (each value with enough rows). */
+    segments: z.array(COLUMN_NAME).max(5).default([]),
+    /** Segment values with fewer held-out rows than this are left out of the segment metrics. */
+    minSegmentRows: z.number().int().min(1).default(30),
     gate: GatePolicySchema.default(GatePolicySchema.parse({})),
     validation: ValidationPolicySchema.default(ValidationPolicySchema.parse({})),
     /** When the schedule fires, the model is retrained on the latest version of this dataset. */
@@ -133,19 +189,68 @@ export const ModelSpecSchema = z
     dataset: DATASET_NAME.optional(),
     owner: z.string().min(1).max(200).optional(),
   })
-  .strict()
-  .superRefine((spec, ctx) => {
-    const seen = new Set<string>();
-    spec.features.forEach((feature, index) => {
-      if (seen.has(feature.name)) ctx.addIssue({ code: 'custom', path: ['features', index, 'name'], message: `feature "${feature.name}" is declared twice` });
-      if (feature.name === spec.target) ctx.addIssue({ code: 'custom', path: ['features', index, 'name'], message: 'the target cannot also be a feature' });
-      seen.add(feature.name);
-    });
-    if (spec.validation.columns[spec.target]?.categories && !spec.validation.columns[spec.target]!.categories!.includes(spec.positiveLabel)) {
-      ctx.addIssue({ code: 'custom', path: ['validation', 'columns', spec.target, 'categories'], message: `the positive label "${spec.positiveLabel}" is not among the target's categories` });
-    }
-    if (spec.schedule && !spec.dataset) ctx.addIssue({ code: 'custom', path: ['dataset'], message: 'a scheduled model must name the dataset it retrains on' });
+  .strict();
+
+function checkSpec(spec: z.infer<typeof ModelSpecObject>, ctx: z.RefinementCtx): void {
+  const seen = new Set<string>();
+  spec.features.forEach((feature, index) => {
+    if (seen.has(feature.name)) ctx.addIssue({ code: 'custom', path: ['features', index, 'name'], message: `feature "${feature.name}" is declared twice` });
+    if (feature.name === spec.target) ctx.addIssue({ code: 'custom', path: ['features', index, 'name'], message: 'the target cannot also be a feature' });
+    seen.add(feature.name);
   });
+  if (!ALGORITHMS_FOR_TASK[spec.task].includes(spec.training.algorithm)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['training', 'algorithm'],
+      message: `${spec.training.algorithm} does not fit task ${spec.task}; use ${ALGORITHMS_FOR_TASK[spec.task].join(' or ')}`,
+    });
+  }
+  if (spec.training.timeColumn !== undefined && (seen.has(spec.training.timeColumn) || spec.training.timeColumn === spec.target)) {
+    ctx.addIssue({ code: 'custom', path: ['training', 'timeColumn'], message: 'the time column cannot be a feature or the target' });
+  }
+  const categories = spec.validation.columns[spec.target]?.categories;
+  if (spec.task === 'binary_classification' && categories && !categories.includes(spec.positiveLabel)) {
+    ctx.addIssue({ code: 'custom', path: ['validation', 'columns', spec.target, 'categories'], message: `the positive label "${spec.positiveLabel}" is not among the target's categories` });
+  }
+  const metrics = METRICS_FOR_TASK[spec.task];
+  for (const name of Object.keys(spec.gate.metrics)) {
+    if (!metrics.includes(name)) ctx.addIssue({ code: 'custom', path: ['gate', 'metrics', name], message: `${spec.task} reports ${metrics.join(', ')}; not ${name}` });
+  }
+  if (spec.task === 'regression' && (spec.gate.minAccuracy !== undefined || spec.gate.minRocAuc !== undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['gate'], message: 'minAccuracy and minRocAuc apply to classification; use gate.metrics for regression' });
+  }
+  if (spec.schedule && !spec.dataset) ctx.addIssue({ code: 'custom', path: ['dataset'], message: 'a scheduled model must name the dataset it retrains on' });
+}
+
+/** Metrics each task reports on the held-out split (and per segment). */
+export const METRICS_FOR_TASK: Record<Task, readonly string[]> = {
+  binary_classification: ['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'logLoss', 'calibrationError'],
+  multiclass_classification: ['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'logLoss', 'calibrationError'],
+  regression: ['rmse', 'mae', 'r2'],
+};
+
+export const ModelSpecSchema = ModelSpecObject.superRefine(checkSpec);
 export type ModelSpec = z.infer<typeof ModelSpecSchema>;
+export type ModelSpecInput = z.input<typeof ModelSpecSchema>;
 
 export const parseModelSpec = (value: unknown): ModelSpec => parseOrThrow(ModelSpecSchema, value, 'model spec');
+
+/**
+ * A spec as a file may declare it: `features` may be left out when `dataset` is given; they are
+ * then taken from the dataset's schema (numeric columns as numeric features, text as categorical),
+ * leaving out the target, the time column and `excludeColumns`.
+ */
+export const ModelSpecFileSchema = ModelSpecObject.extend({
+  features: z.array(FeatureSchema).min(1).max(500).optional(),
+  excludeColumns: z.array(COLUMN_NAME).default([]),
+}).strict();
+
+export function inferFeatures(columns: readonly { name: string; type: 'numeric' | 'string' }[], exclude: readonly string[]): unknown[] {
+  return columns.filter((column) => !exclude.includes(column.name)).map((column) => ({ name: column.name, type: column.type === 'numeric' ? 'numeric' : 'categorical' }));
+}
+
+/** Applies `--param key=value` overrides to a spec, validated like the spec itself (an unknown parameter names itself). */
+export function withParams(spec: ModelSpec, params: Readonly<Record<string, unknown>>): ModelSpec {
+  if (Object.keys(params).length === 0) return spec;
+  return parseModelSpec({ ...spec, training: { ...spec.training, params: { ...spec.training.params, ...params } } });
+}

@@ -1,58 +1,145 @@
 import { ARTIFACT_FORMAT, serializeArtifact, sha256Hex, type ModelArtifact } from './artifact.js';
-import { labelText, toTrainingTable, type Table } from './dataset.js';
+import { labelText, type Table } from './dataset.js';
 import { DataValidationError } from './errors.js';
-import { fitLogisticRegression, predictProbability } from './logistic-regression.js';
-import { classificationMetrics } from './metrics.js';
-import type { ModelSpec } from './model-spec.js';
-import { stratifiedSplit } from './split.js';
+import { fitEstimator } from './estimator.js';
+import { classificationReport, regressionReport, segmentBy } from './metrics.js';
+import { isClassification, type ModelSpec } from './model-spec.js';
+import { predictFeatures } from './predict.js';
+import { parseDecimal } from './profile.js';
+import { createRng, shuffledIndices } from './random.js';
+import { stratifiedSplit, type Split } from './split.js';
+import { matrix } from './trainers/matrix.js';
+import { fitTransforms, transformRow } from './transforms.js';
 
-function splitTable(table: Table, spec: ModelSpec) {
-  const data = toTrainingTable(table, spec);
-  const split = stratifiedSplit(data.y, spec.training.testFraction, spec.training.seed);
-  return { data, split };
-}
-
-/** The label that is not the positive one, as it is spelled in the data. */
-function negativeLabel(table: Table, spec: ModelSpec): string {
+/** The target as numbers: class indices (classes in sorted order; binary as [negative, positive]) or values. */
+export function targetOf(table: Table, spec: ModelSpec): { y: Float64Array; classes?: string[] } {
   const index = table.header.indexOf(spec.target);
-  for (const row of table.rows) {
-    const label = labelText(row[index]);
-    if (label !== '' && label !== spec.positiveLabel) return label;
+  if (index < 0) throw new DataValidationError(`the target "${spec.target}" is not in the dataset`, { field: 'target' });
+  const y = new Float64Array(table.rows.length);
+  if (!isClassification(spec.task)) {
+    table.rows.forEach((row, i) => {
+      const cell = row[index] ?? null;
+      const value = typeof cell === 'number' ? cell : cell === null ? NaN : parseDecimal(cell);
+      if (Number.isNaN(value)) throw new DataValidationError(`the target "${spec.target}" is missing or not a number in data row ${i + 1}`, { field: spec.target });
+      y[i] = value;
+    });
+    return { y };
   }
-  throw new DataValidationError(`"${spec.target}" has no label other than "${spec.positiveLabel}"`, { field: spec.target });
+  const labels = table.rows.map((row, i) => {
+    const label = labelText(row[index]);
+    if (label === '') throw new DataValidationError(`the target "${spec.target}" is missing in data row ${i + 1}`, { field: spec.target });
+    return label;
+  });
+  let classes = [...new Set(labels)].sort();
+  if (spec.task === 'binary_classification') {
+    if (classes.length !== 2 || !classes.includes(spec.positiveLabel)) {
+      throw new DataValidationError(`binary classification needs 2 classes including "${spec.positiveLabel}"; "${spec.target}" has ${classes.join(', ')}`, { field: spec.target });
+    }
+    classes = [classes.find((c) => c !== spec.positiveLabel)!, spec.positiveLabel];
+  } else if (classes.length < 2) {
+    throw new DataValidationError(`classification needs at least 2 classes; "${spec.target}" has ${classes.length}`, { field: spec.target });
+  }
+  const indexOfClass = new Map(classes.map((label, k) => [label, k]));
+  labels.forEach((label, i) => (y[i] = indexOfClass.get(label)!));
+  return { y, classes };
 }
 
-/** Train: fits the spec's algorithm on the training split and returns the artifact and its hash. */
+/** A time value for ordering: a number, or an ISO date/time. */
+function timeOf(cell: unknown, row: number, column: string): number {
+  const value = typeof cell === 'number' ? cell : typeof cell === 'string' ? (Number.isNaN(parseDecimal(cell)) ? Date.parse(cell) : parseDecimal(cell)) : NaN;
+  if (Number.isNaN(value)) throw new DataValidationError(`the time column "${column}" has no usable time in data row ${row + 1}`, { field: column });
+  return value;
+}
+
+/**
+ * The seeded train/test split the spec asks for: by time (the latest rows are held out), stratified
+ * by class, or a plain shuffle. Train and Evaluate both call it, so they see the same rows.
+ */
+export function splitRows(table: Table, spec: ModelSpec, y: Float64Array): Split {
+  const { testFraction, seed, stratify, timeColumn } = spec.training;
+  const n = table.rows.length;
+  if (timeColumn !== undefined) {
+    const index = table.header.indexOf(timeColumn);
+    if (index < 0) throw new DataValidationError(`the time column "${timeColumn}" is not in the dataset`, { field: 'training.timeColumn' });
+    const times = table.rows.map((row, i) => timeOf(row[index], i, timeColumn));
+    const order = times.map((_, i) => i).sort((a, b) => times[a]! - times[b]! || a - b);
+    const testCount = Math.max(1, Math.round(n * testFraction));
+    return { train: order.slice(0, n - testCount).sort((a, b) => a - b), test: order.slice(n - testCount).sort((a, b) => a - b) };
+  }
+  if (isClassification(spec.task) && stratify) return stratifiedSplit(Array.from(y), testFraction, seed);
+  const order = shuffledIndices(n, createRng(seed));
+  const testCount = Math.max(1, Math.round(n * testFraction));
+  return { train: order.slice(testCount).sort((a, b) => a - b), test: order.slice(0, testCount).sort((a, b) => a - b) };
+}
+
+const cellGetter = (table: Table, row: number) => {
+  const columns = new Map(table.header.map((name, index) => [name, index]));
+  return (name: string) => table.rows[row]![columns.get(name) ?? -1] ?? null;
+};
+
+/** Train: fits the transforms and the spec's algorithm on the training split; returns the artifact and its hash. */
 export function trainModel(table: Table, spec: ModelSpec) {
-  const { data, split } = splitTable(table, spec);
-  const { model, report } = fitLogisticRegression(
-    split.train.map((i) => data.x[i]!),
-    split.train.map((i) => data.y[i]!),
-    spec.training.params,
-  );
+  const { y, classes } = targetOf(table, spec);
+  const split = splitRows(table, spec, y);
+  const transforms = fitTransforms(spec.features, table, split.train);
+  const width = transforms.outputNames.length;
+  const x = matrix(split.train.length, width);
+  split.train.forEach((row, k) => x.data.set(transformRow(transforms, cellGetter(table, row), `data row ${row + 1}`), k * width));
+  const trainY = Float64Array.from(split.train, (row) => y[row]!);
+  const { estimator, report } = fitEstimator(spec, x, trainY, classes?.length ?? 1);
   const artifact: ModelArtifact = {
     format: ARTIFACT_FORMAT,
     model: spec.name,
     task: spec.task,
     target: spec.target,
-    labels: { positive: spec.positiveLabel, negative: negativeLabel(table, spec) },
+    ...(classes ? { classes } : {}),
     features: spec.features,
-    standardization: model.standardization,
-    weights: model.weights,
-    bias: model.bias,
-    training: { algorithm: spec.training.algorithm, params: { ...spec.training.params, testFraction: spec.training.testFraction }, seed: spec.training.seed, rows: split.train.length, ...report },
+    transforms,
+    estimator,
+    training: {
+      algorithm: spec.training.algorithm,
+      params: { ...spec.training.params },
+      seed: spec.training.seed,
+      rows: split.train.length,
+      iterations: report.iterations,
+      converged: report.converged,
+      ...(report.finalLoss !== undefined && Number.isFinite(report.finalLoss) ? { finalLoss: report.finalLoss } : {}),
+    },
   };
   const artifactText = serializeArtifact(artifact);
   return { artifact, artifactText, sha256: sha256Hex(artifactText), split: { trainRows: split.train.length, testRows: split.test.length } };
 }
 
-/** Evaluate: scores the artifact on the held-out rows that the same seed set aside at training. */
-export function evaluateModel(table: Table, spec: ModelSpec, artifact: ModelArtifact) {
-  const { data, split } = splitTable(table, spec);
-  const model = { standardization: artifact.standardization, weights: artifact.weights, bias: artifact.bias };
-  const probabilities = split.test.map((i) => predictProbability(model, data.x[i]!));
-  const metrics = classificationMetrics(split.test.map((i) => data.y[i]!), probabilities);
-  const mean = probabilities.reduce((s, p) => s + p, 0) / probabilities.length;
-  const predictionStd = Math.sqrt(probabilities.reduce((s, p) => s + (p - mean) ** 2, 0) / probabilities.length);
-  return { metrics: { ...metrics }, predictionStd };
+type Metrics = Record<string, number>;
+
+function scoreRows(artifact: ModelArtifact, y: Float64Array, outputs: number[][], rows: readonly number[]): Metrics {
+  if (artifact.task === 'regression') return regressionReport(rows.map((r) => y[r]!), rows.map((_, k) => outputs[k]![0]!));
+  return classificationReport(rows.map((r) => y[r]!), outputs, artifact.task === 'binary_classification' ? 1 : undefined);
 }
+
+/**
+ * Evaluate: scores the artifact on the held-out rows the same seed set aside at training, through
+ * the same per-row prediction serving uses; metrics overall and per declared segment.
+ */
+export function evaluateModel(table: Table, spec: ModelSpec, artifact: ModelArtifact) {
+  const { y } = targetOf(table, spec);
+  const split = splitRows(table, spec, y);
+  const outputs = split.test.map((row) => predictFeatures(artifact, cellGetter(table, row), `data row ${row + 1}`));
+  const metrics = scoreRows(artifact, y, outputs, split.test);
+
+  const segments: Record<string, Record<string, Metrics>> = {};
+  for (const column of spec.segments) {
+    const index = table.header.indexOf(column);
+    if (index < 0) throw new DataValidationError(`the segment column "${column}" is not in the dataset`, { field: 'segments' });
+    const groups = segmentBy(split.test.map((row) => labelText(table.rows[row]![index]) || '(missing)'), spec.minSegmentRows);
+    segments[column] = Object.fromEntries(
+      [...groups].map(([value, positions]) => [value, scoreRows(artifact, y, positions.map((p) => outputs[p]!), positions.map((p) => split.test[p]!))]),
+    );
+  }
+  // How much the predictions vary: P(positive), the top class's probability, or the predicted value.
+  const spread = outputs.map((out) => (artifact.task === 'binary_classification' ? out[1]! : artifact.task === 'regression' ? out[0]! : Math.max(...out)));
+  const mean = spread.reduce((s, p) => s + p, 0) / spread.length;
+  const predictionStd = Math.sqrt(spread.reduce((s, p) => s + (p - mean) ** 2, 0) / spread.length);
+  return { metrics, segments, predictionStd };
+}
+

@@ -1,37 +1,46 @@
 import { z } from 'zod';
 import type { ModelArtifact } from './artifact.js';
 import { zodIssues } from './errors.js';
-import { predictProbability } from './logistic-regression.js';
+import { estimatorOutput } from './estimator.js';
+import type { Cell } from './table-readers.js';
+import { transformRow } from './transforms.js';
 
 /** The most rows one request may score: keeps a response well under API Gateway's 10 MB. */
 export const MAX_INSTANCES = 1000;
 
-export type FeatureRow = Record<string, number>;
-export interface Prediction {
-  readonly label: string;
-  readonly probability: number;
-}
+export type FeatureRow = Record<string, number | string | null>;
+/** Binary: the label, P(positive) and both probabilities; multiclass: the label and every probability; regression: the value. */
+export type Prediction =
+  | { readonly label: string; readonly probability: number; readonly probabilities: Record<string, number> }
+  | { readonly label: string; readonly probabilities: Record<string, number> }
+  | { readonly value: number };
 export type CheckedRequest = { ok: true; rows: FeatureRow[] } | { ok: false; errors: { field: string; problem: string }[] };
 
 const schemas = new WeakMap<ModelArtifact, z.ZodType>();
+
+const describe = (input: unknown) => (input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input);
 
 /** The request body a model accepts, built from the features stored in its artifact. */
 function requestSchema(artifact: ModelArtifact): z.ZodType {
   const cached = schemas.get(artifact);
   if (cached) return cached;
-  const row = z
-    .object(Object.fromEntries(artifact.features.map((feature) => [feature.name, z.number({ error: (issue) => (issue.input === undefined ? 'required' : typeof issue.input === 'number' ? 'expected a finite number' : `expected a number, got ${issue.input === null ? 'null' : typeof issue.input}`) }).finite()])))
-    .strict();
-  const schema = z.union([
-    z.object({ inputs: row }).strict(),
-    z.object({ instances: z.array(row).min(1).max(MAX_INSTANCES) }).strict(),
-  ]);
+  const fields = artifact.features.map((feature) => {
+    // A value the transforms would impute may be sent as null; a numeric feature without imputation may not.
+    const nullable = feature.type === 'categorical' || feature.impute !== 'none';
+    const base =
+      feature.type === 'numeric'
+        ? z.number({ error: (issue) => (issue.input === undefined ? 'required' : typeof issue.input === 'number' ? 'expected a finite number' : `expected a number, got ${describe(issue.input)}`) }).finite()
+        : z.union([z.string(), z.number().finite()], { error: (issue) => (issue.input === undefined ? 'required' : `expected a string, got ${describe(issue.input)}`) });
+    return [feature.name, nullable ? base.nullable() : base] as const;
+  });
+  const row = z.object(Object.fromEntries(fields)).strict();
+  const schema = z.union([z.object({ inputs: row }).strict(), z.object({ instances: z.array(row).min(1).max(MAX_INSTANCES) }).strict()]);
   schemas.set(artifact, schema);
   return schema;
 }
 
 /**
- * Checks a prediction request against the model's features: `{ "inputs": { feature: number } }`
+ * Checks a prediction request against the model's features: `{ "inputs": { feature: value } }`
  * for one row or `{ "instances": [ ... ] }` for up to MAX_INSTANCES rows. Every problem is
  * reported with the field it concerns.
  */
@@ -44,24 +53,34 @@ export function validatePredictionRequest(artifact: ModelArtifact, body: unknown
   if (hasInputs === hasInstances) {
     return { ok: false, errors: [{ field: '(root)', problem: 'expected exactly one of "inputs" (one row) or "instances" (a list of rows)' }] };
   }
-  // Validate only the branch the caller chose, so the errors speak about that shape.
-  const schema = requestSchema(artifact);
-  const result = schema.safeParse(body);
+  const result = requestSchema(artifact).safeParse(body);
   if (result.success) {
     const data = result.data as { inputs?: FeatureRow; instances?: FeatureRow[] };
     return { ok: true, rows: data.instances ?? [data.inputs!] };
   }
+  // Report only the branch the caller chose, so the errors speak about that shape.
   const issues = result.error.issues.flatMap((issue) => (issue.code === 'invalid_union' ? issue.errors.flat() : [issue]));
   const relevant = issues.filter((issue) => issue.path[0] === (hasInputs ? 'inputs' : 'instances') || (issue.path.length === 0 && issue.code !== 'unrecognized_keys'));
   const errors = zodIssues(new z.ZodError(relevant.length > 0 ? relevant : issues));
   return { ok: false, errors: errors.map((e) => (e.problem.startsWith('Unrecognized key') && e.field !== '(root)' ? { field: e.field, problem: `${e.problem}: not a feature of this model` } : e)) };
 }
 
+/** The estimator's raw output for one row of feature values: the one path evaluation and serving share. */
+export function predictFeatures(artifact: ModelArtifact, value: (feature: string) => Cell | undefined, where?: string): number[] {
+  return estimatorOutput(artifact.estimator, artifact.task, transformRow(artifact.transforms, value, where));
+}
+
 /** Scores one validated row with the same code the evaluation used. */
 export function predict(artifact: ModelArtifact, row: FeatureRow): Prediction {
-  const probability = predictProbability(
-    { standardization: artifact.standardization, weights: artifact.weights, bias: artifact.bias },
-    artifact.features.map((feature) => row[feature.name]!),
-  );
-  return { label: probability >= 0.5 ? artifact.labels.positive : artifact.labels.negative, probability };
+  const out = predictFeatures(artifact, (name) => row[name] ?? null, 'the request');
+  if (artifact.task === 'regression') return { value: out[0]! };
+  const classes = artifact.classes!;
+  let best = 0;
+  out.forEach((p, k) => {
+    if (p > out[best]!) best = k;
+  });
+  const probabilities = Object.fromEntries(classes.map((label, k) => [label, out[k]!]));
+  if (artifact.task === 'binary_classification') // Positive above one half, as the argmax the metrics use (a tie goes to the first class).
+  if (artifact.task === 'binary_classification') return { label: out[1]! > 0.5 ? classes[1]! : classes[0]!, probability: out[1]!, probabilities };
+  return { label: classes[best]!, probabilities };
 }

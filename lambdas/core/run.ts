@@ -13,7 +13,10 @@ export const DATASET_NAME = z
 /** A dataset version id is the sha256 of its bytes. */
 export const DATASET_VERSION = z.string().regex(/^[a-f0-9]{64}$/, 'must be a sha256 hex digest');
 
-export const TRIGGERS = ['manual', 'schedule', 'drift', 'performance'] as const;
+export const TRIGGERS = ['manual', 'schedule', 'drift', 'performance', 'reproduce'] as const;
+
+/** A `--param` value: numbers, booleans and strings. */
+export const ParamValueSchema = z.union([z.number(), z.boolean(), z.string().max(200)]);
 
 /** What starts a training run: the execution input of the training pipeline. */
 export const TrainingRequestSchema = z
@@ -22,8 +25,15 @@ export const TrainingRequestSchema = z
     dataset: z.object({ name: DATASET_NAME, version: DATASET_VERSION.optional() }).strict(),
     trigger: z.enum(TRIGGERS).default('manual'),
     actor: z.string().min(1).max(200).default('unknown'),
+    /** Overrides of the algorithm's parameters for this run only (`mlops train --param`). */
+    params: z.record(z.string().min(1).max(64), ParamValueSchema).default({}),
+    /** `reproduce` re-runs a recorded run from its lineage and stops after Evaluate: nothing is registered. */
+    mode: z.enum(['train', 'reproduce']).default('train'),
+    /** The run being reproduced; its recorded spec is used instead of the model's current one. */
+    reproduces: z.string().min(1).max(200).optional(),
   })
-  .strict();
+  .strict()
+  .refine((r) => (r.mode === 'reproduce') === (r.reproduces !== undefined), { message: 'mode "reproduce" goes with the run it reproduces', path: ['reproduces'] });
 export type TrainingRequest = z.input<typeof TrainingRequestSchema>;
 
 export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
@@ -67,6 +77,10 @@ export const RunRecordSchema = z.object({
   codeVersion: z.string(),
   algorithm: z.string(),
   parameters: z.record(z.string(), z.unknown()),
+  /** The effective spec the run trained with (parameter overrides applied): what `reproduce` re-runs. */
+  spec: z.record(z.string(), z.unknown()).optional(),
+  mode: z.enum(['train', 'reproduce']).default('train'),
+  reproduces: z.string().optional(),
   seed: z.number().int(),
   executionArn: z.string(),
   startedAt: z.string(),
@@ -75,6 +89,8 @@ export const RunRecordSchema = z.object({
   validationSummary: z.string().optional(),
   artifact: ArtifactRefSchema.optional(),
   metrics: z.record(z.string(), z.number()).optional(),
+  /** Metrics per declared segment column and value, on the held-out split. */
+  segmentMetrics: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.number()))).optional(),
   gateReportUri: z.string().optional(),
   gatePassed: z.boolean().optional(),
   gateSummary: z.string().optional(),
@@ -104,6 +120,7 @@ export function failureReason(cause: string | null | undefined, error: string): 
 /** What StartRun hands to every later step (kept small: pointers, not data). */
 export const RunContextSchema = z.object({
   runId: z.string().min(1),
+  mode: z.enum(['train', 'reproduce']).default('train'),
   model: MODEL_NAME,
   spec: z.unknown(),
   dataset: DatasetRefSchema,

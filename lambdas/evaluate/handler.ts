@@ -17,7 +17,7 @@ const tracking = new TrackingStore(createDocumentClient(), requireEnv('TRACKING_
 
 const InputSchema = z.object({ training: z.object({ artifact: ArtifactRefSchema }) });
 
-/** Evaluate: scores the stored artifact on the held-out split the same seed produced. */
+/** Evaluate: scores the stored artifact on the held-out split the same seed produced, overall and per segment. */
 export const handler = async (event: unknown) => {
   const { run, spec, state } = readStepState(event, 'Evaluate');
   const { training } = parseOrThrow(InputSchema, state, 'Evaluate input');
@@ -26,8 +26,10 @@ export const handler = async (event: unknown) => {
   if (sha256Hex(text) !== training.artifact.sha256) {
     throw new MlopsError('ARTIFACT_MISMATCH', `artifact ${training.artifact.uri} does not match its recorded sha256`, { step: 'Evaluate' });
   }
-  const { metrics, predictionStd } = evaluateModel(await loadDatasetTable(objects, run.dataset), spec, parseArtifact(text));
-  await tracking.updateRun(run.runId, { metrics });
-  logger.info('model evaluated', { runId: run.runId, metrics });
+  const { metrics, segments, predictionStd } = evaluateModel(await loadDatasetTable(objects, run.dataset), spec, parseArtifact(text));
+  // A reproduction ends here (nothing is gated or registered), so its run is complete.
+  const finished = run.mode === 'reproduce' ? { status: 'SUCCEEDED' as const, endedAt: new Date().toISOString() } : {};
+  await tracking.updateRun(run.runId, { metrics, segmentMetrics: segments, ...finished });
+  logger.info('model evaluated', { runId: run.runId, metrics, mode: run.mode });
   return { metrics, predictionStd };
 };

@@ -21,7 +21,7 @@ export function creditSpec(name: string, dataset: string, gate: ModelSpec['gate'
     target: 'defaulted',
     positiveLabel: '1',
     features: ['age', 'income', 'debt_ratio', 'credit_lines', 'late_payments'].map((feature) => ({ name: feature, type: 'numeric' })),
-    training: { algorithm: 'logistic_regression', params: { learningRate: 0.5, maxIterations: 300 }, seed: 42, testFraction: 0.25 },
+    training: { algorithm: 'logistic_regression', params: { C: 1, maxIterations: 300 }, seed: 42, testFraction: 0.25 },
     gate,
     dataset,
     owner: 'e2e',
