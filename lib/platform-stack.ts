@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import type { ModelSpec } from '../lambdas/core/model-spec.js';
 import { Alerts } from './alerts.js';
 import { DatasetRegistration } from './dataset-registration.js';
+import { DeclaredModels } from './declared-models.js';
 import { ManagementApi } from './management-api.js';
 import { ArtifactStore } from './artifact-store.js';
 import type { EnvironmentConfig, EnvironmentName } from './config.js';
@@ -11,13 +12,23 @@ import { acknowledgePlatformFindings } from './nag-acknowledgements.js';
 import { Registry, Tracking } from './registry.js';
 import { Schedules } from './schedules.js';
 import { ServingApi } from './serving-api.js';
+import type { ExternalTraining } from './external-training.js';
 import { TrainingPipeline } from './training-pipeline.js';
 
 export interface PlatformStackProps extends StackProps {
   readonly environmentName: EnvironmentName;
   readonly config: EnvironmentConfig;
-  /** Models declared in config/models; those with a schedule get a retraining rule. */
+  /**
+   * Models declared in config/models: `cdk deploy` writes them into the registry, and those with a
+   * schedule get a retraining rule.
+   */
   readonly models: readonly ModelSpec[];
+  /**
+   * Trains in a SageMaker training job or an ECS task instead of the Train function, for models
+   * that outgrow Lambda. Set it when composing your own stack; cdk.json does not configure it.
+   * @default - the Train function trains every model
+   */
+  readonly externalTraining?: ExternalTraining;
   /**
    * Recorded with every run as its code version.
    * @default 'unversioned'
@@ -34,6 +45,7 @@ export class PlatformStack extends Stack {
   public readonly pipeline: TrainingPipeline;
   public readonly serving: ServingApi;
   public readonly schedules: Schedules;
+  public readonly declaredModels: DeclaredModels;
   public readonly datasetRegistration: DatasetRegistration;
   public readonly management: ManagementApi;
 
@@ -62,6 +74,7 @@ export class PlatformStack extends Stack {
       codeVersion: props.codeVersion ?? 'unversioned',
       logRetention,
       removalPolicy,
+      externalTraining: props.externalTraining,
     });
     this.serving = new ServingApi(this, 'ServingApi', {
       registryTable: this.registry.table,
@@ -91,6 +104,12 @@ export class PlatformStack extends Stack {
     this.schedules = new Schedules(this, 'Schedules', {
       pipeline: this.pipeline.stateMachine,
       models: props.models,
+    });
+    this.declaredModels = new DeclaredModels(this, 'DeclaredModels', {
+      registryTable: this.registry.table,
+      models: props.models,
+      logRetention,
+      removalPolicy,
     });
     acknowledgePlatformFindings(this);
 

@@ -6,6 +6,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ArtifactStore } from './artifact-store.js';
+import type { ExternalTraining } from './external-training.js';
 import { PlatformFunction } from './platform-function.js';
 
 export interface TrainingPipelineProps {
@@ -25,6 +26,12 @@ export interface TrainingPipelineProps {
    * @default Duration.hours(2)
    */
   readonly timeout?: Duration;
+  /**
+   * Trains in a SageMaker training job or an ECS task (Step Functions `.sync`) instead of the Train
+   * function; RegisterExternalArtifact then checks, hashes and records the job's artifact.
+   * @default - the Train function trains the model
+   */
+  readonly externalTraining?: ExternalTraining;
 }
 
 /** Errors that a retry can cure: throttles and brief service faults surfaced by the SDK. */
@@ -42,6 +49,8 @@ export const TRANSIENT_ERRORS = [
 /**
  * The training pipeline: a Standard state machine
  * StartRun -> ValidateData -> Train -> Evaluate -> Gate -> (passed?) Register.
+ * With `externalTraining`, Train is replaced by the external job (TrainOnSageMaker or TrainOnEcs)
+ * followed by RegisterExternalArtifact.
  * Any failed step, and a failed gate, goes to RecordFailure (run marked FAILED with the
  * reason, alert published) and the execution fails; the registry is only written by Register.
  */
@@ -51,7 +60,14 @@ export class TrainingPipeline extends Construct {
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
-    const { store } = props;
+    const { store, externalTraining } = props;
+    const timeout = props.timeout ?? Duration.hours(2);
+    if (externalTraining && externalTraining.maxDuration.toSeconds() >= timeout.toSeconds()) {
+      throw new Error(
+        `externalTraining may run ${externalTraining.maxDuration.toHumanString()}, which does not fit in the pipeline's timeout ` +
+          `of ${timeout.toHumanString()}: lower its maxRuntime (or timeout) or raise the pipeline's timeout, so a failed job is still recorded`,
+      );
+    }
     const common = {
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
@@ -79,10 +95,16 @@ export class TrainingPipeline extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 2048,
     });
-    const train = fn('train', 'Train: fits the model on the training split and stores the artifact', {
-      timeout: Duration.minutes(15),
-      memorySize: 2048,
-    });
+    // With external training there is no Train function: the job trains, this step records its artifact.
+    const train = externalTraining
+      ? fn('register-external-artifact', 'RegisterExternalArtifact: checks, hashes and records the artifact an external training job produced', {
+          timeout: Duration.minutes(5),
+          memorySize: 2048,
+        })
+      : fn('train', 'Train: fits the model on the training split and stores the artifact', {
+          timeout: Duration.minutes(15),
+          memorySize: 2048,
+        });
     const evaluate = fn('evaluate', 'Evaluate: scores the artifact on the held-out split', {
       timeout: Duration.minutes(15),
       memorySize: 2048,
@@ -90,7 +112,9 @@ export class TrainingPipeline extends Construct {
     const gate = fn('gate', 'Gate: judges the metrics against the model spec and writes the gate report');
     const register = fn('register', 'Register: creates the model version and moves its alias');
     const recordFailure = fn('record-failure', 'Marks the run FAILED with the reason and publishes an alert');
-    this.functions = { startRun, validateData, train, evaluate, gate, register, recordFailure };
+    this.functions = externalTraining
+      ? { startRun, validateData, registerExternalArtifact: train, evaluate, gate, register, recordFailure }
+      : { startRun, validateData, train, evaluate, gate, register, recordFailure };
 
     // Least privilege: each step gets only the tables, buckets and actions it uses.
     props.registryTable.grantReadData(startRun.function);
@@ -99,7 +123,12 @@ export class TrainingPipeline extends Construct {
     store.datasets.grantRead(validateData.function);
     store.reports.grantPut(validateData.function);
     props.trackingTable.grantReadWriteData(train.function);
-    store.datasets.grantRead(train.function);
+    if (externalTraining) {
+      // Reads the job's output and writes model.json beside it when the job left a tarball.
+      store.models.grantRead(train.function);
+    } else {
+      store.datasets.grantRead(train.function);
+    }
     store.models.grantPut(train.function);
     props.trackingTable.grantReadWriteData(evaluate.function);
     store.datasets.grantRead(evaluate.function);
@@ -119,20 +148,39 @@ export class TrainingPipeline extends Construct {
     }).next(new sfn.Fail(this, 'TrainingFailed', { errorPath: '$.failure.error', causePath: '$.failure.cause' }));
 
     // Each step's Catch records which step failed, then joins RecordFailure.
-    const step = (name: string, handler: PlatformFunction, resultPath: string) => {
-      const task = new tasks.LambdaInvoke(this, name, {
-        lambdaFunction: handler.function,
-        payloadResponseOnly: true,
-        resultPath,
-        retryOnServiceExceptions: true,
-      });
-      task.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+    const guard = <T extends sfn.TaskStateBase>(name: string, task: T, retry: sfn.RetryProps): T => {
+      task.addRetry(retry);
       const failedAt = new sfn.Pass(this, `${name}Failed`, {
         parameters: { step: name, 'error.$': '$.caught.Error', 'cause.$': '$.caught.Cause' },
         resultPath: '$.failure',
       });
       task.addCatch(failedAt.next(recordFailureTask), { errors: ['States.ALL'], resultPath: '$.caught' });
       return task;
+    };
+    const step = (name: string, handler: PlatformFunction, resultPath: string, payload?: sfn.TaskInput) =>
+      guard(
+        name,
+        new tasks.LambdaInvoke(this, name, {
+          lambdaFunction: handler.function,
+          payloadResponseOnly: true,
+          payload,
+          resultPath,
+          retryOnServiceExceptions: true,
+        }),
+        { errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 },
+      );
+    const training = () => {
+      if (!externalTraining) return step('Train', train, '$.training');
+      const external = externalTraining.bind(this, { store });
+      // A job that cannot start (capacity, throttling) is tried again; a job that failed is not.
+      const job = guard(externalTraining.stateName, external.task, {
+        errors: external.retryErrors,
+        interval: Duration.seconds(30),
+        maxAttempts: 3,
+        backoffRate: 2,
+      });
+      const payload = sfn.TaskInput.fromObject({ run: sfn.JsonPath.objectAt('$.run'), artifactUri: external.artifactUri });
+      return sfn.Chain.start(job).next(step('RegisterExternalArtifact', train, '$.training', payload));
     };
 
     const startRunTask = new tasks.LambdaInvoke(this, 'StartRun', {
@@ -168,7 +216,7 @@ export class TrainingPipeline extends Construct {
     );
     const definition = startRunTask
       .next(step('ValidateData', validateData, '$.validation'))
-      .next(step('Train', train, '$.training'))
+      .next(training())
       .next(step('Evaluate', evaluate, '$.evaluation'))
       .next(
         // A reproduction (mlops reproduce) only re-trains and re-scores: it never reaches the registry.
@@ -184,7 +232,7 @@ export class TrainingPipeline extends Construct {
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       stateMachineType: sfn.StateMachineType.STANDARD,
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      timeout: props.timeout ?? Duration.hours(2),
+      timeout,
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });

@@ -12,8 +12,11 @@
 // scikit-learn is a benchmark-only dependency: it lives in the virtualenv .bench/venv, created
 // here on first use with exact pins and reused while the pins are unchanged.
 //
-//   BENCH_TRAIN_REPEATS   timed fits per side and case, after one warm-up fit (default 5)
-//   BENCH_PYTHON          the interpreter that creates the virtualenv (default python3, >= 3.11)
+//   BENCH_TRAIN_REPEATS     timed fits per side and case, after one warm-up fit (default 5)
+//   BENCH_PYTHON            the interpreter that creates the virtualenv (default python3, >= 3.11)
+//   BENCH_SKLEARN_THREADS   OpenMP/BLAS threads for scikit-learn (default 1: our trainers use one
+//                           core; on a busy 2-core machine HistGradientBoosting's OpenMP threads
+//                           were also 10-100x slower than one thread on these small tables)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -21,11 +24,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseCsv } from '../lambdas/core/csv.js';
 import type { Table } from '../lambdas/core/dataset.js';
+import { fitEstimator } from '../lambdas/core/estimator.js';
 import { parseModelSpec, type Algorithm, type ModelSpec, type Task } from '../lambdas/core/model-spec.js';
 import { evaluateModel, splitRows, targetOf, trainModel } from '../lambdas/core/pipeline.js';
 import { predictFeatures } from '../lambdas/core/predict.js';
 import type { Cell } from '../lambdas/core/table-readers.js';
-import { transformTable } from '../lambdas/core/transforms.js';
+import { fitTransforms, transformTable } from '../lambdas/core/transforms.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_DIR = join(ROOT, '.bench');
@@ -35,6 +39,7 @@ const SKLEARN_SCRIPT = join(ROOT, 'scripts', 'bench_sklearn.py');
 /** Exact pins for the benchmark's virtualenv (numpy 2.4.x is the newest line that supports Python 3.11). */
 const REQUIREMENTS = ['scikit-learn==1.9.1', 'numpy==2.4.6', 'scipy==1.17.1', 'pandas==3.1.1'];
 const REPEATS = Number(process.env.BENCH_TRAIN_REPEATS ?? 5);
+const SKLEARN_THREADS = process.env.BENCH_SKLEARN_THREADS ?? '1';
 
 /** The largest allowed |ours − scikit-learn| on the headline metric, per algorithm. */
 const TARGETS: Record<Algorithm, number> = { logistic_regression: 0.005, linear_regression: 0.005, ridge: 0.005, gradient_boosting: 0.02 };
@@ -117,6 +122,8 @@ interface OurResult {
   readonly metrics: Record<string, number>;
   readonly fitSeconds: number;
   readonly fitTimes: number[];
+  /** The estimator alone, on the transformed training matrix. */
+  readonly estimatorSeconds: number;
   readonly iterations: number;
   readonly converged: boolean;
   /** What goes to the Python side for this case. */
@@ -156,6 +163,15 @@ function runOurs(dataset: BenchDataset, algorithm: Algorithm, params: Record<str
   const { artifact } = trained;
   const { metrics } = evaluateModel(table, spec, artifact);
 
+  const x = transformTable(fitTransforms(spec.features, table, split.train), table, split.train);
+  const trainY = Float64Array.from(split.train, (row) => y[row]!);
+  const estimatorTimes: number[] = [];
+  for (let i = 0; i <= REPEATS; i += 1) {
+    const started = performance.now();
+    fitEstimator(spec, x, trainY, classes?.length ?? 1);
+    if (i > 0) estimatorTimes.push((performance.now() - started) / 1000); // the first is the warm-up
+  }
+
   const columns = new Map(table.header.map((name, index) => [name, index]));
   const outputs = split.test.map((row) => predictFeatures(artifact, (name) => table.rows[row]![columns.get(name)!] ?? null, `data row ${row + 1}`));
   const id = `${dataset.name}/${algorithm}`;
@@ -169,6 +185,7 @@ function runOurs(dataset: BenchDataset, algorithm: Algorithm, params: Record<str
     metrics: metrics as unknown as Record<string, number>,
     fitSeconds: median(fitTimes),
     fitTimes,
+    estimatorSeconds: median(estimatorTimes),
     iterations: artifact.training.iterations,
     converged: artifact.training.converged,
     payload: {
@@ -207,6 +224,7 @@ interface SklearnResult {
   id: string;
   fitSeconds: number;
   fitTimes: number[];
+  estimatorSeconds: number;
   metrics: Record<string, number>;
   oursRescored: Record<string, number>;
   design: { train: DesignCheck; test: DesignCheck };
@@ -242,7 +260,13 @@ function ensureVenv(): string {
 function runSklearn(cases: readonly OurResult[]): SklearnOutput {
   const input = join(BENCH_DIR, 'training-cases.json');
   writeFileSync(input, JSON.stringify({ repeats: REPEATS, cases: cases.map((c) => c.payload) }));
-  const out = execFileSync(VENV_PYTHON, [SKLEARN_SCRIPT, input], { encoding: 'utf8', maxBuffer: 64 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+  const threads = { OMP_NUM_THREADS: SKLEARN_THREADS, OPENBLAS_NUM_THREADS: SKLEARN_THREADS, MKL_NUM_THREADS: SKLEARN_THREADS };
+  const out = execFileSync(VENV_PYTHON, [SKLEARN_SCRIPT, input], {
+    encoding: 'utf8',
+    maxBuffer: 64 << 20,
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...threads },
+  });
   return JSON.parse(out) as SklearnOutput;
 }
 
@@ -251,6 +275,8 @@ function runSklearn(cases: readonly OurResult[]): SklearnOutput {
 
 const signed = (x: number, digits: number) => `${x >= 0 ? '+' : ''}${x.toFixed(digits)}`;
 const seconds = (s: number) => (s < 0.01 ? s.toFixed(4) : s.toFixed(3));
+/** A time ratio with two significant digits at least: 0.33x, 0.047x, 12x. */
+const ratio = (r: number) => `${r >= 10 ? r.toFixed(0) : r >= 0.1 ? r.toFixed(2) : r.toPrecision(2)}x`;
 
 function algorithmsFor(task: Task): [Algorithm, Record<string, unknown>][] {
   return task === 'regression'
@@ -284,7 +310,8 @@ export async function runTraining(): Promise<void> {
     `  scikit-learn ${sk.sklearn}, numpy ${sk.numpy}, pandas ${sk.pandas}, Python ${sk.python} (${sk.threadpools.join(', ') || 'no thread pools reported'}); Node ${process.version}`,
   );
   console.log(
-    `  fit = median of ${REPEATS} after a warm-up: ours trainModel (split, transforms, fit, artifact), scikit-learn Pipeline.fit (preprocessing + estimator); ratio = ours / scikit-learn\n`,
+    `  fit = median of ${REPEATS} after a warm-up, ${SKLEARN_THREADS} scikit-learn thread(s): ours trainModel (split, transforms, fit, artifact), ` +
+      `scikit-learn Pipeline.fit (preprocessing + estimator); ratio = ours / scikit-learn\n`,
   );
 
   const header = [
@@ -321,7 +348,7 @@ export async function runTraining(): Promise<void> {
         (within ? 'yes' : 'NO').padStart(6),
         seconds(o.fitSeconds).padStart(8),
         seconds(t.fitSeconds).padStart(9),
-        `${(o.fitSeconds / t.fitSeconds).toFixed(2)}x`.padStart(7),
+        ratio(o.fitSeconds / t.fitSeconds).padStart(7),
       ]),
     );
     if (o.spec.task === 'regression') console.log(row('RMSE', o.metrics.rmse!, t.metrics.rmse!, []));
@@ -342,6 +369,7 @@ export async function runTraining(): Promise<void> {
         `design matrix max |Δ| ${design.toExponential(1)}${unmatched.length ? ` (unmatched columns: ${unmatched.join(', ')})` : ''}` +
         `${t.design.test.unknownOnes ? `, ${t.design.test.unknownOnes} unknown-category test cells` : ''}; ` +
         `our metrics rescored by scikit-learn max |Δ| ${rescoreGap.toExponential(1)}; ` +
+        `estimator alone ${seconds(o.estimatorSeconds)} s vs ${seconds(t.estimatorSeconds)} s (${ratio(o.estimatorSeconds / t.estimatorSeconds)}); ` +
         `iterations ours ${o.iterations}${o.converged ? '' : ' (not converged)'} vs ${t.iterations ?? '-'}${t.converged ? '' : ' (ConvergenceWarning)'}`,
     );
   }

@@ -148,12 +148,35 @@ describe('validateDataset: missing_values', () => {
     return rows;
   };
 
-  it('blocks any missing feature value by default, naming the column and the share', async () => {
-    const report = validateDataset(await evidenceOfRows(twoMissing()), smallSpec(), NOW);
+  const threeMissing = () => {
+    const rows = twoMissing();
+    rows[25]![0] = '';
+    return rows;
+  };
+  /** smallSpec with x1 not imputed. */
+  const x1NotImputed = () =>
+    smallSpec({ features: [{ name: 'x1', type: 'numeric', impute: 'none' }, { name: 'x2', type: 'numeric' }] });
+
+  it('lets an imputed feature miss up to the default 5%, and blocks above it, naming the column and the share', async () => {
+    expect(smallSpec().validation.maxMissingRate).toBe(0.05);
+    const atLimit = validateDataset(await evidenceOfRows(twoMissing()), smallSpec(), NOW);
+    expect(check(atLimit, 'missing_values', 'x1')).toMatchObject({ passed: true, detail: '2 of 40 missing (5.00%); at most 5.00% allowed' });
+    expect(atLimit.passed).toBe(true);
+
+    const report = validateDataset(await evidenceOfRows(threeMissing()), smallSpec(), NOW);
+    expect(report.passed).toBe(false);
+    expect(check(report, 'missing_values', 'x1')).toMatchObject({ passed: false, severity: 'block', detail: '3 of 40 missing (7.50%); at most 5.00% allowed' });
+    expect(check(report, 'missing_values', 'x2').passed).toBe(true);
+    expect(report.summary).toMatch(/checks failed: missing_values\[x1\] \(3 of 40 missing \(7\.50%\); at most 5\.00% allowed\)/);
+  });
+
+  it('blocks any missing value of a numeric feature with impute none, whatever maxMissingRate says', async () => {
+    const report = validateDataset(await evidenceOfRows(twoMissing()), x1NotImputed(), NOW);
     expect(report.passed).toBe(false);
     expect(check(report, 'missing_values', 'x1')).toMatchObject({ passed: false, severity: 'block', detail: '2 of 40 missing (5.00%); at most 0.00% allowed' });
-    expect(check(report, 'missing_values', 'x2').passed).toBe(true);
     expect(report.summary).toMatch(/checks failed: missing_values\[x1\] \(2 of 40 missing \(5\.00%\); at most 0\.00% allowed\)/);
+    const loose = smallSpec({ features: x1NotImputed().features, validation: { maxMissingRate: 0.5 } });
+    expect(check(validateDataset(await evidenceOfRows(twoMissing()), loose, NOW), 'missing_values', 'x1').passed).toBe(false);
   });
 
   it('lets 2 of 40 pass under maxMissingRate 0.1', async () => {
@@ -183,10 +206,10 @@ describe('validateDataset: missing_values', () => {
   });
 
   it('only warns with severity warn, and says so in the summary', async () => {
-    const report = validateDataset(await evidenceOfRows(twoMissing()), smallSpec({ validation: { severity: { missing_values: 'warn' } } }), NOW);
+    const report = validateDataset(await evidenceOfRows(threeMissing()), smallSpec({ validation: { severity: { missing_values: 'warn' } } }), NOW);
     expect(check(report, 'missing_values', 'x1')).toMatchObject({ passed: false, severity: 'warn' });
     expect(report.passed).toBe(true);
-    expect(report.summary).toMatch(/blocking checks passed; warnings: missing_values\[x1\] \(2 of 40 missing/);
+    expect(report.summary).toMatch(/blocking checks passed; warnings: missing_values\[x1\] \(3 of 40 missing/);
   });
 });
 
@@ -379,7 +402,7 @@ describe('validateDataset: labels', () => {
     const evidence = await evidenceOfRows(rows);
     expect(evidence.profile.target?.kind).toBe('distribution');
     const report = validateDataset(evidence, smallSpec(), NOW);
-    expect(check(report, 'target_classes')).toMatchObject({ passed: false, detail: expect.stringMatching(/too many distinct values to count/) });
+    expect(check(report, 'target_classes')).toMatchObject({ passed: false, detail: expect.stringMatching(/too many distinct values \(is the task regression\?\)/) });
   });
 
   it('warns when the rarest class is below minClassFraction', async () => {

@@ -20,8 +20,10 @@ describe('parseModelSpec', () => {
     const spec = parseModelSpec(raw);
     expect(spec.name).toBe('credit-default');
     expect(spec.features.map((f) => f.name)).toEqual(['age', 'income', 'debt_ratio', 'credit_lines', 'late_payments']);
-    expect(spec.training).toEqual(raw.training);
-    expect(spec.gate).toEqual(raw.gate);
+    const training = raw.training as { params: Record<string, unknown> };
+    // Declared values kept; what the file leaves out takes its default (tolerance 1e-6, stratified split).
+    expect(spec.training).toEqual({ ...training, params: { ...training.params, tolerance: 1e-6 }, stratify: true });
+    expect(spec.gate).toEqual({ ...(raw.gate as object), metrics: {} });
     expect(spec.schedule).toBe('rate(7 days)');
     expect(spec.dataset).toBe('credit-applications');
   });
@@ -31,21 +33,25 @@ describe('parseModelSpec', () => {
     expect(spec.positiveLabel).toBe('1');
     expect(spec.training).toEqual({
       algorithm: 'logistic_regression',
-      params: { learningRate: 0.1, maxIterations: 500, l2: 0.001, tolerance: 1e-7 },
+      params: { C: 1, maxIterations: 500, tolerance: 1e-6 },
       seed: 42,
       testFraction: 0.25,
+      stratify: true,
     });
-    expect(spec.gate).toEqual({ minRows: 20 });
+    expect(spec.gate).toEqual({ metrics: {}, minRows: 20 });
+    expect(spec.segments).toEqual([]);
+    expect(spec.minSegmentRows).toBe(30);
+    expect(spec.validation.maxMissingRate).toBe(0.05);
     expect(spec.schedule).toBeUndefined();
   });
 
   it('fills in the params it was not given, keeping those it was', () => {
-    const spec = parseModelSpec({ ...minimal(), training: { algorithm: 'logistic_regression', params: { learningRate: 0.3 } } });
-    expect(spec.training.params).toEqual({ learningRate: 0.3, maxIterations: 500, l2: 0.001, tolerance: 1e-7 });
+    const spec = parseModelSpec({ ...minimal(), training: { algorithm: 'logistic_regression', params: { C: 0.3 } } });
+    expect(spec.training.params).toEqual({ C: 0.3, maxIterations: 500, tolerance: 1e-6 });
   });
 
   it('rejects an unknown task, naming the field', () => {
-    const error = specError({ ...minimal(), task: 'regression' });
+    const error = specError({ ...minimal(), task: 'ranking' });
     expect(error.field).toBe('task');
     expect(error.message).toMatch(/task: /);
   });
@@ -62,8 +68,13 @@ describe('parseModelSpec', () => {
     expect(nested.field).toBe('training.params');
   });
 
-  it.each([0, -0.1])('rejects learningRate %s', (learningRate) => {
-    const error = specError({ ...minimal(), training: { algorithm: 'logistic_regression', params: { learningRate } } });
+  it.each([0, -0.1])('rejects C %s', (C) => {
+    const error = specError({ ...minimal(), training: { algorithm: 'logistic_regression', params: { C } } });
+    expect(error.field).toBe('training.params.C');
+  });
+
+  it.each([0, -0.1])('rejects a boosting learningRate %s', (learningRate) => {
+    const error = specError({ ...minimal(), training: { algorithm: 'gradient_boosting', params: { learningRate } } });
     expect(error.field).toBe('training.params.learningRate');
   });
 
@@ -96,7 +107,7 @@ describe('parseModelSpec', () => {
   });
 
   it('names every bad field at once', () => {
-    const error = specError({ ...minimal(), task: 'regression', training: { algorithm: 'svm' } });
+    const error = specError({ ...minimal(), task: 'ranking', training: { algorithm: 'svm' } });
     expect(error.message).toMatch(/task: /);
     expect(error.message).toMatch(/training\.algorithm: /);
   });

@@ -1,12 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { ModelArtifact } from '../../lambdas/core/artifact.js';
 import { parseCsv, type ParsedCsv } from '../../lambdas/core/csv.js';
-import { toTrainingTable } from '../../lambdas/core/dataset.js';
-import { predictProbability } from '../../lambdas/core/logistic-regression.js';
+import { argmax } from '../../lambdas/core/metrics.js';
 import type { ModelSpec } from '../../lambdas/core/model-spec.js';
-import { evaluateModel, trainModel } from '../../lambdas/core/pipeline.js';
-import { MAX_INSTANCES, predict, validatePredictionRequest, type CheckedRequest } from '../../lambdas/core/predict.js';
-import { stratifiedSplit } from '../../lambdas/core/split.js';
+import { evaluateModel, splitRows, targetOf, trainModel } from '../../lambdas/core/pipeline.js';
+import { MAX_INSTANCES, predict, predictFeatures, validatePredictionRequest, type CheckedRequest, type Prediction } from '../../lambdas/core/predict.js';
 import { makeCreditDataset } from '../../scripts/make-demo-dataset.js';
 import { creditSpec } from './helpers.js';
 
@@ -15,6 +13,8 @@ const ROW = { age: 40, income: 52000, debt_ratio: 0.3, credit_lines: 4, late_pay
 let spec: ModelSpec;
 let csv: ParsedCsv;
 let artifact: ModelArtifact;
+/** The same model with income not imputed (impute "none"). */
+let strictArtifact: ModelArtifact;
 beforeAll(() => {
   // Labels spelled "yes"/"no", so the label a prediction carries must come from the artifact.
   const raw = parseCsv(makeCreditDataset(800, 21));
@@ -22,7 +22,15 @@ beforeAll(() => {
   csv = { header: raw.header, rows: raw.rows.map((row) => row.map((v, j) => (j === target ? (v === '1' ? 'yes' : 'no') : v))) };
   spec = creditSpec({ positiveLabel: 'yes', validation: {} });
   artifact = trainModel(csv, spec).artifact;
+  const features = spec.features.map((f) => (f.name === 'income' ? { ...f, impute: 'none' as const } : f));
+  strictArtifact = trainModel(csv, { ...spec, features }).artifact;
 });
+
+/** A binary prediction: label, P(positive) and both probabilities. */
+const binary = (prediction: Prediction) => {
+  if (!('probability' in prediction)) throw new Error(`not a binary prediction: ${JSON.stringify(prediction)}`);
+  return prediction;
+};
 
 const errorsOf = (result: CheckedRequest) => {
   if (result.ok) throw new Error('the request was accepted');
@@ -76,9 +84,20 @@ describe('validatePredictionRequest', () => {
     expect(errorsOf(validatePredictionRequest(artifact, { inputs: { ...ROW, age: '40' } }))).toEqual([
       { field: 'inputs.age', problem: 'expected a number, got string' },
     ]);
-    expect(errorsOf(validatePredictionRequest(artifact, { inputs: { ...ROW, income: null } }))).toEqual([
+    expect(errorsOf(validatePredictionRequest(artifact, { inputs: { ...ROW, age: true } }))).toEqual([
+      { field: 'inputs.age', problem: 'expected a number, got boolean' },
+    ]);
+  });
+
+  it('accepts null for an imputed feature and rejects it for one with impute none', () => {
+    expect(artifact.features.find((f) => f.name === 'income')).toMatchObject({ impute: 'median' });
+    expect(validatePredictionRequest(artifact, { inputs: { ...ROW, income: null } })).toEqual({ ok: true, rows: [{ ...ROW, income: null }] });
+    expect(errorsOf(validatePredictionRequest(strictArtifact, { inputs: { ...ROW, income: null } }))).toEqual([
       { field: 'inputs.income', problem: 'expected a number, got null' },
     ]);
+    // Still required: null is a value, an absent key is not.
+    const { income: _income, ...partial } = ROW;
+    expect(errorsOf(validatePredictionRequest(artifact, { inputs: partial }))).toEqual([{ field: 'inputs.income', problem: 'required' }]);
   });
 
   it('rejects NaN and infinite values', () => {
@@ -102,23 +121,25 @@ describe('validatePredictionRequest', () => {
 });
 
 describe('predict', () => {
-  it('gives exactly the probability the evaluation computed, for every held-out row', () => {
-    const table = toTrainingTable(csv, spec);
-    const { test } = stratifiedSplit(table.y, spec.training.testFraction, spec.training.seed);
-    const model = { standardization: artifact.standardization, weights: artifact.weights, bias: artifact.bias };
+  it('gives exactly the probabilities the evaluation computed, for every held-out row', () => {
+    const { y } = targetOf(csv, spec);
+    const { test } = splitRows(csv, spec, y);
     const names = artifact.features.map((f) => f.name);
+    const column = new Map(csv.header.map((name, j) => [name, j]));
     const labels = new Set<string>();
     let correct = 0;
     for (const i of test) {
-      const x = table.x[i]!;
+      const cells = csv.rows[i]!;
       // Build the request row with keys in reverse order: predict must go by name, not position.
-      const row = Object.fromEntries(names.map((name, j) => [name, x[j]!]).reverse());
-      const prediction = predict(artifact, row);
-      const expected = predictProbability(model, x);
-      expect(prediction.probability).toBe(expected);
-      expect(prediction.label).toBe(expected >= 0.5 ? 'yes' : 'no');
+      const row = Object.fromEntries(names.map((name) => [name, Number(cells[column.get(name)!])]).reverse());
+      expect(validatePredictionRequest(artifact, { inputs: row }).ok).toBe(true);
+      const prediction = binary(predict(artifact, row));
+      const expected = predictFeatures(artifact, (name) => cells[column.get(name)!], `data row ${i + 1}`);
+      expect(prediction.probability).toBe(expected[1]);
+      expect(prediction.probabilities).toEqual({ no: expected[0], yes: expected[1] });
+      expect(prediction.label).toBe(argmax(expected) === 1 ? 'yes' : 'no');
       labels.add(prediction.label);
-      if ((prediction.label === 'yes' ? 1 : 0) === table.y[i]) correct += 1;
+      if ((prediction.label === 'yes' ? 1 : 0) === y[i]) correct += 1;
     }
     expect([...labels].sort()).toEqual(['no', 'yes']);
     // Serving's labels agree with the evaluation's accuracy on the same rows.
@@ -127,12 +148,15 @@ describe('predict', () => {
     expect(correct / test.length).toBe(metrics.accuracy);
   });
 
-  it('labels with the artifact labels on both sides of 0.5', () => {
-    const named = { ...artifact, labels: { positive: 'default', negative: 'repaid' } };
-    const risky = predict(named, { ...ROW, debt_ratio: 1.4, late_payments: 10, income: 9000 });
-    const safe = predict(named, { ...ROW, debt_ratio: 0, late_payments: 0, income: 200000 });
+  it('labels with the artifact classes on both sides of 0.5', () => {
+    expect(artifact.classes).toEqual(['no', 'yes']);
+    const named = { ...artifact, classes: ['repaid', 'default'] };
+    const risky = binary(predict(named, { ...ROW, debt_ratio: 1.4, late_payments: 10, income: 9000 }));
+    const safe = binary(predict(named, { ...ROW, debt_ratio: 0, late_payments: 0, income: 200000 }));
     expect(risky.probability).toBeGreaterThan(0.5);
     expect(risky.label).toBe('default');
+    expect(risky.probabilities.default).toBe(risky.probability);
+    expect(risky.probabilities.repaid! + risky.probability).toBeCloseTo(1, 12);
     expect(safe.probability).toBeLessThan(0.5);
     expect(safe.label).toBe('repaid');
   });

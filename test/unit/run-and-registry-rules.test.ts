@@ -24,12 +24,14 @@ describe('registry keys', () => {
 });
 
 describe('training request', () => {
-  it('defaults the trigger and actor', () => {
+  it('defaults the trigger, actor, params and mode', () => {
     expect(TrainingRequestSchema.parse({ model: 'credit', dataset: { name: 'loans' } })).toEqual({
       model: 'credit',
       dataset: { name: 'loans' },
       trigger: 'manual',
       actor: 'unknown',
+      params: {},
+      mode: 'train',
     });
   });
 

@@ -37,21 +37,33 @@ describe('trainModel', () => {
     expect(other.sha256).not.toBe(trained.sha256);
   });
 
-  it('records the split, labels and training facts in the artifact', () => {
+  it('records the split, classes and training facts in the artifact', () => {
     const { artifact, split } = trained;
     expect(split).toEqual({ trainRows: 1500, testRows: 500 });
     expect(artifact.format).toBe(ARTIFACT_FORMAT);
+    expect(ARTIFACT_FORMAT).toBe('serverless-mlops/model@2');
     expect(artifact.model).toBe('credit-default');
-    expect(artifact.labels).toEqual({ positive: '1', negative: '0' });
+    expect(artifact.task).toBe('binary_classification');
+    // Binary classes are [negative, positive].
+    expect(artifact.classes).toEqual(['0', '1']);
     expect(artifact.features.map((f) => f.name)).toEqual(['age', 'income', 'debt_ratio', 'credit_lines', 'late_payments']);
-    expect(artifact.weights).toHaveLength(5);
+    expect(artifact.transforms.outputNames).toEqual(['age', 'income', 'debt_ratio', 'credit_lines', 'late_payments']);
+    const { estimator } = artifact;
+    if (estimator.kind !== 'logistic') throw new Error(`expected a logistic estimator, got ${estimator.kind}`);
+    expect(estimator.model.coef).toHaveLength(1);
+    expect(estimator.model.coef[0]).toHaveLength(5);
+    expect(estimator.model.intercept).toHaveLength(1);
+    expect(artifact.training.algorithm).toBe('logistic_regression');
     expect(artifact.training.rows).toBe(1500);
     expect(artifact.training.seed).toBe(42);
-    expect(artifact.training.params.testFraction).toBe(0.25);
+    expect(artifact.training.params).toEqual({ C: 1, maxIterations: 500, tolerance: 1e-6 });
+    expect(artifact.training.converged).toBe(true);
   });
 
   it('learns the directions the data was generated with', () => {
-    const w = Object.fromEntries(trained.artifact.features.map((f, j) => [f.name, trained.artifact.weights[j]!]));
+    const { estimator } = trained.artifact;
+    if (estimator.kind !== 'logistic') throw new Error(`expected a logistic estimator, got ${estimator.kind}`);
+    const w = Object.fromEntries(trained.artifact.transforms.outputNames.map((name, j) => [name, estimator.model.coef[0]![j]!]));
     expect(w.debt_ratio).toBeGreaterThan(0);
     expect(w.late_payments).toBeGreaterThan(0);
     expect(w.income).toBeLessThan(0);
@@ -77,17 +89,31 @@ describe('artifact serialization', () => {
     expect(error.message).toMatch(/not JSON/);
   });
 
-  it('rejects weights that do not match the features', () => {
-    const broken = { ...trained.artifact, weights: trained.artifact.weights.slice(1) };
-    expect(parseError(JSON.stringify(broken)).message).toMatch(/one entry per feature/);
-    const longer = { ...trained.artifact, standardization: { ...trained.artifact.standardization, mean: [...trained.artifact.standardization.mean, 0] } };
-    expect(parseError(JSON.stringify(longer)).message).toMatch(/one entry per feature/);
+  it('rejects coefficients that do not match the transformed features', () => {
+    const { estimator } = trained.artifact;
+    if (estimator.kind !== 'logistic') throw new Error(`expected a logistic estimator, got ${estimator.kind}`);
+    const shorter = { ...trained.artifact, estimator: { kind: 'logistic', model: { ...estimator.model, coef: [estimator.model.coef[0]!.slice(1)] } } };
+    expect(parseError(JSON.stringify(shorter)).message).toMatch(/estimator/);
+    const names = trained.artifact.transforms.outputNames;
+    const longer = { ...trained.artifact, transforms: { ...trained.artifact.transforms, outputNames: [...names, 'extra'] } };
+    expect(parseError(JSON.stringify(longer)).message).toMatch(/transforms/);
   });
 
-  it('rejects a wrong format and a non-positive std, naming the field', () => {
+  it('rejects a wrong format, naming the field', () => {
     expect(parseError(JSON.stringify({ ...trained.artifact, format: 'other@1' })).message).toMatch(/format: /);
-    const zeroStd = { ...trained.artifact, standardization: { ...trained.artifact.standardization, std: [0, 1, 1, 1, 1] } };
-    expect(parseError(JSON.stringify(zeroStd)).message).toMatch(/standardization\.std\.0: /);
+    expect(parseError(JSON.stringify({ ...trained.artifact, format: 'serverless-mlops/logistic-regression@1' })).message).toMatch(/format: /);
+  });
+
+  it('rejects a zero scale, naming the field', () => {
+    const [first, ...rest] = trained.artifact.transforms.features;
+    if (first?.type !== 'numeric') throw new Error('expected a numeric first feature');
+    const zeroScale = { ...trained.artifact, transforms: { ...trained.artifact.transforms, features: [{ ...first, scale: 0 }, ...rest] } };
+    expect(parseError(JSON.stringify(zeroScale)).message).toMatch(/transforms\.features\.0\.scale: /);
+  });
+
+  it('rejects a classification artifact without its classes, naming the field', () => {
+    const { classes: _classes, ...withoutClasses } = trained.artifact;
+    expect(parseError(JSON.stringify(withoutClasses)).message).toMatch(/classes: /);
   });
 });
 
@@ -99,7 +125,7 @@ describe('evaluateModel', () => {
     expect(metrics.accuracy).toBeGreaterThanOrEqual(0.75);
     expect(metrics.rocAuc).toBeGreaterThanOrEqual(0.8);
     expect(predictionStd).toBeGreaterThan(0.05);
-    const gate = evaluateGate({ ...metrics, predictionStd }, spec.gate, metrics.rows);
+    const gate = evaluateGate({ ...metrics, predictionStd }, spec.gate, metrics.rows ?? 0);
     expect(gate.passed).toBe(true);
   });
 
@@ -114,7 +140,7 @@ describe('evaluateModel', () => {
     const model = trainModel(shuffled, spec);
     const { metrics, predictionStd } = evaluateModel(shuffled, spec, model.artifact);
     expect(metrics.rocAuc).toBeLessThan(0.65);
-    const gate = evaluateGate({ ...metrics, predictionStd }, spec.gate, metrics.rows);
+    const gate = evaluateGate({ ...metrics, predictionStd }, spec.gate, metrics.rows ?? 0);
     expect(gate.passed).toBe(false);
     expect(gate.checks.find((c) => c.name === 'rocAuc')?.passed).toBe(false);
     expect(gate.summary).toMatch(/rocAuc 0\.\d+ < 0\.8/);

@@ -1,0 +1,67 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { createDocumentClient, createS3Client } from '../aws/clients.js';
+import { requireEnv } from '../aws/env.js';
+import { ObjectStore } from '../aws/object-store.js';
+import { readStepState } from '../aws/step-context.js';
+import { TrackingStore } from '../aws/tracking-store.js';
+import { parseArtifact, sha256Hex } from '../core/artifact.js';
+import { MlopsError, parseOrThrow } from '../core/errors.js';
+import { formatS3Uri } from '../core/s3-uri.js';
+import { readTarGzEntry } from './tarball.js';
+
+const logger = new Logger({ serviceName: 'register-external-artifact' });
+const objects = new ObjectStore(createS3Client());
+const tracking = new TrackingStore(createDocumentClient(), requireEnv('TRACKING_TABLE'));
+const MODELS_BUCKET = requireEnv('MODELS_BUCKET');
+
+/** The artifact's file name, inside SageMaker's model.tar.gz and in the run's folder. */
+const ARTIFACT_NAME = 'model.json';
+/** Largest training output read (packed and unpacked): well inside the function's memory. */
+const MAX_OUTPUT_BYTES = 512 * 1024 ** 2;
+
+const InputSchema = z.object({ artifactUri: z.string().regex(/^s3:\/\/[^/]+\/.+/, 'must be an s3://bucket/key URI') });
+
+class ExternalArtifactError extends MlopsError {
+  constructor(message: string) {
+    super('EXTERNAL_ARTIFACT_INVALID', message, { step: 'RegisterExternalArtifact' });
+    this.name = 'ExternalArtifactError';
+  }
+}
+
+/**
+ * RegisterExternalArtifact: what Train does after fitting, for a model an external job (SageMaker
+ * or ECS) trained. It reads the job's output (SageMaker's model.tar.gz, or the model.json an ECS
+ * task wrote), checks that it is a platform artifact of this run's model, stores it as the run's
+ * model.json when it is not there yet, and records { uri, sha256 } on the run.
+ */
+export const handler = async (event: unknown) => {
+  const { run, spec, state } = readStepState(event, 'RegisterExternalArtifact');
+  const { artifactUri } = parseOrThrow(InputSchema, state, 'RegisterExternalArtifact input');
+
+  const size = await objects.size(artifactUri);
+  if (size === undefined) throw new ExternalArtifactError(`the training job left no artifact at ${artifactUri}`);
+  if (size > MAX_OUTPUT_BYTES) throw new ExternalArtifactError(`the training output ${artifactUri} is ${size} bytes; at most ${MAX_OUTPUT_BYTES} are read`);
+  let text: string;
+  if (artifactUri.endsWith('.tar.gz')) {
+    const bytes = readTarGzEntry(await objects.getBytes(artifactUri), ARTIFACT_NAME, MAX_OUTPUT_BYTES);
+    if (!bytes) throw new ExternalArtifactError(`${artifactUri} holds no ${ARTIFACT_NAME} at its top level (write it to /opt/ml/model/${ARTIFACT_NAME})`);
+    // Decoded the way Evaluate reads it back, so both hash the same text.
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } else {
+    text = await objects.getText(artifactUri);
+  }
+
+  const artifact = parseArtifact(text);
+  const mismatch = (['model', 'task', 'target'] as const).find((key) => artifact[key] !== (key === 'model' ? run.model : spec[key]));
+  if (mismatch) {
+    throw new ExternalArtifactError(`the artifact's ${mismatch} is "${artifact[mismatch]}", but run ${run.runId} trains ${run.model} (${spec.task}, target ${spec.target})`);
+  }
+
+  const key = `models/${run.model}/runs/${run.runId}/${ARTIFACT_NAME}`;
+  const uri = artifactUri === formatS3Uri(MODELS_BUCKET, key) ? artifactUri : await objects.put(MODELS_BUCKET, key, text, 'application/json');
+  const recorded = { uri, sha256: sha256Hex(text) };
+  await tracking.updateRun(run.runId, { artifact: recorded });
+  logger.info('external artifact recorded', { runId: run.runId, artifact: recorded, source: artifactUri });
+  return { artifact: recorded, source: artifactUri };
+};

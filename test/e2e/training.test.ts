@@ -1,0 +1,149 @@
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../lib/client/local-environment.js';
+import type { PlatformClient } from '../../lib/client/platform-client.js';
+import { createRng } from '../../lambdas/core/random.js';
+import { platformClient, uniqueName } from './fixtures.js';
+
+// Training and experiment tracking through the CLI, as a user's script runs it: real Step Functions
+// executions, the tracking table, and the registry on the emulator.
+const exec = promisify(execFile);
+async function mlops(...args: string[]): Promise<{ code: number; json: any }> {
+  const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const cli = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+  try {
+    const { stdout } = await exec(cli, [join(PROJECT_ROOT, 'bin', 'mlops.ts'), '--json', ...args], { env, cwd: PROJECT_ROOT, maxBuffer: 1 << 24 });
+    return { code: 0, json: JSON.parse(stdout) };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string };
+    return { code: failed.code, json: JSON.parse(failed.stdout) };
+  }
+}
+
+/** Houses: a regression table with a categorical column, a segment column and a few missing values. */
+function housesCsv(rows: number, seed: number): string {
+  const rng = createRng(seed);
+  const districts = ['north', 'south', 'east', 'west'];
+  const lines = ['area,rooms,age,district,price'];
+  for (let i = 0; i < rows; i += 1) {
+    const area = Math.round(40 + rng() * 160);
+    const rooms = 1 + Math.floor(rng() * 5);
+    const age = Math.round(rng() * 80);
+    const district = districts[Math.floor(rng() * districts.length)]!;
+    const premium = district === 'north' ? 40_000 : district === 'west' ? 15_000 : 0;
+    const price = Math.round(1_000 * area + 8_000 * rooms - 600 * age + premium + (rng() - 0.5) * 20_000);
+    lines.push(`${area},${rooms},${i % 25 === 0 ? '' : age},${district},${price}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+describe('training, tracking and reproducible runs through the CLI', () => {
+  let platform: PlatformClient;
+  const folder = mkdtempSync(join(tmpdir(), 'mlops-training-'));
+  const dataset = uniqueName('houses');
+  const model = uniqueName('house-price');
+
+  beforeAll(async () => {
+    platform = platformClient();
+    writeFileSync(join(folder, 'houses.csv'), housesCsv(1200, 5));
+    // No features listed: they come from the dataset's schema (numbers numeric, text categorical).
+    writeFileSync(
+      join(folder, 'spec.yaml'),
+      [
+        `name: ${model}`,
+        'task: regression',
+        'target: price',
+        `dataset: ${dataset}`,
+        'training: { algorithm: gradient_boosting, params: { maxIterations: 60 }, seed: 7 }',
+        'segments: [district]',
+        'gate: { metrics: { r2: { min: 0.5 } } }',
+      ].join('\n'),
+    );
+    expect((await mlops('dataset', 'register', join(folder, 'houses.csv'), '--name', dataset)).code).toBe(0);
+  });
+
+  it('creates a model whose features come from the dataset, trains two runs with different parameters, compares and reproduces them', async () => {
+    const created = await mlops('models', 'create', '--spec', join(folder, 'spec.yaml'));
+    expect(created).toMatchObject({ code: 0, json: { model, created: true } });
+    expect(created.json.spec.features).toEqual([
+      { name: 'area', type: 'numeric', impute: 'median', scale: 'standard' },
+      { name: 'rooms', type: 'numeric', impute: 'median', scale: 'standard' },
+      { name: 'age', type: 'numeric', impute: 'median', scale: 'standard' },
+      { name: 'district', type: 'categorical', maxCategories: 50, minFrequency: 1, impute: 'missing_category' },
+    ]);
+
+    const first = await mlops('train', model, '--dataset', dataset, '--wait');
+    const second = await mlops('train', model, '--dataset', dataset, '--param', 'learningRate=0.3', '--param', 'maxLeafNodes=8', '--wait');
+
+    expect(first).toMatchObject({ code: 0, json: { status: 'SUCCEEDED', run: { status: 'SUCCEEDED', modelVersion: 1, algorithm: 'gradient_boosting' } } });
+    expect(second).toMatchObject({ code: 0, json: { status: 'SUCCEEDED', run: { modelVersion: 2, parameters: { learningRate: 0.3, maxLeafNodes: 8 } } } });
+    const a = first.json.run;
+    const b = second.json.run;
+    expect(Object.keys(a.metrics).sort()).toEqual(['mae', 'r2', 'rmse', 'rows']);
+    expect(a.metrics.r2).toBeGreaterThan(0.5);
+    // Per-segment metrics on the held-out split, one entry per district.
+    expect(Object.keys(a.segmentMetrics.district).sort()).toEqual(['east', 'north', 'south', 'west']);
+    expect(a.segmentMetrics.district.north).toMatchObject({ rmse: expect.any(Number), rows: expect.any(Number) });
+    // Lineage recorded with each run.
+    expect(a).toMatchObject({ trigger: 'manual', seed: 7, dataset: { name: dataset }, specHash: expect.stringMatching(/^[a-f0-9]{64}$/), codeVersion: expect.any(String), executionArn: expect.any(String) });
+    expect(b.specHash).not.toBe(a.specHash);
+
+    const listed = await mlops('runs', 'list', model);
+    expect(listed.json.map((r: { runId: string }) => r.runId)).toEqual([b.runId, a.runId]);
+
+    const compared = await mlops('runs', 'compare', a.runId, b.runId);
+    expect(compared.code).toBe(0);
+    const param = (name: string) => compared.json.parameters.find((p: { name: string }) => p.name === name);
+    expect(param('learningRate')).toEqual({ name: 'learningRate', a: 0.1, b: 0.3, differs: true });
+    expect(param('maxLeafNodes')).toEqual({ name: 'maxLeafNodes', a: 31, b: 8, differs: true });
+    expect(param('minSamplesLeaf')).toMatchObject({ differs: false });
+    const rmse = compared.json.metrics.find((m: { name: string }) => m.name === 'rmse');
+    expect(rmse).toMatchObject({ a: a.metrics.rmse, b: b.metrics.rmse, differs: true, delta: b.metrics.rmse - a.metrics.rmse });
+
+    const reproduced = await mlops('reproduce', b.runId);
+
+    expect(reproduced).toMatchObject({ code: 0, json: { run: b.runId, matches: true, artifact: { recorded: b.artifact.sha256, reproduced: b.artifact.sha256, matches: true } } });
+    expect(reproduced.json.metrics.every((m: { matches: boolean }) => m.matches)).toBe(true);
+    // A reproduction is tracked as a run of its own, but never reaches the registry.
+    const reproduction = await platform.tracking.getRun(reproduced.json.reproducedBy);
+    expect(reproduction).toMatchObject({ mode: 'reproduce', reproduces: b.runId, trigger: 'reproduce', status: 'SUCCEEDED' });
+    expect(reproduction.modelVersion).toBeUndefined();
+    expect((await platform.registry.listVersions(model)).map((v) => v.version)).toEqual([1, 2]);
+
+    const predicted = await mlops('predict', model, '--input', JSON.stringify({ inputs: { area: 120, rooms: 3, age: null, district: 'north' } }));
+    expect(predicted).toMatchObject({ code: 0, json: { status: 200, body: { model, version: 2, prediction: { value: expect.any(Number) } } } });
+  });
+
+  it('refuses bad training input before any execution starts, naming the field', async () => {
+    const sfn = new SFNClient({});
+    const executions = async () => (await sfn.send(new ListExecutionsCommand({ stateMachineArn: platform.outputs.TrainingPipelineArn }))).executions?.length;
+    const before = await executions();
+    const other = uniqueName('house-bad');
+    writeFileSync(join(folder, 'bad-target.json'), JSON.stringify({ name: other, task: 'regression', target: 'value', features: [{ name: 'area', type: 'numeric' }], training: { algorithm: 'ridge' } }));
+    writeFileSync(join(folder, 'bad-feature.json'), JSON.stringify({ name: other, task: 'regression', target: 'price', features: [{ name: 'garden', type: 'numeric' }], training: { algorithm: 'ridge' } }));
+    writeFileSync(join(folder, 'bad-algorithm.json'), JSON.stringify({ name: other, task: 'regression', target: 'price', features: [{ name: 'area', type: 'numeric' }], training: { algorithm: 'random_forest' } }));
+    writeFileSync(join(folder, 'bad-param.json'), JSON.stringify({ name: other, task: 'regression', target: 'price', features: [{ name: 'area', type: 'numeric' }], training: { algorithm: 'ridge', params: { alpha: -1 } } }));
+
+    const cases = [
+      [await mlops('models', 'create', '--spec', join(folder, 'bad-target.json'), '--dataset', dataset), 'target', /"value" is not a column/],
+      [await mlops('models', 'create', '--spec', join(folder, 'bad-feature.json'), '--dataset', dataset), 'features.0.name', /no column "garden"/],
+      [await mlops('models', 'create', '--spec', join(folder, 'bad-algorithm.json')), 'training.algorithm', /random_forest|algorithm/],
+      [await mlops('models', 'create', '--spec', join(folder, 'bad-param.json')), 'training.params.alpha', /alpha/],
+      [await mlops('train', model, '--dataset', dataset, '--param', 'depth=3'), 'training.params', /Unrecognized key: "depth"/],
+      [await mlops('train', model, '--dataset', dataset, '--param', 'learningRate=5'), 'training.params.learningRate', /learningRate/],
+      [await mlops('train', model, '--dataset', `${dataset}@${'f'.repeat(64)}`), 'dataset.version', /does not exist/],
+    ] as const;
+    for (const [result, field, message] of cases) {
+      expect({ field, code: result.code, errorCode: result.json.error?.code }).toEqual({ field, code: 1, errorCode: result.json.error?.code === 'NOT_FOUND' ? 'NOT_FOUND' : 'INVALID_INPUT' });
+      expect(result.json.error.field).toBe(field);
+      expect(result.json.error.message).toMatch(message);
+    }
+    expect(await executions()).toBe(before);
+    expect(await platform.registry.findModel(other)).toBeUndefined();
+  });
+});
