@@ -14,6 +14,9 @@ import { MlopsError } from '../lambdas/core/errors.js';
 import { parseOrThrow } from '../lambdas/core/errors.js';
 import { inferFeatures, ModelSpecFileSchema, parseModelSpec, withParams } from '../lambdas/core/model-spec.js';
 import { compareRuns, reproductionVerdict, specSchemaProblems } from '../lambdas/core/run-comparison.js';
+import { importedFeatureNames } from '../lambdas/core/imported-model.js';
+import { checkInputs, loadOnnx } from '../lambdas/core/onnx-model.js';
+import { createHash } from 'node:crypto';
 import type { ValidationReport } from '../lambdas/core/dataset.js';
 import { parseDeclaredSchema, type DatasetProfile } from '../lambdas/core/profile.js';
 import { DATASET_FORMATS, DATASET_NAME, DATASET_VERSION, type DatasetFormat, type DatasetVersion, type TrainingRequest } from '../lambdas/core/run.js';
@@ -230,6 +233,32 @@ models
     if (schema) rejectProblems(specSchemaProblems(spec, schema));
     const { created } = await platform.createModel(spec, process.env.USER ?? 'cli');
     print({ model: spec.name, created, spec }, () => `${created ? 'created' : 'updated'} model ${spec.name}: ${spec.task}, ${spec.training.algorithm}, ${spec.features.length} features`);
+  });
+
+models
+  .command('import')
+  .description('bring a model trained elsewhere (ONNX): it is validated, evaluated on the dataset\'s test split and gated like a built-in one, then served')
+  .argument('<model>', 'a model created with `models create` (its spec names the task, target and numeric features, in the order the ONNX input takes them)')
+  .requiredOption('--artifact <file.onnx>', 'the ONNX model: one float input [N, features]; probabilities [N, classes] (or one probability/logit column for binary), or values for regression')
+  .requiredOption('--dataset <name[@version]>', 'dataset version to evaluate it on')
+  .action(async (model: string, options: { artifact: string; dataset: string }) => {
+    const platform = await client();
+    const bytes = readFileSync(options.artifact);
+    const dataset = parseDatasetRef(options.dataset);
+    // Everything that can be checked here is, so a bad file starts nothing and writes nothing.
+    const { spec } = await checkTrainingRequest(platform, model, dataset, {});
+    const features = importedFeatureNames(spec);
+    const { signature } = await loadOnnx(bytes);
+    checkInputs(signature, features.length, features);
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    const uri = await platform.objects.put(platform.outputs.ModelsBucket, `models/${model}/imports/${sha256}.onnx`, bytes, 'application/octet-stream');
+    const { runId, executionArn, outcome } = await runAndWait(
+      platform,
+      { model, dataset, mode: 'import', onnx: { uri, sha256 }, trigger: 'import', actor: process.env.USER ?? 'cli' },
+      true,
+    );
+    print(outcome ?? { runId, executionArn }, () => describeRun(outcome?.run) ?? `run ${runId}: ${outcome?.status}`);
+    if (outcome?.status !== 'SUCCEEDED') process.exitCode = 1;
   });
 
 /** Problems found before anything starts become one INVALID_INPUT error naming the first field. */

@@ -58,21 +58,27 @@ export interface ExternalTrainingBindOptions {
 
 /** What the pipeline wires in place of the Train step. */
 export interface BoundExternalTraining {
+  readonly service: 'sagemaker' | 'ecs';
+  /** The task's state name, also the `step` a failure is recorded under. */
+  readonly stateName: string;
   /** The `.sync` task; the pipeline adds its Retry and its Catch into RecordFailure. */
   readonly task: sfn.TaskStateBase;
   /** Where RegisterExternalArtifact finds the produced artifact: a path or intrinsic over the state. */
   readonly artifactUri: string;
   /** Errors of the service call (capacity, throttling) worth another attempt; a failed job is not retried. */
   readonly retryErrors: string[];
+  /** The role the job runs with, as the pipeline's grants see it (imported into the pipeline's stack when it lives elsewhere). */
+  readonly grantee: iam.IRole;
 }
 
 /**
  * Training outside Lambda, for models that outgrow its 15 minutes and 10 GB: a SageMaker
  * training job or an ECS task, run with the Step Functions `.sync` integration, in place of the
- * Train function. Either way the job gets the run's dataset and must leave the platform's
- * artifact (`model.json`, the format Train writes, lambdas/core/artifact.ts) under
- * `s3://<models bucket>/models/<model>/runs/<runId>/`; RegisterExternalArtifact then checks it,
- * hashes it and records it on the run, and Evaluate, Gate and Register follow as usual.
+ * Train function. Either way the job gets the run's dataset and must leave a model file the
+ * platform reads (`model.json`: a built-in artifact as Train writes it, or an ONNX model's
+ * manifest; lambdas/core/model-file.ts) under `s3://<models bucket>/models/<model>/runs/<runId>/`;
+ * RegisterExternalArtifact then checks it, hashes it and records it on the run, and Evaluate,
+ * Gate and Register follow as usual.
  *
  * - SageMaker: the dataset object is the `train` channel (/opt/ml/input/data/train/); the
  *   hyperparameters (all strings) are `model`, `run_id`, `algorithm`, `seed`, `params` (the
@@ -98,8 +104,6 @@ export abstract class ExternalTraining {
     return new EcsTraining(options);
   }
 
-  /** The state's name in the pipeline, also the `step` a failure is recorded under. */
-  abstract readonly stateName: string;
   /** The longest the job may run, checked against the pipeline's timeout. */
   abstract readonly maxDuration: Duration;
   /** Creates the task state (and the role or grants it needs) in `scope`. Called once by TrainingPipeline. */
@@ -141,6 +145,15 @@ function validate<T>(what: string, rules: Rule<T>[], options: T): void {
   if (problems.length > 0) throw new Error(`invalid ${what} options: ${problems.join('; ')}`);
 }
 
+/**
+ * The role to grant on from the pipeline: itself when it is in the pipeline's stack; otherwise
+ * imported there, so the grants become a policy of the pipeline's stack and nothing in the role's
+ * stack refers back to the buckets (which would make the two stacks depend on each other).
+ */
+function grantableRole(scope: Construct, id: string, role: iam.IRole): iam.IRole {
+  return Stack.of(role) === Stack.of(scope) ? role : iam.Role.fromRoleArn(scope, id, role.roleArn, { mutable: true });
+}
+
 /** An S3 location given by an expression over the state; grants are made explicitly, on the platform buckets only. */
 class ExpressionLocation extends tasks.S3Location {
   constructor(private readonly uri: string) {
@@ -153,7 +166,7 @@ class ExpressionLocation extends tasks.S3Location {
 }
 
 class SageMakerTraining extends ExternalTraining {
-  readonly stateName = 'TrainOnSageMaker';
+  private readonly stateName = 'TrainOnSageMaker';
   readonly maxDuration: Duration;
 
   constructor(private readonly options: SageMakerTrainingOptions) {
@@ -170,9 +183,10 @@ class SageMakerTraining extends ExternalTraining {
         assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
         description: 'Assumed by the training pipeline\'s SageMaker training jobs: reads datasets, writes model artifacts',
       });
-    store.datasets.grantRead(role);
-    store.models.grantPut(role);
-    role.addToPrincipalPolicy(
+    const grantee = grantableRole(scope, 'TrainingJobRoleGrants', role);
+    store.datasets.grantRead(grantee);
+    store.models.grantPut(grantee);
+    grantee.addToPrincipalPolicy(
       new iam.PolicyStatement({
         actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
         resources: [
@@ -223,15 +237,18 @@ class SageMakerTraining extends ExternalTraining {
       resultPath: '$.externalTraining',
     });
     return {
+      service: 'sagemaker',
+      stateName: this.stateName,
       task,
       artifactUri: sfn.JsonPath.stringAt('$.externalTraining.artifactUri'),
       retryErrors: ['SageMaker.AmazonSageMakerException', 'ThrottlingException'],
+      grantee,
     };
   }
 }
 
 class EcsTraining extends ExternalTraining {
-  readonly stateName = 'TrainOnEcs';
+  private readonly stateName = 'TrainOnEcs';
   readonly maxDuration: Duration;
 
   constructor(private readonly options: EcsTrainingOptions) {
@@ -245,8 +262,9 @@ class EcsTraining extends ExternalTraining {
     const { taskDefinition } = options;
     const container = options.containerName ? taskDefinition.findContainer(options.containerName) : taskDefinition.defaultContainer;
     if (!container) throw new Error(`invalid ExternalTraining.ecsTask options: task definition ${taskDefinition.node.path} has no container to run`);
-    store.datasets.grantRead(taskDefinition.taskRole);
-    store.models.grantPut(taskDefinition.taskRole);
+    const grantee = grantableRole(scope, 'TaskRoleGrants', taskDefinition.taskRole);
+    store.datasets.grantRead(grantee);
+    store.models.grantPut(grantee);
     const outputUri = runPrefix(store.models.bucketName);
     const task = new tasks.EcsRunTask(scope, this.stateName, {
       integrationPattern: sfn.IntegrationPattern.RUN_JOB,
@@ -273,7 +291,10 @@ class EcsTraining extends ExternalTraining {
       resultPath: sfn.JsonPath.DISCARD,
     });
     return {
+      service: 'ecs',
+      stateName: this.stateName,
       task,
+      grantee,
       artifactUri: sfn.JsonPath.format(
         `s3://${store.models.bucketName}/models/{}/runs/{}/model.json`,
         sfn.JsonPath.stringAt('$.run.model'),

@@ -1,4 +1,4 @@
-import { CfnResource, Stack, Validations, type Acknowledgment } from 'aws-cdk-lib';
+import { CfnResource, Stack, Token, Validations, type Acknowledgment } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import type { PlatformStack } from './platform-stack.js';
 
@@ -9,36 +9,50 @@ function arnToken(resource: IConstruct): string {
   return `<${Stack.of(resource).getLogicalId(cfn)}.Arn>`;
 }
 
+/** An ARN in the stack's partition, region and account, the way cdk-nag spells it. */
+function nagArn(stack: Stack, service: string, resource: string): string {
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  return `arn:<AWS::Partition>:${service}:${region}:${account}:${resource}`;
+}
+
 /**
  * Every cdk-nag finding the platform accepts, each with its reason, in one place for review.
  * Acknowledgements are attached to the narrowest construct that produces the finding and
  * name the exact finding (policy, action or resource), so a new wildcard elsewhere still fails.
  */
 export function acknowledgePlatformFindings(stack: PlatformStack): void {
-  const { store, tracking, pipeline, serving, schedules, alerts, datasetRegistration, management } = stack;
+  const { store, tracking, pipeline, serving, schedules, alerts, datasetRegistration, management, declaredModels } = stack;
   const functions = [...Object.values(pipeline.functions), serving.predictFunction, datasetRegistration.registerFunction, management.handler];
 
+  const bucketActions = (actions: string[]): Acknowledgment[] =>
+    actions.map((action) => ({
+      id: `AwsSolutions-IAM5[Action::${action}]`,
+      reason: `CDK bucket grants (grantRead/grantPut) expand to ${action}; each is scoped to the one platform bucket the function needs.`,
+    }));
+  const bucketObjects = (buckets: IConstruct[]): Acknowledgment[] =>
+    buckets.map((bucket) => ({
+      id: `AwsSolutions-IAM5[Resource::${arnToken(bucket)}/*]`,
+      reason: `Object keys are created per dataset, model and run at run time, so the grant covers the objects of the ${bucket.node.id} bucket.`,
+    }));
+
+  const basicExecutionRole: Acknowledgment = {
+    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    reason: 'The basic execution role only allows writing CloudWatch Logs; each function writes to its own log group with a retention.',
+  };
+  const tracing: Acknowledgment = {
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions, so tracing needs Resource "*".',
+  };
   const functionFindings: Acknowledgment[] = [
-    {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'The basic execution role only allows writing CloudWatch Logs; each function writes to its own log group with a retention.',
-    },
-    {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions, so tracing needs Resource "*".',
-    },
+    basicExecutionRole,
+    tracing,
     {
       id: `AwsSolutions-IAM5[Resource::${arnToken(tracking.table)}/index/*]`,
       reason: 'Run history is read through the tracking table\'s byModel index; the grant covers that table\'s indexes only.',
     },
-    ...['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*'].map((action) => ({
-      id: `AwsSolutions-IAM5[Action::${action}]`,
-      reason: `CDK bucket grants (grantRead/grantPut) expand to ${action}; each is scoped to the one platform bucket the function needs.`,
-    })),
-    ...[store.datasets, store.models, store.reports, store.predictionLogs].map((bucket) => ({
-      id: `AwsSolutions-IAM5[Resource::${arnToken(bucket)}/*]`,
-      reason: `Object keys are created per dataset, model and run at run time, so the grant covers the objects of the ${bucket.node.id} bucket.`,
-    })),
+    ...bucketActions(['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*']),
+    ...bucketObjects([store.datasets, store.models, store.reports, store.predictionLogs]),
     {
       id: `AwsSolutions-IAM5[Resource::${arnToken(store.datasets)}/uploads/*]`,
       reason: 'Uploads get a fresh key per file under uploads/; puts and deletes are limited to that prefix of the datasets bucket.',
@@ -50,10 +64,66 @@ export function acknowledgePlatformFindings(stack: PlatformStack): void {
   ];
   for (const fn of functions) Validations.of(fn).acknowledge(...functionFindings);
 
+  // DeclaredModels: its function only reads and writes the registry table (no bucket, no index).
+  Validations.of(declaredModels.handler).acknowledge(basicExecutionRole, tracing, {
+    id: 'Serverless-LambdaDLQ',
+    reason: 'Invoked synchronously by the custom-resource provider, which reports a failure to CloudFormation and so fails the deploy; an async DLQ would never receive anything.',
+  });
+  // The provider framework's function is aws-cdk-lib's own: it relays CloudFormation's event to DeclareModels.
+  Validations.of(declaredModels.provider.node.findChild('framework-onEvent')).acknowledge(
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: 'The CDK provider framework\'s function uses the basic execution role only to write CloudWatch Logs, to its own log group with a retention.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${arnToken(declaredModels.handler.function)}:*]`,
+      reason: 'The provider framework may invoke the DeclareModels function and its versions and aliases (ARN:*), and nothing else.',
+    },
+    {
+      id: 'Serverless-LambdaDLQ',
+      reason: 'CloudFormation waits for the provider\'s answer on the response URL; a lost invocation fails the deploy at the custom resource\'s 5-minute service timeout, so a DLQ would add nothing.',
+    },
+    {
+      id: 'Serverless-LambdaDefaultMemorySize',
+      reason: 'The CDK provider framework\'s function only relays one event per deploy to DeclareModels; Provider does not expose its memory, and 128 MB serves it.',
+    },
+    {
+      id: 'Serverless-LambdaTracing',
+      reason: 'The CDK provider framework\'s function only relays the event and does not expose tracing; DeclareModels, which does the work, is traced.',
+    },
+  );
+
+  // External training (a construct prop, not set by cdk.json): the job's role reads datasets and writes models.
+  const external = pipeline.externalTraining;
+  const externalCalls = {
+    sagemaker: ', as does sagemaker:ListTags of the SageMaker training integration',
+    ecs: ', as do ecs:StopTask and ecs:DescribeTasks of the ECS integration (task ARNs are only known at run time)',
+  };
+  if (external) {
+    Validations.of(external.grantee).acknowledge(
+      ...bucketActions(['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*']),
+      ...bucketObjects([store.datasets, store.models]),
+      ...(external.service === 'sagemaker'
+        ? [
+            {
+              id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'logs', 'log-group:/aws/sagemaker/TrainingJobs:*')}]`,
+              reason: 'SageMaker writes each training job\'s logs to streams it names per job in /aws/sagemaker/TrainingJobs; the grant covers that log group only.',
+            },
+          ]
+        : []),
+    );
+    if (external.service === 'sagemaker') {
+      Validations.of(pipeline.stateMachine).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'sagemaker', 'training-job/*')}]`,
+        reason: 'Training job names are made per execution (mlops-<hash of the execution id>), so the .sync integration\'s grant covers this account\'s training jobs in the region.',
+      });
+    }
+  }
+
   Validations.of(pipeline.stateMachine).acknowledge(
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray tracing for a state machine require Resource "*".',
+      reason: `CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray tracing for a state machine require Resource "*"${external ? externalCalls[external.service] : ''}.`,
     },
     ...Object.values(pipeline.functions).map((fn) => ({
       id: `AwsSolutions-IAM5[Resource::${arnToken(fn.function)}:*]`,

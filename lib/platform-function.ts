@@ -3,6 +3,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { OnnxRuntimeLayer } from './onnx-runtime-layer.js';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -23,6 +24,11 @@ export interface PlatformFunctionProps {
   readonly memorySize?: number;
   /** @default - none */
   readonly environment?: Record<string, string>;
+  /**
+   * Scores imported ONNX models: gets onnxruntime-node from a shared layer.
+   * @default false
+   */
+  readonly onnxRuntime?: boolean;
 }
 
 /**
@@ -56,7 +62,10 @@ export class PlatformFunction extends Construct {
         sourceMap: true,
         bundleAwsSDK: true,
         target: 'node22',
+        // A native module: loaded at run time from the layer (or, on the emulator, the project's node_modules).
+        externalModules: ['onnxruntime-node'],
       },
+      ...(props.onnxRuntime ? { layers: [OnnxRuntimeLayer.of(this).layer] } : {}),
     });
   }
 }

@@ -44,6 +44,7 @@ export class ServingApi extends Construct {
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       memorySize: 1024,
+      onnxRuntime: true,
       // Artifacts are read by the URI their version records, so no models bucket name is needed.
       environment: {
         ENVIRONMENT_NAME: props.environmentName,

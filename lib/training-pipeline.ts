@@ -6,7 +6,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { ArtifactStore } from './artifact-store.js';
-import type { ExternalTraining } from './external-training.js';
+import type { BoundExternalTraining, ExternalTraining } from './external-training.js';
 import { PlatformFunction } from './platform-function.js';
 
 export interface TrainingPipelineProps {
@@ -57,6 +57,8 @@ export const TRANSIENT_ERRORS = [
 export class TrainingPipeline extends Construct {
   public readonly stateMachine: sfn.StateMachine;
   public readonly functions: Record<string, PlatformFunction>;
+  /** The external training job wired in place of Train, when `externalTraining` is given. */
+  public readonly externalTraining?: BoundExternalTraining;
 
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
@@ -82,7 +84,7 @@ export class TrainingPipeline extends Construct {
         PRODUCTION_REQUIRES_APPROVAL: String(props.productionRequiresApproval),
       },
     };
-    const fn = (handlerDir: string, description: string, extra?: { timeout?: Duration; memorySize?: number }) =>
+    const fn = (handlerDir: string, description: string, extra?: { timeout?: Duration; memorySize?: number; onnxRuntime?: boolean }) =>
       new PlatformFunction(this, `${handlerDir.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}Handler`, {
         handlerDir,
         description,
@@ -104,10 +106,13 @@ export class TrainingPipeline extends Construct {
       : fn('train', 'Train: fits the model on the training split and stores the artifact', {
           timeout: Duration.minutes(15),
           memorySize: 2048,
+          // An import reads the ONNX model to describe it.
+          onnxRuntime: true,
         });
     const evaluate = fn('evaluate', 'Evaluate: scores the artifact on the held-out split', {
       timeout: Duration.minutes(15),
       memorySize: 2048,
+      onnxRuntime: true,
     });
     const gate = fn('gate', 'Gate: judges the metrics against the model spec and writes the gate report');
     const register = fn('register', 'Register: creates the model version and moves its alias');
@@ -169,11 +174,13 @@ export class TrainingPipeline extends Construct {
         }),
         { errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 },
       );
+    this.externalTraining = externalTraining?.bind(this, { store });
+    // Called where Train sits in the chain, so the default definition is built in the same order as before.
     const training = () => {
-      if (!externalTraining) return step('Train', train, '$.training');
-      const external = externalTraining.bind(this, { store });
+      const external = this.externalTraining;
+      if (!external) return step('Train', train, '$.training');
       // A job that cannot start (capacity, throttling) is tried again; a job that failed is not.
-      const job = guard(externalTraining.stateName, external.task, {
+      const job = guard(external.stateName, external.task, {
         errors: external.retryErrors,
         interval: Duration.seconds(30),
         maxAttempts: 3,

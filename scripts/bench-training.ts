@@ -251,8 +251,13 @@ function ensureVenv(): string {
   const python = process.env.BENCH_PYTHON ?? 'python3';
   const started = performance.now();
   process.stderr.write(`  creating .bench/venv with ${python} and installing ${REQUIREMENTS.join(' ')} ...\n`);
-  execFileSync(python, ['-m', 'venv', VENV], { stdio: ['ignore', 'inherit', 'inherit'] });
-  execFileSync(VENV_PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...REQUIREMENTS], { stdio: ['ignore', 'inherit', 'inherit'] });
+  try {
+    execFileSync(python, ['-m', 'venv', VENV], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync(VENV_PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...REQUIREMENTS], { stdio: ['ignore', 'inherit', 'inherit'] });
+  } catch (error) {
+    rmSync(VENV, { recursive: true, force: true });
+    throw new Error(`could not create the benchmark virtualenv .bench/venv (needs ${python} >= 3.11 with venv, and PyPI): ${(error as Error).message}`);
+  }
   writeFileSync(marker, wanted);
   return `created .bench/venv in ${((performance.now() - started) / 1000).toFixed(1)} s`;
 }

@@ -13,9 +13,13 @@
 //
 // Every stage runs in its own child process, so its peak memory (max RSS) is its own.
 //
-//   npm run bench                       both parts
+// training (scripts/bench-training.ts): our trainers against scikit-learn (in .bench/venv) on
+// public tables from the vega-datasets package, on the same split: metric gaps and fit times.
+//
+//   npm run bench                       all three parts
 //   npm run bench -- --only core        the in-memory stages only
 //   npm run bench -- --only data        the file stages only (BENCH_DATA_MB=50 for a quick run)
+//   npm run bench -- --only training    ours vs scikit-learn only
 import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -29,6 +33,7 @@ import { parseModelSpec } from '../lambdas/core/model-spec.js';
 import { evaluateModel, trainModel } from '../lambdas/core/pipeline.js';
 import { predict, validatePredictionRequest } from '../lambdas/core/predict.js';
 import { createRng } from '../lambdas/core/random.js';
+import { runTraining } from './bench-training.js';
 import { makeCreditDataset } from './make-demo-dataset.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 100_000);
@@ -46,7 +51,7 @@ const spec = parseModelSpec({
   task: 'binary_classification',
   target: 'defaulted',
   features: ['age', 'income', 'debt_ratio', 'credit_lines', 'late_payments'].map((name) => ({ name, type: 'numeric' })),
-  training: { algorithm: 'logistic_regression', params: { learningRate: 0.5, maxIterations: 500 } },
+  training: { algorithm: 'logistic_regression', params: { maxIterations: 500 } },
   gate: { minAccuracy: 0.75, minRocAuc: 0.8, minRows: 100 },
 });
 
@@ -221,7 +226,7 @@ async function runStage(stage: Stage, file: string | undefined): Promise<void> {
     const { artifact: trained } = trainModel(csv, spec);
     const { metrics } = evaluateModel(csv, spec, trained);
     rows = csv.rows.length;
-    note = `${report.passed ? 'valid' : 'invalid'}, ${trained.training.iterations} iterations, accuracy ${metrics.accuracy.toFixed(3)}`;
+    note = `${report.passed ? 'valid' : 'invalid'}, ${trained.training.iterations} iterations, accuracy ${(metrics.accuracy ?? Number.NaN).toFixed(3)}`;
   } else if (stage === 'data-floor') {
     const decoder = new TextDecoder('utf-8', { fatal: true });
     let columns = 0;
@@ -365,10 +370,14 @@ function argValue(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const only = argValue('--only');
-  if (only !== undefined && only !== 'core' && only !== 'data') throw new Error(`--only takes "core" or "data", got "${only}"`);
-  if (only !== 'data') runCore();
+  if (only !== undefined && only !== 'core' && only !== 'data' && only !== 'training') {
+    throw new Error(`--only takes "core", "data" or "training", got "${only}"`);
+  }
+  if (only === undefined || only === 'core') runCore();
   if (only === undefined) console.log('');
-  if (only !== 'core') await runData();
+  if (only === undefined || only === 'data') await runData();
+  if (only === undefined) console.log('');
+  if (only === undefined || only === 'training') await runTraining();
 }
 
 const stage = argValue('--stage');

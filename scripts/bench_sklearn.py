@@ -19,7 +19,6 @@ scikit-learn is never a runtime dependency of the platform.
 from __future__ import annotations
 
 import json
-import math
 import statistics
 import sys
 import time

@@ -16,17 +16,26 @@ export type Prediction =
   | { readonly value: number };
 export type CheckedRequest = { ok: true; rows: FeatureRow[] } | { ok: false; errors: { field: string; problem: string }[] };
 
-const schemas = new WeakMap<ModelArtifact, z.ZodType>();
+/** What the request schema needs to know of a model: each feature's name, kind, and whether a missing value is imputed. */
+export interface RequestFeature {
+  readonly name: string;
+  readonly type: 'numeric' | 'categorical';
+  readonly nullable: boolean;
+}
+export const requestFeaturesOf = (artifact: ModelArtifact): RequestFeature[] =>
+  artifact.features.map((f) => ({ name: f.name, type: f.type, nullable: f.type === 'categorical' || f.impute !== 'none' }));
+
+const schemas = new WeakMap<object, z.ZodType>();
 
 const describe = (input: unknown) => (input === null ? 'null' : Array.isArray(input) ? 'array' : typeof input);
 
 /** The request body a model accepts, built from the features stored in its artifact. */
-function requestSchema(artifact: ModelArtifact): z.ZodType {
-  const cached = schemas.get(artifact);
+function requestSchema(key: object, features: readonly RequestFeature[]): z.ZodType {
+  const cached = schemas.get(key);
   if (cached) return cached;
-  const fields = artifact.features.map((feature) => {
+  const fields = features.map((feature) => {
     // A value the transforms would impute may be sent as null; a numeric feature without imputation may not.
-    const nullable = feature.type === 'categorical' || feature.impute !== 'none';
+    const nullable = feature.nullable;
     const base =
       feature.type === 'numeric'
         ? z.number({ error: (issue) => (issue.input === undefined ? 'required' : typeof issue.input === 'number' ? 'expected a finite number' : `expected a number, got ${describe(issue.input)}`) }).finite()
@@ -35,7 +44,7 @@ function requestSchema(artifact: ModelArtifact): z.ZodType {
   });
   const row = z.object(Object.fromEntries(fields)).strict();
   const schema = z.union([z.object({ inputs: row }).strict(), z.object({ instances: z.array(row).min(1).max(MAX_INSTANCES) }).strict()]);
-  schemas.set(artifact, schema);
+  schemas.set(key, schema);
   return schema;
 }
 
@@ -45,6 +54,11 @@ function requestSchema(artifact: ModelArtifact): z.ZodType {
  * reported with the field it concerns.
  */
 export function validatePredictionRequest(artifact: ModelArtifact, body: unknown): CheckedRequest {
+  return validateRequestFor(artifact, requestFeaturesOf(artifact), body);
+}
+
+/** The same check for any model described by its request features (an imported model's are numeric and required). */
+export function validateRequestFor(key: object, features: readonly RequestFeature[], body: unknown): CheckedRequest {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
     return { ok: false, errors: [{ field: '(root)', problem: 'expected a JSON object with "inputs" or "instances"' }] };
   }
@@ -53,7 +67,7 @@ export function validatePredictionRequest(artifact: ModelArtifact, body: unknown
   if (hasInputs === hasInstances) {
     return { ok: false, errors: [{ field: '(root)', problem: 'expected exactly one of "inputs" (one row) or "instances" (a list of rows)' }] };
   }
-  const result = requestSchema(artifact).safeParse(body);
+  const result = requestSchema(key, features).safeParse(body);
   if (result.success) {
     const data = result.data as { inputs?: FeatureRow; instances?: FeatureRow[] };
     return { ok: true, rows: data.instances ?? [data.inputs!] };
@@ -70,17 +84,20 @@ export function predictFeatures(artifact: ModelArtifact, value: (feature: string
   return estimatorOutput(artifact.estimator, artifact.task, transformRow(artifact.transforms, value, where));
 }
 
-/** Scores one validated row with the same code the evaluation used. */
-export function predict(artifact: ModelArtifact, row: FeatureRow): Prediction {
-  const out = predictFeatures(artifact, (name) => row[name] ?? null, 'the request');
-  if (artifact.task === 'regression') return { value: out[0]! };
-  const classes = artifact.classes!;
+/** The answer for one row of estimator output: a class with its probabilities, or a value. */
+export function toPrediction(task: ModelArtifact['task'], classes: readonly string[] | undefined, out: readonly number[]): Prediction {
+  if (task === 'regression') return { value: out[0]! };
   let best = 0;
   out.forEach((p, k) => {
     if (p > out[best]!) best = k;
   });
-  const probabilities = Object.fromEntries(classes.map((label, k) => [label, out[k]!]));
-  if (artifact.task === 'binary_classification') // Positive above one half, as the argmax the metrics use (a tie goes to the first class).
-  if (artifact.task === 'binary_classification') return { label: out[1]! > 0.5 ? classes[1]! : classes[0]!, probability: out[1]!, probabilities };
-  return { label: classes[best]!, probabilities };
+  const probabilities = Object.fromEntries(classes!.map((label, k) => [label, out[k]!]));
+  // Positive above one half, as the argmax the metrics use (a tie goes to the first class).
+  if (task === 'binary_classification') return { label: out[1]! > 0.5 ? classes![1]! : classes![0]!, probability: out[1]!, probabilities };
+  return { label: classes![best]!, probabilities };
+}
+
+/** Scores one validated row with the same code the evaluation used. */
+export function predict(artifact: ModelArtifact, row: FeatureRow): Prediction {
+  return toPrediction(artifact.task, artifact.classes, predictFeatures(artifact, (name) => row[name] ?? null, 'the request'));
 }

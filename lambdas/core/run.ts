@@ -13,7 +13,8 @@ export const DATASET_NAME = z
 /** A dataset version id is the sha256 of its bytes. */
 export const DATASET_VERSION = z.string().regex(/^[a-f0-9]{64}$/, 'must be a sha256 hex digest');
 
-export const TRIGGERS = ['manual', 'schedule', 'drift', 'performance', 'reproduce'] as const;
+export const TRIGGERS = ['manual', 'schedule', 'drift', 'performance', 'reproduce', 'import'] as const;
+export const RUN_MODES = ['train', 'reproduce', 'import'] as const;
 
 /** A `--param` value: numbers, booleans and strings. */
 export const ParamValueSchema = z.union([z.number(), z.boolean(), z.string().max(200)]);
@@ -27,13 +28,20 @@ export const TrainingRequestSchema = z
     actor: z.string().min(1).max(200).default('unknown'),
     /** Overrides of the algorithm's parameters for this run only (`mlops train --param`). */
     params: z.record(z.string().min(1).max(64), ParamValueSchema).default({}),
-    /** `reproduce` re-runs a recorded run from its lineage and stops after Evaluate: nothing is registered. */
-    mode: z.enum(['train', 'reproduce']).default('train'),
+    /**
+     * `train` (the default); `reproduce` re-runs a recorded run from its lineage and stops after
+     * Evaluate, registering nothing; `import` takes an ONNX model trained elsewhere through the same
+     * validation, evaluation and gate instead of training one.
+     */
+    mode: z.enum(RUN_MODES).default('train'),
     /** The run being reproduced; its recorded spec is used instead of the model's current one. */
     reproduces: z.string().min(1).max(200).optional(),
+    /** The ONNX file an import brings (uploaded to the models bucket). */
+    onnx: z.object({ uri: z.string().startsWith('s3://'), sha256: z.string().regex(/^[a-f0-9]{64}$/) }).strict().optional(),
   })
   .strict()
-  .refine((r) => (r.mode === 'reproduce') === (r.reproduces !== undefined), { message: 'mode "reproduce" goes with the run it reproduces', path: ['reproduces'] });
+  .refine((r) => (r.mode === 'reproduce') === (r.reproduces !== undefined), { message: 'mode "reproduce" goes with the run it reproduces', path: ['reproduces'] })
+  .refine((r) => (r.mode === 'import') === (r.onnx !== undefined), { message: 'mode "import" goes with the ONNX file it imports', path: ['onnx'] });
 export type TrainingRequest = z.input<typeof TrainingRequestSchema>;
 
 export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
@@ -79,8 +87,10 @@ export const RunRecordSchema = z.object({
   parameters: z.record(z.string(), z.unknown()),
   /** The effective spec the run trained with (parameter overrides applied): what `reproduce` re-runs. */
   spec: z.record(z.string(), z.unknown()).optional(),
-  mode: z.enum(['train', 'reproduce']).default('train'),
+  mode: z.enum(RUN_MODES).default('train'),
   reproduces: z.string().optional(),
+  /** An import's ONNX file. */
+  onnx: z.object({ uri: z.string(), sha256: z.string() }).optional(),
   seed: z.number().int(),
   executionArn: z.string(),
   startedAt: z.string(),
@@ -120,7 +130,8 @@ export function failureReason(cause: string | null | undefined, error: string): 
 /** What StartRun hands to every later step (kept small: pointers, not data). */
 export const RunContextSchema = z.object({
   runId: z.string().min(1),
-  mode: z.enum(['train', 'reproduce']).default('train'),
+  mode: z.enum(RUN_MODES).default('train'),
+  onnx: z.object({ uri: z.string(), sha256: z.string() }).optional(),
   model: MODEL_NAME,
   spec: z.unknown(),
   dataset: DatasetRefSchema,

@@ -2,11 +2,14 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import { createDocumentClient, createS3Client } from '../aws/clients.js';
 import { loadDatasetTable } from '../aws/dataset-table.js';
+import { onnxScorer } from '../aws/onnx-sessions.js';
 import { requireEnv } from '../aws/env.js';
 import { ObjectStore } from '../aws/object-store.js';
 import { readStepState } from '../aws/step-context.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { parseArtifact, sha256Hex } from '../core/artifact.js';
+import { sha256Hex } from '../core/artifact.js';
+import { evaluateImported } from '../core/imported-model.js';
+import { parseModelFile } from '../core/model-file.js';
 import { MlopsError, parseOrThrow } from '../core/errors.js';
 import { evaluateModel } from '../core/pipeline.js';
 import { ArtifactRefSchema } from '../core/run.js';
@@ -26,7 +29,12 @@ export const handler = async (event: unknown) => {
   if (sha256Hex(text) !== training.artifact.sha256) {
     throw new MlopsError('ARTIFACT_MISMATCH', `artifact ${training.artifact.uri} does not match its recorded sha256`, { step: 'Evaluate' });
   }
-  const { metrics, segments, predictionStd } = evaluateModel(await loadDatasetTable(objects, run.dataset), spec, parseArtifact(text));
+  const table = await loadDatasetTable(objects, run.dataset);
+  const file = parseModelFile(text);
+  const { metrics, segments, predictionStd } =
+    file.kind === 'builtin'
+      ? evaluateModel(table, spec, file.artifact)
+      : await evaluateImported(table, spec, file.manifest, onnxScorer(objects, file.manifest.onnx, file.manifest.task, file.manifest));
   // A reproduction ends here (nothing is gated or registered), so its run is complete.
   const finished = run.mode === 'reproduce' ? { status: 'SUCCEEDED' as const, endedAt: new Date().toISOString() } : {};
   await tracking.updateRun(run.runId, { metrics, segmentMetrics: segments, ...finished });

@@ -5,8 +5,11 @@ import { createDocumentClient, createS3Client, sdkFlavour } from '../aws/clients
 import { requireEnv } from '../aws/env.js';
 import { ObjectStore } from '../aws/object-store.js';
 import { RegistryStore } from '../aws/registry-store.js';
-import { parseArtifact, sha256Hex, type ModelArtifact } from '../core/artifact.js';
-import { predict, validatePredictionRequest } from '../core/predict.js';
+import { onnxScorer } from '../aws/onnx-sessions.js';
+import { sha256Hex } from '../core/artifact.js';
+import { featureMatrix } from '../core/imported-model.js';
+import { parseModelFile, type ModelFile } from '../core/model-file.js';
+import { predict, toPrediction, validatePredictionRequest, validateRequestFor, type CheckedRequest, type Prediction } from '../core/predict.js';
 import { MODEL_NAME } from '../core/run.js';
 
 const logger = new Logger({ serviceName: 'predict' });
@@ -17,8 +20,8 @@ const registry = new RegistryStore(doc, requireEnv('REGISTRY_TABLE'));
 const PREDICTION_LOGS_BUCKET = requireEnv('PREDICTION_LOGS_BUCKET');
 const SDK = sdkFlavour(doc);
 
-/** Artifacts are immutable per version, so a warm function keeps each one it has loaded. */
-const artifacts = new Map<string, ModelArtifact>();
+/** Model files are immutable per version, so a warm function keeps each one it has loaded. */
+const modelFiles = new Map<string, ModelFile>();
 
 function respond(statusCode: number, body: unknown, requestId: string): APIGatewayProxyResult {
   return {
@@ -31,14 +34,28 @@ function respond(statusCode: number, body: unknown, requestId: string): APIGatew
 const error = (statusCode: number, code: string, message: string, requestId: string, fields?: unknown) =>
   respond(statusCode, { error: { code, message, ...(fields ? { fields } : {}) }, requestId }, requestId);
 
-async function loadArtifact(uri: string, sha256: string): Promise<ModelArtifact> {
-  const cached = artifacts.get(sha256);
+async function loadModelFile(uri: string, sha256: string): Promise<ModelFile> {
+  const cached = modelFiles.get(sha256);
   if (cached) return cached;
   const text = await objects.getText(uri);
   if (sha256Hex(text) !== sha256) throw new Error(`artifact ${uri} does not match its registered sha256`);
-  const artifact = parseArtifact(text);
-  artifacts.set(sha256, artifact);
-  return artifact;
+  const file = parseModelFile(text);
+  modelFiles.set(sha256, file);
+  return file;
+}
+
+/** Checks the request against the model's features and scores it: built-in models in-process, imported ones with onnxruntime. */
+async function score(file: ModelFile, body: unknown): Promise<{ checked: CheckedRequest; predictions: Prediction[] }> {
+  if (file.kind === 'builtin') {
+    const checked = validatePredictionRequest(file.artifact, body);
+    return { checked, predictions: checked.ok ? checked.rows.map((row) => predict(file.artifact, row)) : [] };
+  }
+  const { manifest } = file;
+  const checked = validateRequestFor(manifest, manifest.features.map((name) => ({ name, type: 'numeric' as const, nullable: false })), body);
+  if (!checked.ok) return { checked, predictions: [] };
+  const rows = featureMatrix(manifest.features, (row, feature) => checked.rows[row]![feature], checked.rows.map((_, i) => i), (row) => `instance ${row + 1}`);
+  const { scores } = await onnxScorer(objects, manifest.onnx, manifest.task, manifest)(rows, checked.rows.length, manifest.features.length, manifest.classes?.length ?? 1);
+  return { checked, predictions: scores.map((out) => toPrediction(manifest.task, manifest.classes, out)) };
 }
 
 /**
@@ -70,14 +87,11 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
       : error(404, 'MODEL_NOT_FOUND', `no model named "${model}"`, requestId);
   }
   const version = await registry.getVersion(model, alias.version);
-  const artifact = await loadArtifact(version.artifact.uri, version.artifact.sha256);
-
-  const checked = validatePredictionRequest(artifact, body);
+  const { checked, predictions } = await score(await loadModelFile(version.artifact.uri, version.artifact.sha256), body);
   if (!checked.ok) {
     const summary = checked.errors.map((e) => `${e.field}: ${e.problem}`).join('; ');
     return error(400, 'INVALID_REQUEST', `the request does not match model ${model}'s features: ${summary}`, requestId, checked.errors);
   }
-  const predictions = checked.rows.map((row) => predict(artifact, row));
   const latencyMs = Math.round((performance.now() - started) * 1000) / 1000;
 
   const now = new Date();

@@ -5,8 +5,9 @@ import { requireEnv } from '../aws/env.js';
 import { ObjectStore } from '../aws/object-store.js';
 import { readStepState } from '../aws/step-context.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { parseArtifact, sha256Hex } from '../core/artifact.js';
+import { sha256Hex } from '../core/artifact.js';
 import { MlopsError, parseOrThrow } from '../core/errors.js';
+import { parseModelFile } from '../core/model-file.js';
 import { formatS3Uri } from '../core/s3-uri.js';
 import { readTarGzEntry } from './tarball.js';
 
@@ -32,8 +33,8 @@ class ExternalArtifactError extends MlopsError {
 /**
  * RegisterExternalArtifact: what Train does after fitting, for a model an external job (SageMaker
  * or ECS) trained. It reads the job's output (SageMaker's model.tar.gz, or the model.json an ECS
- * task wrote), checks that it is a platform artifact of this run's model, stores it as the run's
- * model.json when it is not there yet, and records { uri, sha256 } on the run.
+ * task wrote), checks that it is a model file of this run's model (lambdas/core/model-file.ts),
+ * stores it as the run's model.json when it is not there yet, and records { uri, sha256 } on the run.
  */
 export const handler = async (event: unknown) => {
   const { run, spec, state } = readStepState(event, 'RegisterExternalArtifact');
@@ -52,7 +53,9 @@ export const handler = async (event: unknown) => {
     text = await objects.getText(artifactUri);
   }
 
-  const artifact = parseArtifact(text);
+  // Read the way Evaluate reads it: a built-in artifact, or the manifest of an ONNX model.
+  const file = parseModelFile(text);
+  const artifact = file.kind === 'builtin' ? file.artifact : file.manifest;
   const mismatch = (['model', 'task', 'target'] as const).find((key) => artifact[key] !== (key === 'model' ? run.model : spec[key]));
   if (mismatch) {
     throw new ExternalArtifactError(`the artifact's ${mismatch} is "${artifact[mismatch]}", but run ${run.runId} trains ${run.model} (${spec.task}, target ${spec.target})`);

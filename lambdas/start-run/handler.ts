@@ -45,16 +45,17 @@ export const handler = async (event: unknown): Promise<RunContext> => {
     dataset: datasetRef,
     specHash: sha256Hex(canonicalJson(spec)),
     codeVersion: CODE_VERSION,
-    algorithm: spec.training.algorithm,
-    parameters: { ...spec.training.params, testFraction: spec.training.testFraction },
+    algorithm: request.mode === 'import' ? 'onnx' : spec.training.algorithm,
+    parameters: request.mode === 'import' ? { testFraction: spec.training.testFraction } : { ...spec.training.params, testFraction: spec.training.testFraction },
     spec: spec as unknown as Record<string, unknown>,
     mode: request.mode,
     ...(request.reproduces ? { reproduces: request.reproduces } : {}),
+    ...(request.onnx ? { onnx: request.onnx } : {}),
     seed: spec.training.seed,
     executionArn,
     startedAt: new Date().toISOString(),
   };
   const { run: stored, created } = await tracking.createRun(run);
   logger.info('run started', { runId: stored.runId, model: stored.model, dataset: datasetRef, created });
-  return { runId: stored.runId, mode: request.mode, model: stored.model, spec, dataset: stored.dataset, trigger: stored.trigger, actor: stored.actor };
+  return { runId: stored.runId, mode: request.mode, ...(request.onnx ? { onnx: request.onnx } : {}), model: stored.model, spec, dataset: stored.dataset, trigger: stored.trigger, actor: stored.actor };
 };

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
 import { LOCAL_REGION, useLocalEndpoint } from '../../lib/client/local-environment.js';
 import { PlatformClient } from '../../lib/client/platform-client.js';
-import { parseModelSpec, type ModelSpec } from '../../lambdas/core/model-spec.js';
+import { parseModelSpec, type ModelSpec, type ModelSpecInput } from '../../lambdas/core/model-spec.js';
 import { makeCreditDataset } from '../../scripts/make-demo-dataset.js';
 
 export function platformClient(): PlatformClient {
@@ -14,7 +14,7 @@ export function platformClient(): PlatformClient {
 
 export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
 
-export function creditSpec(name: string, dataset: string, gate: ModelSpec['gate'] = { minAccuracy: 0.75, minRocAuc: 0.8, minRows: 100 }): ModelSpec {
+export function creditSpec(name: string, dataset: string, gate: ModelSpecInput['gate'] = { minAccuracy: 0.75, minRocAuc: 0.8, minRows: 100 }): ModelSpec {
   return parseModelSpec({
     name,
     task: 'binary_classification',

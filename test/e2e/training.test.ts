@@ -8,7 +8,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../lib/client/local-environment.js';
 import type { PlatformClient } from '../../lib/client/platform-client.js';
 import { createRng } from '../../lambdas/core/random.js';
-import { platformClient, uniqueName } from './fixtures.js';
+import { parseCsv } from '../../lambdas/core/csv.js';
+import { fitLogistic } from '../../lambdas/core/trainers/logistic.js';
+import { fromRows } from '../../lambdas/core/trainers/matrix.js';
+import { logisticOnnx } from '../fixtures/onnx-builder.js';
+import { creditSpec, goodCsv, platformClient, uniqueName } from './fixtures.js';
 
 // Training and experiment tracking through the CLI, as a user's script runs it: real Step Functions
 // executions, the tracking table, and the registry on the emulator.
@@ -145,5 +149,53 @@ describe('training, tracking and reproducible runs through the CLI', () => {
     }
     expect(await executions()).toBe(before);
     expect(await platform.registry.findModel(other)).toBeUndefined();
+  });
+
+  it('imports an ONNX model trained elsewhere: validated, evaluated and gated like a built-in one, then served', async () => {
+    const credit = uniqueName('credit-data');
+    const imported = uniqueName('credit-onnx');
+    const csv = goodCsv();
+    writeFileSync(join(folder, 'credit.csv'), csv);
+    expect((await mlops('dataset', 'register', join(folder, 'credit.csv'), '--name', credit)).code).toBe(0);
+    writeFileSync(join(folder, 'onnx-spec.json'), JSON.stringify({ ...creditSpec(imported, credit), validation: {} }));
+    expect((await mlops('models', 'create', '--spec', join(folder, 'onnx-spec.json'))).code).toBe(0);
+
+    // "Elsewhere": a logistic regression on the raw features, exported as ONNX (MatMul, Add, Sigmoid).
+    const table = parseCsv(csv);
+    const names = ['age', 'income', 'debt_ratio', 'credit_lines', 'late_payments'];
+    const scale = [100, 100_000, 1, 10, 10];
+    const x = fromRows(table.rows.map((row) => names.map((name, j) => Number(row[table.header.indexOf(name)]) / scale[j]!)));
+    const y = Float64Array.from(table.rows, (row) => Number(row[table.header.indexOf('defaulted')]));
+    const { model: fitted } = fitLogistic(x, y, 2, { C: 10, maxIterations: 500, tolerance: 1e-8 });
+    const weights = fitted.coef[0]!.map((w, j) => w / scale[j]!);
+    writeFileSync(join(folder, 'model.onnx'), logisticOnnx(weights, fitted.intercept[0]!));
+
+    const result = await mlops('models', 'import', imported, '--artifact', join(folder, 'model.onnx'), '--dataset', credit);
+
+    expect(result).toMatchObject({ code: 0, json: { status: 'SUCCEEDED', run: { mode: 'import', algorithm: 'onnx', gatePassed: true, modelVersion: 1 } } });
+    expect(result.json.steps).toEqual(expect.arrayContaining(['ValidateData', 'Train', 'Evaluate', 'Gate', 'Register']));
+    expect(result.json.run.metrics.rocAuc).toBeGreaterThan(0.8);
+
+    const row = { age: 30, income: 28000, debt_ratio: 0.7, credit_lines: 1, late_payments: 4 };
+    const served = await platform.predict(imported, JSON.stringify({ inputs: row }));
+    expect(served.status).toBe(200);
+    const z = names.reduce((sum, name, j) => sum + weights[j]! * row[name as keyof typeof row], fitted.intercept[0]!);
+    const body = served.body as { version: number; prediction: { label: string; probability: number } };
+    expect(body.version).toBe(1);
+    // float32 inside the ONNX runtime: equal to the closed form within single precision.
+    expect(body.prediction.probability).toBeCloseTo(1 / (1 + Math.exp(-z)), 5);
+    expect(body.prediction.label).toBe(body.prediction.probability > 0.5 ? '1' : '0');
+
+    // A file that is not ONNX, and a model with the wrong number of inputs, start nothing.
+    const sfn = new SFNClient({});
+    const executions = async () => (await sfn.send(new ListExecutionsCommand({ stateMachineArn: platform.outputs.TrainingPipelineArn }))).executions?.length;
+    const before = await executions();
+    writeFileSync(join(folder, 'broken.onnx'), Buffer.from('not a model at all'));
+    writeFileSync(join(folder, 'narrow.onnx'), logisticOnnx([0.1, 0.2, 0.3], 0));
+    const broken = await mlops('models', 'import', imported, '--artifact', join(folder, 'broken.onnx'), '--dataset', credit);
+    const narrow = await mlops('models', 'import', imported, '--artifact', join(folder, 'narrow.onnx'), '--dataset', credit);
+    expect(broken).toMatchObject({ code: 1, json: { error: { code: 'INVALID_INPUT', message: expect.stringMatching(/not a loadable ONNX model/) } } });
+    expect(narrow).toMatchObject({ code: 1, json: { error: { code: 'INVALID_INPUT', field: 'features', message: expect.stringMatching(/takes 3 inputs per row, the dataset's features are 5/) } } });
+    expect(await executions()).toBe(before);
   });
 });

@@ -36,6 +36,13 @@ export function stateMachineDefinition(template: Template, idPrefix = 'TrainingP
   return JSON.parse(text);
 }
 
+/** The IAM policy statements of the policies whose logical id starts with `policyIdPrefix` (a function's or a role's). */
+export function statementsOfPoliciesFor(template: Template, policyIdPrefix: string): { Action: string | string[]; Resource: unknown; Condition?: unknown }[] {
+  return Object.entries(template.findResources('AWS::IAM::Policy'))
+    .filter(([id]) => id.startsWith(policyIdPrefix))
+    .flatMap(([, policy]) => policy.Properties.PolicyDocument.Statement);
+}
+
 /** The IAM actions granted to a function's role, sorted and de-duplicated. */
 export function actionsOfRoleFor(template: Template, functionIdPrefix: string): string[] {
   const policies = template.findResources('AWS::IAM::Policy');

@@ -1,7 +1,10 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PLATFORM_RUNTIME } from '../../lib/platform-function.js';
-import { actionsOfRoleFor, stateMachineDefinition, synthPlatform } from './helpers.js';
+import { actionsOfRoleFor, DECLARED_MODELS, stateMachineDefinition, statementsOfPoliciesFor, synthPlatform } from './helpers.js';
+
+/** Functions that aws-cdk-lib brings itself: the auto-delete-objects provider and DeclaredModels' provider framework. */
+const isCdkOwnFunction = (logicalId: string) => logicalId.startsWith('CustomS3AutoDeleteObjects') || logicalId.startsWith('DeclaredModelsProviderframework');
 
 describe('PlatformStack resource inventory', () => {
   it('creates exactly the platform resources for an environment', () => {
@@ -12,14 +15,16 @@ describe('PlatformStack resource inventory', () => {
     template.resourceCountIs('AWS::ApiGateway::RestApi', 2);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.resourceCountIs('AWS::Events::Rule', 1);
-    // 7 pipeline steps, predict, dataset registration and the datasets API, all on the platform runtime; CDK's auto-delete-objects
-    // provider is the only other function, and only in a DESTROY environment.
+    template.resourceCountIs('Custom::DeclaredModels', 1);
+    // 7 pipeline steps, predict, dataset registration, the datasets API and DeclareModels, all on the platform runtime;
+    // the other functions are CDK's own: DeclaredModels' provider framework, and the auto-delete-objects provider
+    // in a DESTROY environment only.
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
-    const platformFunctions = functions.filter(([id]) => !id.startsWith('CustomS3AutoDeleteObjects'));
-    expect(platformFunctions).toHaveLength(10);
+    const platformFunctions = functions.filter(([id]) => !isCdkOwnFunction(id));
+    expect(platformFunctions).toHaveLength(11);
     for (const [, fn] of platformFunctions) expect(fn.Properties.Runtime).toBe(PLATFORM_RUNTIME.name);
-    expect(functions).toHaveLength(11);
-    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(10);
+    expect(functions).toHaveLength(13);
+    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(12);
   });
 });
 
@@ -132,7 +137,12 @@ describe('TrainingPipeline', () => {
     const definition = stateMachineDefinition(template);
     expect(definition.StartAt).toBe('StartRun');
     const next = (state: string) => definition.States[state].Next;
-    expect(['StartRun', 'ValidateData', 'Train', 'Evaluate', 'Gate'].map(next)).toEqual(['ValidateData', 'Train', 'Evaluate', 'Gate', 'GatePassed']);
+    expect(['StartRun', 'ValidateData', 'Train', 'Evaluate', 'Gate'].map(next)).toEqual(['ValidateData', 'Train', 'Evaluate', 'Reproduction?', 'GatePassed']);
+    // A reproduction stops after Evaluate: it never reaches the gate or the registry.
+    const reproduction = definition.States['Reproduction?'];
+    expect(reproduction.Choices).toEqual([{ Variable: '$.run.mode', StringEquals: 'reproduce', Next: 'Reproduced' }]);
+    expect(reproduction.Default).toBe('Gate');
+    expect(definition.States.Reproduced.Type).toBe('Succeed');
     const choice = definition.States.GatePassed;
     expect(choice.Type).toBe('Choice');
     expect(choice.Choices).toEqual([{ Variable: '$.gate.passed', BooleanEquals: true, Next: 'Register' }]);
@@ -196,9 +206,10 @@ describe('TrainingPipeline', () => {
 describe('Lambda functions', () => {
   it('run on the current Node.js runtime with tracing, source maps and their own log group', () => {
     const { template } = synthPlatform('staging');
-    const functions = Object.values(template.findResources('AWS::Lambda::Function')).filter(
-      (f) => f.Properties.Runtime === PLATFORM_RUNTIME.name,
-    );
+    const functions = Object.entries(template.findResources('AWS::Lambda::Function'))
+      .filter(([id, f]) => f.Properties.Runtime === PLATFORM_RUNTIME.name && !isCdkOwnFunction(id))
+      .map(([, f]) => f);
+    expect(functions).toHaveLength(11);
     expect(PLATFORM_RUNTIME.name).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
     for (const fn of functions) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
@@ -276,5 +287,54 @@ describe('Schedules and alerts', () => {
     prod.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
     prod.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'mlops-alerts@example.com' });
     synthPlatform('dev').template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('DeclaredModels', () => {
+  it('puts the declared specs into a custom resource served by its provider', () => {
+    const { template } = synthPlatform('dev');
+    const resources = Object.values(template.findResources('Custom::DeclaredModels'));
+    expect(resources).toHaveLength(1);
+    const [resource] = resources;
+    expect(DECLARED_MODELS.length).toBeGreaterThan(0);
+    // One JSON string, so CloudFormation cannot turn numbers and booleans into strings on the way.
+    expect(typeof resource!.Properties.Specs).toBe('string');
+    expect(JSON.parse(resource!.Properties.Specs)).toEqual(DECLARED_MODELS);
+    expect(resource!.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [expect.stringMatching(/^DeclaredModelsProviderframeworkonEvent/), 'Arn'] });
+    // The provider relays to DeclareModels, which is told the registry table.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'framework.onEvent',
+      Environment: { Variables: { USER_ON_EVENT_FUNCTION_ARN: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DeclaredModelsDeclareModelsFunction'), 'Arn'] } } },
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('declared in config/models'),
+      Environment: { Variables: Match.objectLike({ REGISTRY_TABLE: { Ref: Match.stringLikeRegexp('^RegistryTable') } }) },
+    });
+  });
+
+  it('lets its function read and write the registry table and nothing else', () => {
+    const { template } = synthPlatform('dev');
+    const actions = actionsOfRoleFor(template, 'DeclaredModelsDeclareModelsFunction');
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
+    expect(actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:'))).toEqual([]);
+    for (const statement of statementsOfPoliciesFor(template, 'DeclaredModelsDeclareModelsFunction')) {
+      if ([statement.Action].flat().every((a) => a.startsWith('xray:'))) continue;
+      expect(statement.Resource).toEqual([{ 'Fn::GetAtt': [expect.stringMatching(/^RegistryTable/), 'Arn'] }]);
+    }
+    // The provider framework may only invoke (and look up) DeclareModels.
+    const providerStatements = statementsOfPoliciesFor(template, 'DeclaredModelsProviderframework');
+    expect(providerStatements.length).toBeGreaterThan(0);
+    for (const statement of providerStatements) {
+      expect([statement.Action].flat().every((a) => a === 'lambda:InvokeFunction' || a === 'lambda:GetFunction')).toBe(true);
+      expect(JSON.stringify(statement.Resource)).toMatch(/DeclaredModelsDeclareModelsFunction/);
+    }
+  });
+
+  it('keeps one resource under the same logical id in every environment', () => {
+    // A stable logical id means a changed spec reaches the function as an Update, never as a replacement.
+    const ids = (['dev', 'prod', 'local'] as const).map((env) => Object.keys(synthPlatform(env).template.findResources('Custom::DeclaredModels')));
+    expect(ids[0]).toHaveLength(1);
+    expect(ids[0]![0]).toMatch(/^DeclaredModels[0-9A-F]{8}$/);
+    expect(new Set(ids.flat()).size).toBe(1);
   });
 });

@@ -439,6 +439,61 @@ describe('validateDataset: the summary', () => {
   });
 });
 
+describe('validateDataset: checks per task', () => {
+  const regressionSpec = () => smallSpec({ task: 'regression', training: { algorithm: 'ridge', testFraction: 0.25 } });
+  const multiclassSpec = () => smallSpec({ task: 'multiclass_classification', training: { algorithm: 'gradient_boosting', testFraction: 0.25 } });
+  const names = (report: ValidationReport) => report.checks.map((c) => (c.column ? `${c.name}[${c.column}]` : c.name));
+
+  it('regression: checks the target is numeric and present, and skips the class checks', async () => {
+    const rows = goodRows().map(([x1, x2], i) => [x1!, x2!, (i * 1.5).toFixed(1)]);
+    const report = validateDataset(await evidenceOfRows(rows), regressionSpec(), NOW);
+    expect(report.passed).toBe(true);
+    expect(names(report)).toEqual([
+      'required_columns',
+      'extra_columns',
+      'column_types[x1]',
+      'column_types[x2]',
+      'column_types[label]',
+      'missing_values[x1]',
+      'missing_values[x2]',
+      'duplicate_rows',
+      'row_count',
+      'missing_labels[label]',
+    ]);
+  });
+
+  it('regression: blocks a text target and a missing target value, naming the target', async () => {
+    const text = goodRows().map(([x1, x2], i) => [x1!, x2!, `v${i}`]);
+    const textReport = validateDataset(await evidenceOfRows(text), regressionSpec(), NOW);
+    expect(check(textReport, 'column_types', 'label')).toMatchObject({ passed: false, severity: 'block', detail: 'the model expects numeric, the dataset has string' });
+    expect(textReport.passed).toBe(false);
+
+    const gap = goodRows().map(([x1, x2], i) => [x1!, x2!, i === 5 ? '' : String(i * 2)]);
+    const gapReport = validateDataset(await evidenceOfRows(gap), regressionSpec(), NOW);
+    expect(check(gapReport, 'missing_labels', 'label')).toMatchObject({ passed: false, severity: 'block', detail: '1 of 40 rows have no target value' });
+    expect(gapReport.passed).toBe(false);
+  });
+
+  it('multiclass: passes three classes and blocks a single one', async () => {
+    const three = goodRows().map(([x1, x2], i) => [x1!, x2!, String(i % 3)]);
+    const report = validateDataset(await evidenceOfRows(three), multiclassSpec(), NOW);
+    expect(check(report, 'target_classes')).toMatchObject({ passed: true, detail: '3 classes (0: 14, 1: 13, 2: 13)' });
+    expect(report.passed).toBe(true);
+    const one = goodRows().map(([x1, x2]) => [x1!, x2!, 'a']);
+    const single = validateDataset(await evidenceOfRows(one), multiclassSpec(), NOW);
+    expect(check(single, 'target_classes')).toMatchObject({ passed: false, detail: 'classification needs at least 2 classes in "label", found 1 (a: 40)' });
+  });
+
+  it('a categorical feature takes a text column (no type check) and may miss up to maxMissingRate', async () => {
+    const rows = goodRows().map(([x1, , label], i) => [x1!, i === 3 ? '' : `level-${i % 3}`, label!]);
+    const spec = smallSpec({ features: [{ name: 'x1', type: 'numeric' }, { name: 'x2', type: 'categorical' }] });
+    const report = validateDataset(await evidenceOfRows(rows), spec, NOW);
+    expect(has(report, 'column_types') && report.checks.some((c) => c.name === 'column_types' && c.column === 'x2')).toBe(false);
+    expect(check(report, 'missing_values', 'x2')).toMatchObject({ passed: true, detail: '1 of 40 missing (2.50%); at most 5.00% allowed' });
+    expect(report.passed).toBe(true);
+  });
+});
+
 describe('toTrainingTable', () => {
   it('reads numbers from text and from numbers, in spec order, with 0/1 labels from positiveLabel', () => {
     const table = {

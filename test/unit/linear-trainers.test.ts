@@ -210,6 +210,44 @@ describe('minimizeLbfgs', () => {
     }
   });
 
+  it('keeps converging once f differences are lost in rounding (a huge constant offset)', () => {
+    // f = 1e8 + ½ Σ a_i (w_i - c_i)², curvatures a_i from 1 to 1e4: long before the gradient test
+    // passes, steps change f by less than its rounding error (~1e-8), and only the gradient can
+    // still tell a good step from a bad one. A plain Armijo test stalls here near 1e-4 from c.
+    const d = 40;
+    const a = Array.from({ length: d }, (_, i) => 10 ** ((4 * i) / (d - 1)));
+    const c = Array.from({ length: d }, (_, i) => Math.sin(i + 1));
+    const offsetQuadratic = (w: Float64Array, grad: Float64Array) => {
+      let value = 1e8;
+      for (let i = 0; i < d; i += 1) {
+        const r = w[i]! - c[i]!;
+        grad[i] = a[i]! * r;
+        value += 0.5 * a[i]! * r * r;
+      }
+      return value;
+    };
+    const result = minimizeLbfgs(offsetQuadratic, new Float64Array(d), { maxIterations: 3000, tolerance: 1e-12 });
+    expect(result.converged).toBe(true);
+    result.w.forEach((v, i) => expect(Math.abs(v - c[i]!)).toBeLessThan(1e-8));
+  });
+
+  it('reaches the same minimum with a memory of 1 and 3 pairs (the history ring wraps)', () => {
+    for (const memory of [1, 3]) {
+      const result = minimizeLbfgs(
+        (w, grad) => {
+          grad[0] = -2 * (1 - w[0]!) - 400 * w[0]! * (w[1]! - w[0]! ** 2);
+          grad[1] = 200 * (w[1]! - w[0]! ** 2);
+          return (1 - w[0]!) ** 2 + 100 * (w[1]! - w[0]! ** 2) ** 2;
+        },
+        Float64Array.from([-1.2, 1]),
+        { maxIterations: 2000, tolerance: 1e-12, memory },
+      );
+      expect(result.converged).toBe(true);
+      expect(Math.abs(result.w[0]! - 1)).toBeLessThan(1e-6);
+      expect(Math.abs(result.w[1]! - 1)).toBeLessThan(1e-6);
+    }
+  });
+
   it('stops at maxIterations without claiming convergence, and leaves w0 alone', () => {
     const w0 = Float64Array.from([-1.2, 1]);
     const result = minimizeLbfgs(

@@ -22,7 +22,7 @@ beforeAll(() => {
   csv = { header: raw.header, rows: raw.rows.map((row) => row.map((v, j) => (j === target ? (v === '1' ? 'yes' : 'no') : v))) };
   spec = creditSpec({ positiveLabel: 'yes', validation: {} });
   artifact = trainModel(csv, spec).artifact;
-  const features = spec.features.map((f) => (f.name === 'income' ? { ...f, impute: 'none' as const } : f));
+  const features = spec.features.map((f) => (f.name === 'income' && f.type === 'numeric' ? { ...f, impute: 'none' as const } : f));
   strictArtifact = trainModel(csv, { ...spec, features }).artifact;
 });
 

@@ -125,11 +125,12 @@ function edgesFor(sorted: Float64Array, maxBins: number): number[] {
     return edges;
   }
   // More distinct values than bins: cut after the value at each of the maxBins − 1 evenly spaced
-  // quantile positions; ties at a cut all stay below it, and repeated cuts collapse into one.
+  // quantile positions (the value at rank ceil(k·n/maxBins), as an averaged inverted CDF puts it,
+  // which is what scikit-learn's binning uses); ties at a cut stay below it, repeated cuts collapse.
   const n = sorted.length;
   let lastRank = -1;
   for (let k = 1; k < maxBins; k += 1) {
-    const position = Math.floor((k * n) / maxBins);
+    const position = Math.ceil((k * n) / maxBins);
     const j = rank[Math.max(position, 1) - 1]!;
     if (j === lastRank || j + 1 >= distinct.length) continue;
     edges.push(edgeBetween(distinct[j]!, distinct[j + 1]!));

@@ -267,6 +267,8 @@ export function minimizeLbfgs(f: Objective, w0: Float64Array, options: LbfgsOpti
       steepest = true;
       for (let i = 0; i < n; i += 1) direction[i] = -grad[i]!;
       slope = dot(grad, direction);
+      // A zero (or non-finite) gradient leaves nowhere to go.
+      if (!(slope < 0)) break;
     }
     // The first step of a steepest-descent direction is scaled to unit length; quasi-Newton steps try 1.
     let initialStep = steepest ? 1 / Math.sqrt(-slope) : 1;
@@ -294,6 +296,9 @@ export function minimizeLbfgs(f: Objective, w0: Float64Array, options: LbfgsOpti
       rho[slot] = 1 / sy;
       newest = slot;
       stored = Math.min(stored + 1, memory);
+    } else if (stored === memory) {
+      // The rejected pair overwrote the oldest one: stop counting that slot.
+      stored -= 1;
     }
 
     // Swap in the accepted point (no allocation per iteration).
