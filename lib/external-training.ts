@@ -91,7 +91,8 @@ export interface BoundExternalTraining {
  *
  * It is a construct prop (TrainingPipeline, PlatformStack) for people composing their own stack,
  * not a cdk.json setting: an ECS task needs a cluster and a task definition, which are constructs.
- * The local emulator has neither SageMaker nor `.sync`, so it is covered by infra tests only.
+ * The local stack never uses it and the emulator does not run these `.sync` integrations, so
+ * infra tests cover it (test/infra/external-training.test.ts).
  */
 export abstract class ExternalTraining {
   /** A SageMaker training job (createTrainingJob.sync). */
@@ -122,10 +123,10 @@ const SAGEMAKER_RULES: Rule<SageMakerTrainingOptions>[] = [
     const gib = volumeSize?.toGibibytes({ rounding: SizeRoundingBehavior.NONE });
     return gib === undefined || (Number.isInteger(gib) && gib >= 1 && gib <= 16_384)
       ? undefined
-      : `volumeSize must be a whole number of GiB from 1 to 16384, got ${volumeSize!.toMebibytes()} MiB`;
+      : `volumeSize must be a whole number of GiB from 1 to 16384, got ${volumeSize!.toMebibytes({ rounding: SizeRoundingBehavior.NONE })} MiB`;
   },
   ({ maxRuntime }) =>
-    maxRuntime === undefined || (maxRuntime.toSeconds() >= 1 && maxRuntime.toSeconds() <= Duration.days(28).toSeconds())
+    maxRuntime === undefined || (maxRuntime.toSeconds({ integral: false }) >= 1 && maxRuntime.toSeconds({ integral: false }) <= Duration.days(28).toSeconds())
       ? undefined
       : `maxRuntime must be from 1 second to 28 days (SageMaker's limit), got ${maxRuntime.toHumanString()}`,
   ({ image }) => (typeof image !== 'string' || image.trim() !== '' ? undefined : 'image must be an image URI, got an empty string'),
@@ -133,7 +134,7 @@ const SAGEMAKER_RULES: Rule<SageMakerTrainingOptions>[] = [
 
 const ECS_RULES: Rule<EcsTrainingOptions>[] = [
   ({ timeout }) =>
-    timeout === undefined || timeout.toSeconds() >= 60 ? undefined : `timeout must be at least 1 minute, got ${timeout.toHumanString()}`,
+    timeout === undefined || timeout.toSeconds({ integral: false }) >= 60 ? undefined : `timeout must be at least 1 minute, got ${timeout.toHumanString()}`,
   ({ containerName, taskDefinition }) =>
     containerName === undefined || taskDefinition.findContainer(containerName)
       ? undefined
