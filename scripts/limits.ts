@@ -1,0 +1,15 @@
+import { parseCsv } from '../lambdas/core/csv.js';
+import { parseModelSpec } from '../lambdas/core/model-spec.js';
+import { evaluateModel, trainModel } from '../lambdas/core/pipeline.js';
+import { makeCreditDataset } from './make-demo-dataset.js';
+import { readFileSync } from 'node:fs';
+const [rows, algorithm] = [Number(process.argv[2]), process.argv[3]!];
+const base = JSON.parse(readFileSync('config/models/credit-default.json', 'utf8'));
+const table = parseCsv(makeCreditDataset(rows, 7));
+const spec = parseModelSpec({ ...base, training: { algorithm, seed: 42 } });
+const t0 = performance.now();
+const { artifact } = trainModel(table, spec);
+const t1 = performance.now();
+evaluateModel(table, spec, artifact);
+const t2 = performance.now();
+console.log(JSON.stringify({ rows, algorithm, trainS: ((t1 - t0) / 1000).toFixed(1), evalS: ((t2 - t1) / 1000).toFixed(1), maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }));
