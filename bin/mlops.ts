@@ -289,6 +289,13 @@ async function checkTrainingRequest(platform: PlatformClient, model: string, dat
   return { spec: effective, version };
 }
 
+/** The dataset a model's spec names, newest version: what `train` uses without --dataset. */
+async function specDataset(platform: PlatformClient, model: string): Promise<{ name: string }> {
+  const { spec } = await platform.registry.getModel(model);
+  if (!spec.dataset) throw new MlopsError('INVALID_INPUT', `model ${model}'s spec names no dataset: pass --dataset <name>[@<sha256>]`, { field: 'dataset' });
+  return { name: spec.dataset };
+}
+
 async function runAndWait(platform: PlatformClient, request: TrainingRequest, wait: boolean) {
   const { runId, executionArn } = await platform.startTraining(request);
   progress(`run ${runId} started`);
@@ -301,12 +308,12 @@ program
   .command('train')
   .description('start the training pipeline for a model')
   .argument('<model>')
-  .requiredOption('--dataset <name[@version]>', 'dataset to train on (newest version when no @version)')
+  .option('--dataset <name[@version]>', "dataset to train on (newest version when no @version; default: the spec's dataset)")
   .option('--param <key=value>', 'override an algorithm parameter for this run (repeatable)', parseParam, {})
   .option('--wait', 'wait for the run to end, showing each step')
-  .action(async (model: string, options: { dataset: string; param: Record<string, number | boolean | string>; wait?: boolean }) => {
+  .action(async (model: string, options: { dataset?: string; param: Record<string, number | boolean | string>; wait?: boolean }) => {
     const platform = await client();
-    const dataset = parseDatasetRef(options.dataset);
+    const dataset = options.dataset ? parseDatasetRef(options.dataset) : await specDataset(platform, model);
     await checkTrainingRequest(platform, model, dataset, options.param);
     const { runId, executionArn, outcome } = await runAndWait(
       platform,

@@ -22,8 +22,9 @@ export const DECLARED_MODELS_RESOURCE_TYPE = 'Custom::DeclaredModels';
  * `Specs` is the declared specs as JSON. On Create and Update the DeclareModels function writes
  * every spec that differs from the registry's (RegistryStore.putModel, actor `cdk-deploy`, which
  * appends the audit event); on Delete it does nothing, so models and their history outlive the
- * stack. CloudFormation sends an Update only when `Specs` changes, so a spec changed since with
- * `mlops models create` stays until its file changes.
+ * stack, and a model whose file is removed stays registered. CloudFormation sends an Update only
+ * when `Specs` changes, so a spec changed since with `mlops models create` stays until a declared
+ * spec changes again.
  */
 export class DeclaredModels extends Construct {
   /** The function that writes the specs (the provider's onEvent handler). */

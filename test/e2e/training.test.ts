@@ -81,7 +81,8 @@ describe('training, tracking and reproducible runs through the CLI', () => {
       { name: 'district', type: 'categorical', maxCategories: 50, minFrequency: 1, impute: 'missing_category' },
     ]);
 
-    const first = await mlops('train', model, '--dataset', dataset, '--wait');
+    // Without --dataset, the spec's dataset (newest version) is used.
+    const first = await mlops('train', model, '--wait');
     const second = await mlops('train', model, '--dataset', dataset, '--param', 'learningRate=0.3', '--param', 'maxLeafNodes=8', '--wait');
 
     expect(first).toMatchObject({ code: 0, json: { status: 'SUCCEEDED', run: { status: 'SUCCEEDED', modelVersion: 1, algorithm: 'gradient_boosting' } } });
