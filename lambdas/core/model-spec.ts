@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseOrThrow } from './errors.js';
 import { DATASET_NAME, MODEL_NAME } from './run.js';
+import { GBDT_DEFAULTS } from './trainers/gbdt.js';
 import { FeatureSchema } from './transforms.js';
 
 const COLUMN_NAME = z.string().min(1).max(128);
@@ -24,13 +25,13 @@ export const LinearRegressionParamsSchema = z.object({}).strict();
 export const RidgeParamsSchema = z.object({ alpha: z.number().min(0).max(1e6).default(1) }).strict();
 export const GradientBoostingParamsSchema = z
   .object({
-    learningRate: z.number().positive().max(1).default(0.1),
-    maxIterations: z.number().int().min(1).max(2000).default(100),
-    maxLeafNodes: z.number().int().min(2).max(1024).default(31),
+    learningRate: z.number().positive().max(1).default(GBDT_DEFAULTS.learningRate),
+    maxIterations: z.number().int().min(1).max(2000).default(GBDT_DEFAULTS.maxIterations),
+    maxLeafNodes: z.number().int().min(2).max(1024).default(GBDT_DEFAULTS.maxLeafNodes),
     maxDepth: z.number().int().min(1).max(64).optional(),
-    minSamplesLeaf: z.number().int().min(1).max(100_000).default(20),
-    l2Regularization: z.number().min(0).max(1e6).default(0),
-    maxBins: z.number().int().min(2).max(255).default(255),
+    minSamplesLeaf: z.number().int().min(1).max(100_000).default(GBDT_DEFAULTS.minSamplesLeaf),
+    l2Regularization: z.number().min(0).max(1e6).default(GBDT_DEFAULTS.l2Regularization),
+    maxBins: z.number().int().min(2).max(255).default(GBDT_DEFAULTS.maxBins),
   })
   .strict();
 export type LogisticRegressionParams = z.infer<typeof LogisticRegressionParamsSchema>;

@@ -1,27 +1,11 @@
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/client/local-environment.js';
 import type { PlatformClient } from '../../lib/client/platform-client.js';
-import { creditSpec, goodCsv, platformClient, uniqueName } from './fixtures.js';
+import { creditSpec, goodCsv, mlops, platformClient, uniqueName } from './fixtures.js';
 
-// The CLI as a user's script calls it: a separate process, `--json` on stdout, the exit code.
-const exec = promisify(execFile);
-async function mlops(...args: string[]): Promise<{ code: number; json: Record<string, unknown> }> {
-  const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  const cli = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
-  try {
-    const { stdout } = await exec(cli, [join(PROJECT_ROOT, 'bin', 'mlops.ts'), '--json', ...args], { env, cwd: PROJECT_ROOT });
-    return { code: 0, json: JSON.parse(stdout) as Record<string, unknown> };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string };
-    return { code: failed.code, json: JSON.parse(failed.stdout) as Record<string, unknown> };
-  }
-}
 
 describe('the mlops CLI against the deployed local stack', () => {
   let platform: PlatformClient;

@@ -1,8 +1,11 @@
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { inject } from 'vitest';
-import { LOCAL_REGION, useLocalEndpoint } from '../../lib/client/local-environment.js';
+import { LOCAL_REGION, PROJECT_ROOT, useLocalEndpoint } from '../../lib/client/local-environment.js';
 import { PlatformClient } from '../../lib/client/platform-client.js';
 import { parseModelSpec, type ModelSpec, type ModelSpecInput } from '../../lambdas/core/model-spec.js';
 import { makeCreditDataset } from '../../scripts/make-demo-dataset.js';
@@ -55,4 +58,20 @@ export async function subscribeToAlerts(topicArn: string) {
     },
     remove: () => sqs.send(new DeleteQueueCommand({ QueueUrl })),
   };
+}
+
+/**
+ * Runs the CLI as a user's script does: a separate process, `--json` on stdout, the exit code.
+ * Typed loosely (`any`) because each command's JSON shape is what the test asserts.
+ */
+export async function mlops(...args: string[]): Promise<{ code: number; json: any }> {
+  const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const cli = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+  try {
+    const { stdout } = await promisify(execFile)(cli, [join(PROJECT_ROOT, 'bin', 'mlops.ts'), '--json', ...args], { env, cwd: PROJECT_ROOT, maxBuffer: 1 << 24 });
+    return { code: 0, json: JSON.parse(stdout) };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string };
+    return { code: failed.code, json: JSON.parse(failed.stdout) };
+  }
 }

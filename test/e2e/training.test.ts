@@ -1,33 +1,18 @@
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../lib/client/local-environment.js';
 import type { PlatformClient } from '../../lib/client/platform-client.js';
 import { createRng } from '../../lambdas/core/random.js';
 import { parseCsv } from '../../lambdas/core/csv.js';
 import { fitLogistic } from '../../lambdas/core/trainers/logistic.js';
 import { fromRows } from '../../lambdas/core/trainers/matrix.js';
 import { logisticOnnx } from '../fixtures/onnx-builder.js';
-import { creditSpec, goodCsv, platformClient, uniqueName } from './fixtures.js';
+import { creditSpec, goodCsv, mlops, platformClient, uniqueName } from './fixtures.js';
 
 // Training and experiment tracking through the CLI, as a user's script runs it: real Step Functions
 // executions, the tracking table, and the registry on the emulator.
-const exec = promisify(execFile);
-async function mlops(...args: string[]): Promise<{ code: number; json: any }> {
-  const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  const cli = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
-  try {
-    const { stdout } = await exec(cli, [join(PROJECT_ROOT, 'bin', 'mlops.ts'), '--json', ...args], { env, cwd: PROJECT_ROOT, maxBuffer: 1 << 24 });
-    return { code: 0, json: JSON.parse(stdout) };
-  } catch (error) {
-    const failed = error as { code: number; stdout: string };
-    return { code: failed.code, json: JSON.parse(failed.stdout) };
-  }
-}
 
 /** Houses: a regression table with a categorical column, a segment column and a few missing values. */
 function housesCsv(rows: number, seed: number): string {
