@@ -78,7 +78,8 @@ export interface BoundExternalTraining {
  * platform reads (`model.json`: a built-in artifact as Train writes it, or an ONNX model's
  * manifest; lambdas/core/model-file.ts) under `s3://<models bucket>/models/<model>/runs/<runId>/`;
  * RegisterExternalArtifact then checks it, hashes it and records it on the run, and Evaluate,
- * Gate and Register follow as usual.
+ * Gate and Register follow as usual. An import (an ONNX model trained elsewhere) still goes to the
+ * Train function, which describes it.
  *
  * - SageMaker: the dataset object is the `train` channel (/opt/ml/input/data/train/); the
  *   hyperparameters (all strings) are `model`, `run_id`, `algorithm`, `seed`, `params` (the

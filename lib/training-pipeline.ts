@@ -50,7 +50,7 @@ export const TRANSIENT_ERRORS = [
  * The training pipeline: a Standard state machine
  * StartRun -> ValidateData -> Train -> Evaluate -> Gate -> (passed?) Register.
  * With `externalTraining`, Train is replaced by the external job (TrainOnSageMaker or TrainOnEcs)
- * followed by RegisterExternalArtifact.
+ * followed by RegisterExternalArtifact; an import (an ONNX model trained elsewhere) still goes to Train.
  * Any failed step, and a failed gate, goes to RecordFailure (run marked FAILED with the
  * reason, alert published) and the execution fails; the registry is only written by Register.
  */
@@ -97,18 +97,19 @@ export class TrainingPipeline extends Construct {
       timeout: Duration.minutes(15),
       memorySize: 2048,
     });
-    // With external training there is no Train function: the job trains, this step records its artifact.
-    const train = externalTraining
+    const train = fn('train', 'Train: fits the model on the training split and stores the artifact', {
+      timeout: Duration.minutes(15),
+      memorySize: 2048,
+      // An import reads the ONNX model to describe it.
+      onnxRuntime: true,
+    });
+    // With external training the job trains and this step records what it produced; Train still describes imports.
+    const registerExternalArtifact = externalTraining
       ? fn('register-external-artifact', 'RegisterExternalArtifact: checks, hashes and records the artifact an external training job produced', {
           timeout: Duration.minutes(5),
           memorySize: 2048,
         })
-      : fn('train', 'Train: fits the model on the training split and stores the artifact', {
-          timeout: Duration.minutes(15),
-          memorySize: 2048,
-          // An import reads the ONNX model to describe it.
-          onnxRuntime: true,
-        });
+      : undefined;
     const evaluate = fn('evaluate', 'Evaluate: scores the artifact on the held-out split', {
       timeout: Duration.minutes(15),
       memorySize: 2048,
@@ -117,9 +118,7 @@ export class TrainingPipeline extends Construct {
     const gate = fn('gate', 'Gate: judges the metrics against the model spec and writes the gate report');
     const register = fn('register', 'Register: creates the model version and moves its alias');
     const recordFailure = fn('record-failure', 'Marks the run FAILED with the reason and publishes an alert');
-    this.functions = externalTraining
-      ? { startRun, validateData, registerExternalArtifact: train, evaluate, gate, register, recordFailure }
-      : { startRun, validateData, train, evaluate, gate, register, recordFailure };
+    this.functions = { startRun, validateData, train, ...(registerExternalArtifact && { registerExternalArtifact }), evaluate, gate, register, recordFailure };
 
     // Least privilege: each step gets only the tables, buckets and actions it uses.
     props.registryTable.grantReadData(startRun.function);
@@ -128,13 +127,16 @@ export class TrainingPipeline extends Construct {
     store.datasets.grantRead(validateData.function);
     store.reports.grantPut(validateData.function);
     props.trackingTable.grantReadWriteData(train.function);
-    if (externalTraining) {
-      // Reads the job's output and writes model.json beside it when the job left a tarball.
-      store.models.grantRead(train.function);
-    } else {
-      store.datasets.grantRead(train.function);
-    }
+    store.datasets.grantRead(train.function);
     store.models.grantPut(train.function);
+    // An import reads the uploaded ONNX file to describe it.
+    store.models.grantRead(train.function);
+    if (registerExternalArtifact) {
+      // Reads the job's output, and writes model.json when the job left a tarball.
+      props.trackingTable.grantReadWriteData(registerExternalArtifact.function);
+      store.models.grantRead(registerExternalArtifact.function);
+      store.models.grantPut(registerExternalArtifact.function);
+    }
     props.trackingTable.grantReadWriteData(evaluate.function);
     store.datasets.grantRead(evaluate.function);
     store.models.grantRead(evaluate.function);
@@ -177,8 +179,9 @@ export class TrainingPipeline extends Construct {
     this.externalTraining = externalTraining?.bind(this, { store });
     // Called where Train sits in the chain, so the default definition is built in the same order as before.
     const training = () => {
+      const trainStep = step('Train', train, '$.training');
       const external = this.externalTraining;
-      if (!external) return step('Train', train, '$.training');
+      if (!external || !registerExternalArtifact) return trainStep;
       // A job that cannot start (capacity, throttling) is tried again; a job that failed is not.
       const job = guard(external.stateName, external.task, {
         errors: external.retryErrors,
@@ -187,7 +190,11 @@ export class TrainingPipeline extends Construct {
         backoffRate: 2,
       });
       const payload = sfn.TaskInput.fromObject({ run: sfn.JsonPath.objectAt('$.run'), artifactUri: external.artifactUri });
-      return sfn.Chain.start(job).next(step('RegisterExternalArtifact', train, '$.training', payload));
+      // An import brings a model trained elsewhere: Train describes it, as without external training.
+      return new sfn.Choice(this, 'Import?')
+        .when(sfn.Condition.stringEquals('$.run.mode', 'import'), trainStep)
+        .otherwise(sfn.Chain.start(job).next(step('RegisterExternalArtifact', registerExternalArtifact, '$.training', payload)))
+        .afterwards();
     };
 
     const startRunTask = new tasks.LambdaInvoke(this, 'StartRun', {

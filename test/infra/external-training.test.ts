@@ -83,11 +83,13 @@ describe('TrainingPipeline without external training', () => {
     const trainFunction = logicalIdOf(template, 'AWS::Lambda::Function', 'TrainingPipelineTrainHandler');
     expect(definition.States.Train.Resource).toBe('TOKEN'); // the function's ARN
     expect(Object.keys(template.findResources('AWS::Lambda::Function')).some((id) => id.startsWith('TrainingPipelineRegisterExternalArtifact'))).toBe(false);
+    expect(definition.States['Import?']).toBeUndefined();
     // The state machine may invoke the Train function, and calls no training service.
     const machineActions = actionsOfRoleFor(template, 'TrainingPipelineStateMachineRole');
     expect(machineActions.filter((a) => /^(sagemaker|ecs|iam):/.test(a))).toEqual([]);
     expect(JSON.stringify(statementsOfPoliciesFor(template, 'TrainingPipelineStateMachineRole'))).toContain(trainFunction);
     for (const state of Object.keys(definition.States)) expect(state).not.toMatch(/^TrainOn|External/);
+    expect(actionsOfRoleFor(template, 'TrainingPipelineTrainHandler')).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject']));
   });
 });
 
@@ -99,10 +101,16 @@ describe('ExternalTraining.sageMaker', () => {
     return { stack, pipeline, template, definition: stateMachineDefinition(template) };
   };
 
-  it('replaces Train with a createTrainingJob.sync task followed by RegisterExternalArtifact', () => {
+  it('trains in a createTrainingJob.sync task followed by RegisterExternalArtifact; imports still go to Train', () => {
     const { definition } = synth({ instanceType: ec2.InstanceType.of(ec2.InstanceClass.G5, ec2.InstanceSize.XLARGE2), instanceCount: 2, volumeSize: Size.gibibytes(100), maxRuntime: Duration.minutes(90) });
-    expect(definition.States.Train).toBeUndefined();
-    expect(definition.States.ValidateData.Next).toBe('TrainOnSageMaker');
+    // Only an import (an ONNX model trained elsewhere) still goes to the Train function, which describes it.
+    expect(definition.States.ValidateData.Next).toBe('Import?');
+    expect(definition.States['Import?']).toEqual({
+      Type: 'Choice',
+      Choices: [{ Variable: '$.run.mode', StringEquals: 'import', Next: 'Train' }],
+      Default: 'TrainOnSageMaker',
+    });
+    expect(definition.States.Train.Next).toBe('Evaluate');
     const job = definition.States.TrainOnSageMaker;
     expect(job.Resource).toMatch(/^arn:[^:]+:states:::sagemaker:createTrainingJob\.sync$/);
     expect(job.Next).toBe('RegisterExternalArtifact');
@@ -192,11 +200,9 @@ describe('ExternalTraining.sageMaker', () => {
     expect(JSON.stringify(logStatements.map((s) => s.Resource))).toContain(':log-group:/aws/sagemaker/TrainingJobs:*');
   });
 
-  it('runs RegisterExternalArtifact instead of the Train function, with models read and write only', () => {
+  it('records the artifact with RegisterExternalArtifact, which may read and write models only', () => {
     const { template, pipeline } = synth();
-    expect(Object.keys(pipeline.functions)).toContain('registerExternalArtifact');
-    expect(Object.keys(pipeline.functions)).not.toContain('train');
-    expect(Object.keys(template.findResources('AWS::Lambda::Function')).some((id) => id.startsWith('TrainingPipelineTrainHandler'))).toBe(false);
+    expect(Object.keys(pipeline.functions)).toEqual(expect.arrayContaining(['train', 'registerExternalArtifact']));
     const actions = actionsOfRoleFor(template, 'TrainingPipelineRegisterExternalArtifactHandler');
     expect(actions).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject', 'dynamodb:UpdateItem']));
     const statements = statementsOfPoliciesFor(template, 'TrainingPipelineRegisterExternalArtifactHandler');
@@ -250,10 +256,10 @@ describe('ExternalTraining.ecsTask', () => {
     return { stack, pipeline, template, definition: stateMachineDefinition(template), taskDefinition };
   };
 
-  it('replaces Train with a runTask.sync task that tells the container its run, then RegisterExternalArtifact', () => {
+  it('trains in a runTask.sync task that tells the container its run, then RegisterExternalArtifact', () => {
     const { definition } = synth({ timeout: Duration.minutes(90) });
-    expect(definition.States.Train).toBeUndefined();
-    expect(definition.States.ValidateData.Next).toBe('TrainOnEcs');
+    expect(definition.States.ValidateData.Next).toBe('Import?');
+    expect(definition.States['Import?']).toMatchObject({ Choices: [{ Variable: '$.run.mode', StringEquals: 'import', Next: 'Train' }], Default: 'TrainOnEcs' });
     const task = definition.States.TrainOnEcs;
     expect(task.Resource).toMatch(/^arn:[^:]+:states:::ecs:runTask\.sync$/);
     expect(task).toMatchObject({ Next: 'RegisterExternalArtifact', TimeoutSeconds: 5400, ResultPath: null });

@@ -192,6 +192,12 @@ describe('TrainingPipeline', () => {
     const trainActions = actionsOfRoleFor(template, 'TrainingPipelineTrainHandler');
     expect(trainActions).toEqual(expect.arrayContaining(['s3:GetObject*', 's3:PutObject']));
     expect(trainActions).not.toContain('s3:DeleteObject*');
+    // Train reads the models bucket too: an import describes the ONNX file uploaded there.
+    const trainPolicy = Object.entries(template.findResources('AWS::IAM::Policy')).find(([id]) => id.startsWith('TrainingPipelineTrainHandler'))![1];
+    const readsModels = (trainPolicy.Properties.PolicyDocument.Statement as { Action: string | string[]; Resource: unknown }[]).some(
+      (statement) => [statement.Action].flat().includes('s3:GetObject*') && JSON.stringify(statement.Resource).includes('ArtifactStoreModels'),
+    );
+    expect(readsModels).toBe(true);
   });
 
   it('tells Register whether production needs approval in the environment', () => {
