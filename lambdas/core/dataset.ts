@@ -225,28 +225,3 @@ export interface Table {
 
 /** A label as text, the way the spec's positiveLabel spells it. */
 export const labelText = (cell: Cell | undefined) => (cell === null || cell === undefined ? '' : typeof cell === 'string' ? cell.trim() : String(cell));
-
-/** Features as numbers and the target as 0/1. The built-in trainer does not impute: a missing or non-numeric feature fails, naming the row. */
-export function toTrainingTable(table: Table, spec: ModelSpec): { x: number[][]; y: number[] } {
-  const indexOf = (name: string) => {
-    const index = table.header.indexOf(name);
-    if (index < 0) throw new DataValidationError(`column "${name}" is not in the dataset`, { field: name });
-    return index;
-  };
-  const featureIndices = spec.features.map((feature) => indexOf(feature.name));
-  const targetIndex = indexOf(spec.target);
-  const x = table.rows.map((row, rowIndex) =>
-    featureIndices.map((index, f) => {
-      const cell = row[index] ?? null;
-      const value = typeof cell === 'number' ? cell : cell === null ? NaN : parseDecimal(cell);
-      if (Number.isNaN(value)) {
-        throw new DataValidationError(
-          `feature "${spec.features[f]!.name}" has a missing or non-numeric value in data row ${rowIndex + 1}; the built-in trainer does not impute`,
-          { field: spec.features[f]!.name },
-        );
-      }
-      return value;
-    }),
-  );
-  return { x, y: table.rows.map((row) => (labelText(row[targetIndex]) === spec.positiveLabel ? 1 : 0)) };
-}

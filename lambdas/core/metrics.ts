@@ -1,12 +1,3 @@
-export interface ClassificationMetrics {
-  readonly accuracy: number;
-  readonly rocAuc: number;
-  readonly logLoss: number;
-  readonly rows: number;
-  /** Share of positive labels among the scored rows. */
-  readonly positiveRate: number;
-}
-
 const EPSILON = 1e-15;
 
 /**
@@ -35,22 +26,6 @@ export function rocAuc(labels: readonly number[], scores: readonly number[]): nu
   return (rankSum - (positives * (positives + 1)) / 2) / (positives * negatives);
 }
 
-/** Accuracy at threshold 0.5, ROC AUC and log loss for binary labels (0/1) and P(1). */
-export function classificationMetrics(labels: readonly number[], probabilities: readonly number[]): ClassificationMetrics {
-  if (labels.length !== probabilities.length) throw new Error(`${labels.length} labels but ${probabilities.length} predictions`);
-  const rows = labels.length;
-  if (rows === 0) throw new Error('no rows to score');
-  let correct = 0;
-  let logLoss = 0;
-  let positives = 0;
-  labels.forEach((label, i) => {
-    const p = Math.min(Math.max(probabilities[i]!, EPSILON), 1 - EPSILON);
-    if ((p >= 0.5 ? 1 : 0) === label) correct += 1;
-    logLoss -= label === 1 ? Math.log(p) : Math.log(1 - p);
-    positives += label;
-  });
-  return { accuracy: correct / rows, rocAuc: rocAuc(labels, probabilities), logLoss: logLoss / rows, rows, positiveRate: positives / rows };
-}
 
 /** Class-index labels and one probability row per label (n x K), as the multiclass trainers produce them. */
 export interface MulticlassInput {

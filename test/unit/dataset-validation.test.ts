@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { scanDataset } from '../../lambdas/core/dataset-scan.js';
-import { labelText, toTrainingTable, validateDataset, type DatasetEvidence, type ValidationReport } from '../../lambdas/core/dataset.js';
+import { labelText, validateDataset, type DatasetEvidence, type ValidationReport } from '../../lambdas/core/dataset.js';
 import { DataValidationError } from '../../lambdas/core/errors.js';
 import { DATA_CHECKS, DEFAULT_SEVERITIES, type DataCheckName } from '../../lambdas/core/model-spec.js';
 import { mergeProfiles } from '../../lambdas/core/profile.js';
@@ -491,61 +491,5 @@ describe('validateDataset: checks per task', () => {
     expect(has(report, 'column_types') && report.checks.some((c) => c.name === 'column_types' && c.column === 'x2')).toBe(false);
     expect(check(report, 'missing_values', 'x2')).toMatchObject({ passed: true, detail: '1 of 40 missing (2.50%); at most 5.00% allowed' });
     expect(report.passed).toBe(true);
-  });
-});
-
-describe('toTrainingTable', () => {
-  it('reads numbers from text and from numbers, in spec order, with 0/1 labels from positiveLabel', () => {
-    const table = {
-      header: ['label', 'x2', 'x1'],
-      rows: [
-        ['yes', '2', 10],
-        [' no', 3.5, ' -1 '],
-        ['yes ', '0', '1e2'],
-        [null, '.5', 0],
-      ],
-    };
-    expect(toTrainingTable(table, smallSpec({ positiveLabel: 'yes' }))).toEqual({
-      x: [
-        [10, 2],
-        [-1, 3.5],
-        [100, 0],
-        [0, 0.5],
-      ],
-      y: [1, 0, 1, 0],
-    });
-  });
-
-  it('matches a numeric label against positiveLabel as text', () => {
-    const table = { header: ['x1', 'x2', 'label'], rows: [[1, 2, 1], [3, 4, 0], [5, 6, '1']] };
-    expect(toTrainingTable(table, smallSpec()).y).toEqual([1, 0, 1]);
-    expect(labelText(1)).toBe('1');
-    expect(labelText(null)).toBe('');
-    expect(labelText(' a ')).toBe('a');
-  });
-
-  it.each([
-    ['null', null],
-    ['empty', ''],
-    ['blank', '   '],
-    ['text', 'abc'],
-    ['hex', '0x1F'],
-    ['too large', '1e400'],
-  ])('throws for a %s feature value, naming the feature and the data row', (_what, cell) => {
-    const table = { header: ['x1', 'x2', 'label'], rows: [['1', '2', '0'], ['3', cell, '1'], ['5', '6', '0']] };
-    const error = thrownBy(() => toTrainingTable(table, smallSpec()), DataValidationError);
-    expect(error.message).toBe('feature "x2" has a missing or non-numeric value in data row 2; the built-in trainer does not impute');
-    expect(error.field).toBe('x2');
-  });
-
-  it('throws for a row too short to hold the feature', () => {
-    const table = { header: ['x1', 'label', 'x2'], rows: [['1', '0', '2'], ['3', '1']] };
-    expect(thrownBy(() => toTrainingTable(table, smallSpec()), DataValidationError).message).toMatch(/feature "x2" .* data row 2/);
-  });
-
-  it('throws for a column that is not in the table, naming it', () => {
-    const error = thrownBy(() => toTrainingTable({ header: ['x1', 'label'], rows: [['1', '1']] }, smallSpec()), DataValidationError);
-    expect(error.message).toBe('column "x2" is not in the dataset');
-    expect(error.field).toBe('x2');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateGate } from '../../lambdas/core/gate.js';
-import { classificationMetrics, rocAuc } from '../../lambdas/core/metrics.js';
+import { rocAuc } from '../../lambdas/core/metrics.js';
 import { GatePolicySchema } from '../../lambdas/core/model-spec.js';
 
 describe('rocAuc', () => {
@@ -32,36 +32,6 @@ describe('rocAuc', () => {
   it('is NaN with a single class', () => {
     expect(rocAuc([1, 1, 1], [0.1, 0.5, 0.9])).toBeNaN();
     expect(rocAuc([0, 0], [0.1, 0.5])).toBeNaN();
-  });
-});
-
-describe('classificationMetrics', () => {
-  it('computes accuracy at threshold 0.5, inclusive', () => {
-    // Predicted classes: 0.5 -> 1 (right), 0.49 -> 0 (wrong), 0.9 -> 1 (wrong), 0.1 -> 0 (right).
-    const m = classificationMetrics([1, 1, 0, 0], [0.5, 0.49, 0.9, 0.1]);
-    expect(m.accuracy).toBe(0.5);
-    expect(m.rows).toBe(4);
-    expect(m.positiveRate).toBe(0.5);
-  });
-
-  it('computes log loss as the mean negative log likelihood', () => {
-    const m = classificationMetrics([1, 0, 1], [0.8, 0.4, 0.5]);
-    expect(m.logLoss).toBeCloseTo(-(Math.log(0.8) + Math.log(0.6) + Math.log(0.5)) / 3, 12);
-    expect(m.positiveRate).toBeCloseTo(2 / 3, 12);
-    expect(m.accuracy).toBe(1);
-    expect(m.rocAuc).toBe(1);
-  });
-
-  it('keeps log loss finite for a confident wrong prediction', () => {
-    const m = classificationMetrics([0, 1], [1, 0]);
-    expect(Number.isFinite(m.logLoss)).toBe(true);
-    expect(m.logLoss).toBeGreaterThan(30); // -ln(1e-15) is about 34.5
-    expect(m.accuracy).toBe(0);
-  });
-
-  it('rejects mismatched lengths and zero rows', () => {
-    expect(() => classificationMetrics([1, 0], [0.5])).toThrow(/2 labels but 1 predictions/);
-    expect(() => classificationMetrics([], [])).toThrow(/no rows/);
   });
 });
 

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   argmax,
-  classificationMetrics,
   classificationReport,
   expectedCalibrationError,
   pickRows,
@@ -52,13 +51,6 @@ describe('classificationReport: binary', () => {
     // Bins (0.8,0.9]: 1/6*|1-0.9|; (0.7,0.8]: 1/6*|1-0.8|; (0.6,0.7]: 2/6*|0.5-0.7|; (0.5,0.6]: 2/6*|0.5-0.6|.
     // (0.1 + 0.2 + 0.4 + 0.2) / 6 = 0.15.
     expect(report.calibrationError).toBeCloseTo(0.15, 12);
-  });
-
-  it('agrees with classificationMetrics where both apply', () => {
-    const old = classificationMetrics(BINARY_LABELS, BINARY_PROBS.map((row) => row[1]!));
-    expect(report.accuracy).toBe(old.accuracy);
-    expect(report.rocAuc).toBe(old.rocAuc);
-    expect(report.logLoss).toBeCloseTo(old.logLoss, 12);
   });
 
   it('scores the class given as positiveClass', () => {
