@@ -8,6 +8,7 @@ import { predictFeatures } from './predict.js';
 import { parseDecimal } from './profile.js';
 import { createRng, shuffledIndices } from './random.js';
 import { stratifiedSplit, type Split } from './split.js';
+import type { Cell } from './table-readers.js';
 import { matrix } from './trainers/matrix.js';
 import { fitTransforms, transformRow } from './transforms.js';
 
@@ -72,10 +73,11 @@ export function splitRows(table: Table, spec: ModelSpec, y: Float64Array): Split
   return { train: order.slice(testCount).sort((a, b) => a - b), test: order.slice(0, testCount).sort((a, b) => a - b) };
 }
 
-const cellGetter = (table: Table, row: number) => {
+/** Per row, a lookup of cells by column name (the column positions are found once per table). */
+function cellsOf(table: Table): (row: number) => (name: string) => Cell {
   const columns = new Map(table.header.map((name, index) => [name, index]));
-  return (name: string) => table.rows[row]![columns.get(name) ?? -1] ?? null;
-};
+  return (row) => (name) => table.rows[row]![columns.get(name) ?? -1] ?? null;
+}
 
 /** Train: fits the transforms and the spec's algorithm on the training split; returns the artifact and its hash. */
 export function trainModel(table: Table, spec: ModelSpec) {
@@ -84,7 +86,8 @@ export function trainModel(table: Table, spec: ModelSpec) {
   const transforms = fitTransforms(spec.features, table, split.train);
   const width = transforms.outputNames.length;
   const x = matrix(split.train.length, width);
-  split.train.forEach((row, k) => x.data.set(transformRow(transforms, cellGetter(table, row), `data row ${row + 1}`), k * width));
+  const cells = cellsOf(table);
+  split.train.forEach((row, k) => x.data.set(transformRow(transforms, cells(row), `data row ${row + 1}`), k * width));
   const trainY = Float64Array.from(split.train, (row) => y[row]!);
   const { estimator, report } = fitEstimator(spec, x, trainY, classes?.length ?? 1);
   const artifact: ModelArtifact = {
@@ -124,7 +127,8 @@ function scoreRows(artifact: ModelArtifact, y: Float64Array, outputs: number[][]
 export function evaluateModel(table: Table, spec: ModelSpec, artifact: ModelArtifact) {
   const { y } = targetOf(table, spec);
   const split = splitRows(table, spec, y);
-  const outputs = split.test.map((row) => predictFeatures(artifact, cellGetter(table, row), `data row ${row + 1}`));
+  const cells = cellsOf(table);
+  const outputs = split.test.map((row) => predictFeatures(artifact, cells(row), `data row ${row + 1}`));
   const metrics = scoreRows(artifact, y, outputs, split.test);
 
   const segments: Record<string, Record<string, Metrics>> = {};
