@@ -26,7 +26,7 @@ describe('the mlops CLI against the deployed local stack', () => {
     expect(again).toMatchObject({ code: 0, json: { created: false } });
     expect((again.json.dataset as { version: string }).version).toBe((first.json.dataset as { version: string }).version);
 
-    expect(await mlops('models', 'create', '--spec', join(folder, 'spec.json'))).toEqual({ code: 0, json: { model, created: true } });
+    expect(await mlops('models', 'create', '--spec', join(folder, 'spec.json'))).toMatchObject({ code: 0, json: { model, created: true, spec: { name: model } } });
 
     const trained = await mlops('train', model, '--dataset', datasetName, '--wait');
     expect(trained.code).toBe(0);
