@@ -335,6 +335,9 @@ program
   .action(async (runId: string) => {
     const platform = await client();
     const original = await platform.tracking.getRun(runId);
+    if (original.mode === 'import') {
+      throw new MlopsError('INVALID_INPUT', `run ${runId} imported a model trained elsewhere; there is no training here to reproduce`, { field: 'run' });
+    }
     if (!original.spec || !original.artifact) {
       throw new MlopsError('INVALID_INPUT', `run ${runId} has no recorded spec and artifact to reproduce (status ${original.status})`, { field: 'run' });
     }

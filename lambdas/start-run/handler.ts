@@ -22,8 +22,8 @@ const EventSchema = z.object({ executionName: z.string().min(1), executionArn: z
 async function specFor(request: ReturnType<typeof TrainingRequestSchema.parse>): Promise<ModelSpec> {
   if (request.mode !== 'reproduce') return (await registry.getModel(request.model)).spec;
   const original = await tracking.getRun(request.reproduces!);
-  if (original.model !== request.model || !original.spec) {
-    throw new InputValidationError(`run ${request.reproduces} is not a recorded run of model ${request.model} with its spec`, { field: 'reproduces' });
+  if (original.model !== request.model || !original.spec || original.mode === 'import') {
+    throw new InputValidationError(`run ${request.reproduces} is not a recorded training run of model ${request.model} with its spec`, { field: 'reproduces' });
   }
   return parseModelSpec(original.spec);
 }
