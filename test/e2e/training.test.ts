@@ -182,6 +182,9 @@ describe('training, tracking and reproducible runs through the CLI', () => {
     const narrow = await mlops('models', 'import', imported, '--artifact', join(folder, 'narrow.onnx'), '--dataset', credit);
     expect(broken).toMatchObject({ code: 1, json: { error: { code: 'INVALID_INPUT', message: expect.stringMatching(/not a loadable ONNX model/) } } });
     expect(narrow).toMatchObject({ code: 1, json: { error: { code: 'INVALID_INPUT', field: 'features', message: expect.stringMatching(/takes 3 inputs per row, the dataset's features are 5/) } } });
+    // An imported run was not trained here, so there is nothing to reproduce.
+    const reproduced = await mlops('reproduce', result.json.run.runId);
+    expect(reproduced).toMatchObject({ code: 1, json: { error: { code: 'INVALID_INPUT', field: 'run', message: expect.stringMatching(/trained elsewhere/) } } });
     expect(await executions()).toBe(before);
   });
 });
