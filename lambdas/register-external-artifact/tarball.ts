@@ -33,7 +33,10 @@ export function readTarGzEntry(gzipped: Uint8Array, name: string, maxBytes: numb
     if (!/^[0-7]*$/.test(sizeField)) throw new InputValidationError(`the training output is not a tar archive (entry size "${sizeField}")`);
     const size = sizeField === '' ? 0 : parseInt(sizeField, 8);
     const type = String.fromCharCode(header[156]!);
-    const prefix = field(header, 345, 155);
+    // Only POSIX ustar headers ("ustar\0") keep a path prefix at 345; GNU headers ("ustar  ") keep
+    // access and change times there (filled in by incremental archives).
+    const posix = field(header, 257, 6) === 'ustar' && header[262] === 0;
+    const prefix = posix ? field(header, 345, 155) : '';
     const entry = normalise(prefix ? `${prefix}/${field(header, 0, 100)}` : field(header, 0, 100));
     const start = offset + BLOCK;
     if ((type === '0' || type === '\0') && entry === wanted) {

@@ -371,13 +371,14 @@ describe('readTarGzEntry: what is not a readable archive', () => {
   });
 
   it('says model.json is cut short when the tar inside ends within its bytes', () => {
+    // a.bin's header and two blocks, then model.json's header at 3 blocks and its bytes from 4 blocks on.
     const whole = tar([{ name: 'a.bin', body: pattern(600) }, { name: 'model.json', body: pattern(1000) }]);
-    for (const cut of [3 * BLOCK, 3 * BLOCK + 999, 4 * BLOCK]) {
+    for (const cut of [4 * BLOCK, 4 * BLOCK + 1, 5 * BLOCK, 4 * BLOCK + 999]) {
       const error = thrownBy(() => readTarGzEntry(gzipSync(whole.subarray(0, cut)), 'model.json', LIMIT), InputValidationError);
       expect(error.message).toBe("the training output's model.json is cut short");
     }
     // One byte more and it is whole.
-    expect(readTarGzEntry(gzipSync(whole.subarray(0, 3 * BLOCK + 1000)), 'model.json', LIMIT)?.length).toBe(1000);
+    expect(readTarGzEntry(gzipSync(whole.subarray(0, 4 * BLOCK + 1000)), 'model.json', LIMIT)?.length).toBe(1000);
   });
 
   it('finds nothing when the tar inside ends within a header, or within the file before model.json', () => {
