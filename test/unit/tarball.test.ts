@@ -24,6 +24,8 @@ interface TarEntry {
   type?: string;
   /** The ustar prefix field (bytes 345..500), joined to the name with '/'. */
   prefix?: string;
+  /** The 12-byte size field as written, instead of 11 zero-padded octal digits and a NUL. */
+  sizeField?: string;
 }
 
 const bytesOf = (body: string | Uint8Array = '') => (typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body));
@@ -40,7 +42,8 @@ function tarHeader(entry: TarEntry, size: number): Buffer {
   octal(header, 100, 8, entry.type === '5' ? 0o755 : 0o644);
   octal(header, 108, 8, 0); // uid
   octal(header, 116, 8, 0); // gid
-  octal(header, 124, 12, size);
+  if (entry.sizeField === undefined) octal(header, 124, 12, size);
+  else header.write(entry.sizeField, 124, 12, 'ascii');
   octal(header, 136, 12, 1_700_000_000); // mtime
   header.write(entry.type ?? '0', 156, 1, 'latin1');
   header.write('ustar\u000000', 257, 8, 'latin1'); // magic "ustar\0", version "00"
@@ -179,6 +182,24 @@ describe('readTarGzEntry: finding model.json', () => {
 
   it('takes an old-style regular file (typeflag NUL)', () => {
     expect(text(readTarGzEntry(tarGz([{ name: 'model.json', type: '\0', body: MODEL_JSON }]), 'model.json', LIMIT))).toBe(MODEL_JSON);
+  });
+
+  it('reads size fields padded with spaces, terminated by a space, using all 12 digits, or blank', () => {
+    const sized = (sizeField: string) =>
+      tarGz([
+        { name: 'a.bin', body: pattern(1000), sizeField },
+        { name: 'model.json', body: MODEL_JSON, sizeField: `${Buffer.byteLength(MODEL_JSON).toString(8).padStart(11, ' ')} ` },
+      ]);
+    for (const sizeField of ['00000001750\0', '00000001750 ', '      1750 ', '      1750\0 ', '000000001750']) {
+      expect(text(readTarGzEntry(sized(sizeField), 'model.json', LIMIT)), JSON.stringify(sizeField)).toBe(MODEL_JSON);
+    }
+    // A blank size field is size 0.
+    const blank = tarGz([
+      { name: 'data/', type: '5', sizeField: '\0'.repeat(12) },
+      { name: 'empty', sizeField: ' '.repeat(12) },
+      { name: 'model.json', body: MODEL_JSON },
+    ]);
+    expect(text(readTarGzEntry(blank, 'model.json', LIMIT))).toBe(MODEL_JSON);
   });
 
   it('returns an empty model.json as empty bytes, not as missing', () => {
