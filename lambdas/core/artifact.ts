@@ -4,7 +4,6 @@ import { canonicalJson } from './canonical-json.js';
 import { EstimatorSchema } from './estimator.js';
 import { ALGORITHMS, FeatureSchema, TASKS, type Algorithm } from './model-spec.js';
 import { FittedTransformsSchema } from './transforms.js';
-import { InputValidationError, parseOrThrow } from './errors.js';
 
 export const ARTIFACT_FORMAT = 'serverless-mlops/model@2';
 
@@ -56,14 +55,5 @@ export type ModelArtifact = z.infer<typeof ModelArtifactSchema>;
 
 export const serializeArtifact = (artifact: ModelArtifact): string => canonicalJson(artifact);
 
-export function parseArtifact(text: string): ModelArtifact {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new InputValidationError(`the model artifact is not JSON: ${(error as Error).message}`);
-  }
-  return parseOrThrow(ModelArtifactSchema, raw, 'model artifact');
-}
 
 export const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');

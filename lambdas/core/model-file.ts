@@ -1,4 +1,4 @@
-import { parseArtifact, type ModelArtifact } from './artifact.js';
+import { ModelArtifactSchema, type ModelArtifact } from './artifact.js';
 import { InputValidationError, parseOrThrow } from './errors.js';
 import { IMPORTED_FORMAT, ImportedArtifactSchema, type ImportedArtifact } from './imported-model.js';
 
@@ -13,5 +13,5 @@ export function parseModelFile(text: string): ModelFile {
     throw new InputValidationError(`the model file is not JSON: ${(error as Error).message}`);
   }
   if ((raw as { format?: unknown } | null)?.format === IMPORTED_FORMAT) return { kind: 'imported', manifest: parseOrThrow(ImportedArtifactSchema, raw, 'imported model manifest') };
-  return { kind: 'builtin', artifact: parseArtifact(text) };
+  return { kind: 'builtin', artifact: parseOrThrow(ModelArtifactSchema, raw, 'model artifact') };
 }

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
+import type { ModelArtifact } from '../../lambdas/core/artifact.js';
+import { parseModelFile } from '../../lambdas/core/model-file.js';
 import { parseModelSpec, type ModelSpec } from '../../lambdas/core/model-spec.js';
 import { createRng } from '../../lambdas/core/random.js';
 
@@ -129,4 +131,11 @@ export function mixedSpec(task: MixedTask, algorithm: MixedAlgorithm, overrides:
     gate: { minRows: 20 },
     ...overrides,
   });
+}
+
+/** A built-in model artifact read back from its text, as Evaluate and serving read it. */
+export function parseArtifact(text: string): ModelArtifact {
+  const file = parseModelFile(text);
+  if (file.kind !== 'builtin') throw new Error('expected a built-in model artifact');
+  return file.artifact;
 }

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseArtifact, serializeArtifact, sha256Hex } from '../../lambdas/core/artifact.js';
+import { serializeArtifact, sha256Hex } from '../../lambdas/core/artifact.js';
 import type { Table } from '../../lambdas/core/dataset.js';
 import { DataValidationError } from '../../lambdas/core/errors.js';
 import { evaluateGate } from '../../lambdas/core/gate.js';
@@ -8,7 +8,7 @@ import { METRICS_FOR_TASK, parseModelSpec, type ModelSpec } from '../../lambdas/
 import { evaluateModel, splitRows, targetOf, trainModel } from '../../lambdas/core/pipeline.js';
 import { predict, predictFeatures, validatePredictionRequest, type FeatureRow, type Prediction } from '../../lambdas/core/predict.js';
 import { createRng, shuffledIndices } from '../../lambdas/core/random.js';
-import { mixedDataset, mixedSpec, TASK_ALGORITHMS, thrownBy } from './helpers.js';
+import { TASK_ALGORITHMS, mixedDataset, mixedSpec, parseArtifact, thrownBy } from './helpers.js';
 
 /** The cell of `column` in data row `row`. */
 const cellOf = (table: Table, row: number, column: string) => table.rows[row]![table.header.indexOf(column)] ?? null;

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACT_FORMAT, parseArtifact, serializeArtifact, sha256Hex } from '../../lambdas/core/artifact.js';
+import { ARTIFACT_FORMAT, serializeArtifact, sha256Hex } from '../../lambdas/core/artifact.js';
 import { parseCsv, type ParsedCsv } from '../../lambdas/core/csv.js';
 import { InputValidationError } from '../../lambdas/core/errors.js';
 import { evaluateGate } from '../../lambdas/core/gate.js';
 import { evaluateModel, trainModel } from '../../lambdas/core/pipeline.js';
 import { createRng, shuffledIndices } from '../../lambdas/core/random.js';
 import { makeCreditDataset } from '../../scripts/make-demo-dataset.js';
-import { creditSpec, thrownBy } from './helpers.js';
+import { creditSpec, parseArtifact, thrownBy } from './helpers.js';
 
 let csv: ParsedCsv;
 let trained: ReturnType<typeof trainModel>;
