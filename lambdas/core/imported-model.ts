@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { canonicalJson } from './canonical-json.js';
-import { labelText, type Table } from './dataset.js';
+import type { Table } from './dataset.js';
 import { DataValidationError, InputValidationError } from './errors.js';
-import { classificationReport, regressionReport, segmentBy } from './metrics.js';
 import { TASKS, type ModelSpec } from './model-spec.js';
-import { splitRows, targetOf } from './pipeline.js';
+import { cellsOf, scoreHeldOut, splitRows, targetOf } from './pipeline.js';
 import { parseDecimal } from './profile.js';
 import type { Cell } from './table-readers.js';
 
@@ -54,17 +53,18 @@ export function featureMatrix(features: readonly string[], value: (row: number, 
 /** Scores row-major raw features: K probabilities per row (classes K) or [value]. */
 export type OnnxScorer = (rows: Float32Array, rowCount: number, width: number, classes: number) => Promise<{ scores: number[][]; output: string; scale: 'probability' | 'logit' | null }>;
 
-const getter = (table: Table) => {
-  const columns = new Map(table.header.map((name, index) => [name, index]));
-  return (row: number, name: string) => table.rows[row]![columns.get(name) ?? -1];
-};
+/** A table's cells by row and column name, as featureMatrix reads them. */
+function rowCells(table: Table): (row: number, name: string) => Cell {
+  const cells = cellsOf(table);
+  return (row, name) => cells(row)(name);
+}
 
 /** The manifest for an imported model: classes from the data (as a built-in model would order them) and how its output reads, judged on the training split. */
 export async function describeImport(table: Table, spec: ModelSpec, onnx: { uri: string; sha256: string }, score: OnnxScorer): Promise<{ manifest: ImportedArtifact; text: string }> {
   const features = importedFeatureNames(spec);
   const { y, classes } = targetOf(table, spec);
   const split = splitRows(table, spec, y);
-  const { output, scale } = await score(featureMatrix(features, getter(table), split.train, (row) => `data row ${row + 1}`), split.train.length, features.length, classes?.length ?? 1);
+  const { output, scale } = await score(featureMatrix(features, rowCells(table), split.train, (row) => `data row ${row + 1}`), split.train.length, features.length, classes?.length ?? 1);
   const manifest: ImportedArtifact = { format: IMPORTED_FORMAT, model: spec.name, task: spec.task, target: spec.target, ...(classes ? { classes } : {}), features, onnx, output, scale };
   return { manifest, text: canonicalJson(manifest) };
 }
@@ -73,19 +73,6 @@ export async function describeImport(table: Table, spec: ModelSpec, onnx: { uri:
 export async function evaluateImported(table: Table, spec: ModelSpec, manifest: ImportedArtifact, score: OnnxScorer) {
   const { y } = targetOf(table, spec);
   const split = splitRows(table, spec, y);
-  const { scores } = await score(featureMatrix(manifest.features, getter(table), split.test, (row) => `data row ${row + 1}`), split.test.length, manifest.features.length, manifest.classes?.length ?? 1);
-  const report = (positions: readonly number[]) =>
-    manifest.task === 'regression'
-      ? regressionReport(positions.map((p) => y[split.test[p]!]!), positions.map((p) => scores[p]![0]!))
-      : classificationReport(positions.map((p) => y[split.test[p]!]!), positions.map((p) => scores[p]!), manifest.task === 'binary_classification' ? 1 : undefined);
-  const all = split.test.map((_, p) => p);
-  const segments: Record<string, Record<string, Record<string, number>>> = {};
-  for (const column of spec.segments) {
-    const index = table.header.indexOf(column);
-    const groups = segmentBy(split.test.map((row) => labelText(table.rows[row]![index]) || '(missing)'), spec.minSegmentRows);
-    segments[column] = Object.fromEntries([...groups].map(([value, positions]) => [value, report(positions)]));
-  }
-  const spread = scores.map((out) => (manifest.task === 'binary_classification' ? out[1]! : manifest.task === 'regression' ? out[0]! : Math.max(...out)));
-  const mean = spread.reduce((s, p) => s + p, 0) / spread.length;
-  return { metrics: report(all), segments, predictionStd: Math.sqrt(spread.reduce((s, p) => s + (p - mean) ** 2, 0) / spread.length) };
+  const { scores } = await score(featureMatrix(manifest.features, rowCells(table), split.test, (row) => `data row ${row + 1}`), split.test.length, manifest.features.length, manifest.classes?.length ?? 1);
+  return scoreHeldOut(table, spec, y, split.test, scores);
 }

@@ -74,7 +74,7 @@ export function splitRows(table: Table, spec: ModelSpec, y: Float64Array): Split
 }
 
 /** Per row, a lookup of cells by column name (the column positions are found once per table). */
-function cellsOf(table: Table): (row: number) => (name: string) => Cell {
+export function cellsOf(table: Table): (row: number) => (name: string) => Cell {
   const columns = new Map(table.header.map((name, index) => [name, index]));
   return (row) => (name) => table.rows[row]![columns.get(name) ?? -1] ?? null;
 }
@@ -115,9 +115,31 @@ export function trainModel(table: Table, spec: ModelSpec) {
 
 type Metrics = Record<string, number>;
 
-function scoreRows(artifact: ModelArtifact, y: Float64Array, outputs: number[][], rows: readonly number[]): Metrics {
-  if (artifact.task === 'regression') return regressionReport(rows.map((r) => y[r]!), rows.map((_, k) => outputs[k]![0]!));
-  return classificationReport(rows.map((r) => y[r]!), outputs, artifact.task === 'binary_classification' ? 1 : undefined);
+function scoreRows(task: ModelSpec['task'], y: Float64Array, outputs: number[][], rows: readonly number[]): Metrics {
+  if (task === 'regression') return regressionReport(rows.map((r) => y[r]!), rows.map((_, k) => outputs[k]![0]!));
+  return classificationReport(rows.map((r) => y[r]!), outputs, task === 'binary_classification' ? 1 : undefined);
+}
+
+/**
+ * Judges held-out outputs (per test row: class probabilities or [value]), for a built-in or an
+ * imported model alike: metrics overall and per declared segment, and how much the predictions
+ * vary (P(positive), the top class's probability, or the predicted value).
+ */
+export function scoreHeldOut(table: Table, spec: ModelSpec, y: Float64Array, test: readonly number[], outputs: number[][]) {
+  const metrics = scoreRows(spec.task, y, outputs, test);
+  const segments: Record<string, Record<string, Metrics>> = {};
+  for (const column of spec.segments) {
+    const index = table.header.indexOf(column);
+    if (index < 0) throw new DataValidationError(`the segment column "${column}" is not in the dataset`, { field: 'segments' });
+    const groups = segmentBy(test.map((row) => labelText(table.rows[row]![index]) || '(missing)'), spec.minSegmentRows);
+    segments[column] = Object.fromEntries(
+      [...groups].map(([value, positions]) => [value, scoreRows(spec.task, y, positions.map((p) => outputs[p]!), positions.map((p) => test[p]!))]),
+    );
+  }
+  const spread = outputs.map((out) => (spec.task === 'binary_classification' ? out[1]! : spec.task === 'regression' ? out[0]! : Math.max(...out)));
+  const mean = spread.reduce((sum, p) => sum + p, 0) / spread.length;
+  const predictionStd = Math.sqrt(spread.reduce((sum, p) => sum + (p - mean) ** 2, 0) / spread.length);
+  return { metrics, segments, predictionStd };
 }
 
 /**
@@ -129,21 +151,5 @@ export function evaluateModel(table: Table, spec: ModelSpec, artifact: ModelArti
   const split = splitRows(table, spec, y);
   const cells = cellsOf(table);
   const outputs = split.test.map((row) => predictFeatures(artifact, cells(row), `data row ${row + 1}`));
-  const metrics = scoreRows(artifact, y, outputs, split.test);
-
-  const segments: Record<string, Record<string, Metrics>> = {};
-  for (const column of spec.segments) {
-    const index = table.header.indexOf(column);
-    if (index < 0) throw new DataValidationError(`the segment column "${column}" is not in the dataset`, { field: 'segments' });
-    const groups = segmentBy(split.test.map((row) => labelText(table.rows[row]![index]) || '(missing)'), spec.minSegmentRows);
-    segments[column] = Object.fromEntries(
-      [...groups].map(([value, positions]) => [value, scoreRows(artifact, y, positions.map((p) => outputs[p]!), positions.map((p) => split.test[p]!))]),
-    );
-  }
-  // How much the predictions vary: P(positive), the top class's probability, or the predicted value.
-  const spread = outputs.map((out) => (artifact.task === 'binary_classification' ? out[1]! : artifact.task === 'regression' ? out[0]! : Math.max(...out)));
-  const mean = spread.reduce((s, p) => s + p, 0) / spread.length;
-  const predictionStd = Math.sqrt(spread.reduce((s, p) => s + (p - mean) ** 2, 0) / spread.length);
-  return { metrics, segments, predictionStd };
+  return scoreHeldOut(table, spec, y, split.test, outputs);
 }
-
