@@ -1,10 +1,9 @@
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformClient } from '../../lib/client/platform-client.js';
-import { creditSpec, goodCsv, mlops, platformClient, uniqueName } from './fixtures.js';
+import { creditSpec, goodCsv, mlops, platformClient, trainingExecutions, uniqueName } from './fixtures.js';
 
 
 describe('the mlops CLI against the deployed local stack', () => {
@@ -39,8 +38,7 @@ describe('the mlops CLI against the deployed local stack', () => {
   });
 
   it('refuses to start a run for a model or dataset that does not exist, starting no execution', async () => {
-    const sfn = new SFNClient({});
-    const executions = async () => (await sfn.send(new ListExecutionsCommand({ stateMachineArn: platform.outputs.TrainingPipelineArn }))).executions?.length;
+    const executions = () => trainingExecutions(platform);
     const before = await executions();
 
     const noModel = await mlops('train', 'no-such-model', '--dataset', datasetName);

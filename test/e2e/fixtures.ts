@@ -1,5 +1,6 @@
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
@@ -74,4 +75,10 @@ export async function mlops(...args: string[]): Promise<{ code: number; json: an
     const failed = error as { code: number; stdout: string };
     return { code: failed.code, json: JSON.parse(failed.stdout) };
   }
+}
+
+/** How many executions the training pipeline has had: a refused request must not add one. */
+export async function trainingExecutions(platform: PlatformClient): Promise<number> {
+  const { executions = [] } = await new SFNClient({}).send(new ListExecutionsCommand({ stateMachineArn: platform.outputs.TrainingPipelineArn }));
+  return executions.length;
 }

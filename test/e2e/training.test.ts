@@ -1,4 +1,3 @@
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +8,7 @@ import { parseCsv } from '../../lambdas/core/csv.js';
 import { fitLogistic } from '../../lambdas/core/trainers/logistic.js';
 import { fromRows } from '../../lambdas/core/trainers/matrix.js';
 import { logisticOnnx } from '../fixtures/onnx-builder.js';
-import { creditSpec, goodCsv, mlops, platformClient, uniqueName } from './fixtures.js';
+import { creditSpec, goodCsv, mlops, platformClient, trainingExecutions, uniqueName } from './fixtures.js';
 
 // Training and experiment tracking through the CLI, as a user's script runs it: real Step Functions
 // executions, the tracking table, and the registry on the emulator.
@@ -110,8 +109,7 @@ describe('training, tracking and reproducible runs through the CLI', () => {
   });
 
   it('refuses bad training input before any execution starts, naming the field', async () => {
-    const sfn = new SFNClient({});
-    const executions = async () => (await sfn.send(new ListExecutionsCommand({ stateMachineArn: platform.outputs.TrainingPipelineArn }))).executions?.length;
+    const executions = () => trainingExecutions(platform);
     const before = await executions();
     const other = uniqueName('house-bad');
     writeFileSync(join(folder, 'bad-target.json'), JSON.stringify({ name: other, task: 'regression', target: 'value', features: [{ name: 'area', type: 'numeric' }], training: { algorithm: 'ridge' } }));
@@ -173,8 +171,7 @@ describe('training, tracking and reproducible runs through the CLI', () => {
     expect(body.prediction.label).toBe(body.prediction.probability > 0.5 ? '1' : '0');
 
     // A file that is not ONNX, and a model with the wrong number of inputs, start nothing.
-    const sfn = new SFNClient({});
-    const executions = async () => (await sfn.send(new ListExecutionsCommand({ stateMachineArn: platform.outputs.TrainingPipelineArn }))).executions?.length;
+    const executions = () => trainingExecutions(platform);
     const before = await executions();
     writeFileSync(join(folder, 'broken.onnx'), Buffer.from('not a model at all'));
     writeFileSync(join(folder, 'narrow.onnx'), logisticOnnx([0.1, 0.2, 0.3], 0));
