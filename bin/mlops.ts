@@ -7,7 +7,30 @@ import { parse as parseYaml } from 'yaml';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../lib/config.js';
 import { deployLocal, ensureEmulator, LOCAL_REGION, run, PROJECT_ROOT, useLocalEndpoint } from '../lib/client/local-environment.js';
 import { formatMetrics } from '../lib/client/format.js';
-import { PlatformClient } from '../lib/client/platform-client.js';
+import { PlatformClient, type PipelineOutcome } from '../lib/client/platform-client.js';
+import {
+  formatAudit,
+  formatDatasetLineage,
+  formatDecision,
+  formatModel,
+  formatModelList,
+  formatMove,
+  formatRelease,
+  formatRollback,
+  formatVersion,
+  formatVersionLineage,
+  headlineMetrics,
+  parseDatasetLineageRef,
+  parseExpected,
+  parseModelName,
+  parseModelRef,
+  parseReason,
+  parseTargetAlias,
+  parseVersionNumber,
+  parseWeightFor,
+  releaseReport,
+  waitingForApproval,
+} from '../lib/client/registry-format.js';
 import { readStackOutputs } from '../lib/client/stack-outputs.js';
 import { stackName } from '../lib/platform-stack.js';
 import { MlopsError } from '../lambdas/core/errors.js';
@@ -19,6 +42,7 @@ import { checkInputs, loadOnnx } from '../lambdas/core/onnx-model.js';
 import { createHash } from 'node:crypto';
 import type { ValidationReport } from '../lambdas/core/dataset.js';
 import { parseDeclaredSchema, type DatasetProfile } from '../lambdas/core/profile.js';
+import { ALIASES, SETTABLE_ALIASES } from '../lambdas/core/alias-rules.js';
 import { DATASET_FORMATS, DATASET_NAME, DATASET_VERSION, type DatasetFormat, type DatasetVersion, type TrainingRequest } from '../lambdas/core/run.js';
 
 interface GlobalOptions {
@@ -257,8 +281,34 @@ models
       { model, dataset, mode: 'import', onnx: { uri, sha256 }, trigger: 'import', actor: process.env.USER ?? 'cli' },
       true,
     );
-    print(outcome ?? { runId, executionArn }, () => describeRun(outcome?.run) ?? `run ${runId}: ${outcome?.status}`);
-    if (outcome?.status !== 'SUCCEEDED') process.exitCode = 1;
+    if (!outcome) {
+      print({ runId, executionArn, status: 'RUNNING' }, () => runId);
+      return;
+    }
+    printOutcome(model, outcome);
+  });
+
+models
+  .command('list')
+  .description('every model with its newest version and where its aliases point')
+  .action(async () => {
+    const list = await (await client()).listModels();
+    print({ models: list }, () => formatModelList(list));
+  });
+models
+  .command('show')
+  .description('a model with its aliases and versions; with @<version> or @<alias>, one version: status, approval, gate, metrics')
+  .argument('<model[@version|@alias]>', `a model, or one of its versions by number or alias (${ALIASES.join(', ')})`)
+  .action(async (ref: string) => {
+    const { model, version } = parseModelRef(ref);
+    const platform = await client();
+    if (version === undefined) {
+      const detail = await platform.showModel(model);
+      print(detail, () => formatModel(detail));
+      return;
+    }
+    const record = await platform.getVersion(model, version);
+    print(record, () => formatVersion(record, typeof version === 'string' ? version : undefined));
   });
 
 /** Problems found before anything starts become one INVALID_INPUT error naming the first field. */
@@ -300,8 +350,21 @@ async function runAndWait(platform: PlatformClient, request: TrainingRequest, wa
   const { runId, executionArn } = await platform.startTraining(request);
   progress(`run ${runId} started`);
   if (!wait) return { runId, executionArn, outcome: undefined };
-  const outcome = await platform.waitForRun(runId, executionArn, { onStep: (step) => progress(`  -> ${step}`) });
+  // A run that reaches WaitForApproval may wait days for a person: stop there and say what to type.
+  const outcome = await platform.waitForRelease(runId, executionArn, (step) => progress(`  -> ${step}`));
   return { runId, executionArn, outcome };
+}
+
+/** A run's outcome; one waiting for approval is no failure: it prints the commands that decide it. */
+function printOutcome(model: string, outcome: PipelineOutcome): void {
+  const described = describeRun(outcome.run) ?? `run ${outcome.runId}: ${outcome.status}`;
+  if (outcome.status === 'WAITING_FOR_APPROVAL') {
+    const version = outcome.run?.modelVersion;
+    print({ ...outcome, ...(version !== undefined ? { version } : {}) }, () => `${described}\n${waitingForApproval(model, version, outcome.runId, globals().env)}`);
+    return;
+  }
+  print(outcome, () => described);
+  if (outcome.status !== 'SUCCEEDED') process.exitCode = 1;
 }
 
 program
@@ -310,22 +373,22 @@ program
   .argument('<model>')
   .option('--dataset <name[@version]>', "dataset to train on (newest version when no @version; default: the spec's dataset)")
   .option('--param <key=value>', 'override an algorithm parameter for this run (repeatable)', parseParam, {})
-  .option('--wait', 'wait for the run to end, showing each step')
-  .action(async (model: string, options: { dataset?: string; param: Record<string, number | boolean | string>; wait?: boolean }) => {
+  .option('--wait', 'wait for the run to end (or to wait for approval), showing each step')
+  .option('--register-only', 'register the version as candidate and stop: no release to production (promote it later)')
+  .action(async (model: string, options: { dataset?: string; param: Record<string, number | boolean | string>; wait?: boolean; registerOnly?: boolean }) => {
     const platform = await client();
     const dataset = options.dataset ? parseDatasetRef(options.dataset) : await specDataset(platform, model);
     await checkTrainingRequest(platform, model, dataset, options.param);
     const { runId, executionArn, outcome } = await runAndWait(
       platform,
-      { model, dataset, params: options.param, trigger: 'manual', actor: process.env.USER ?? 'cli' },
+      { model, dataset, params: options.param, trigger: 'manual', actor: process.env.USER ?? 'cli', release: options.registerOnly !== true },
       options.wait === true,
     );
     if (!outcome) {
       print({ runId, executionArn, status: 'RUNNING' }, () => runId);
       return;
     }
-    print(outcome, () => describeRun(outcome.run) ?? `run ${runId}: ${outcome.status}`);
-    if (outcome.status !== 'SUCCEEDED') process.exitCode = 1;
+    printOutcome(model, outcome);
   });
 
 program
@@ -382,7 +445,7 @@ runs
   .action(async (model: string, options: { limit: string }) => {
     const records = await (await client()).tracking.listRuns(model, Number(options.limit));
     print(records, () =>
-      records.map((r) => `${r.runId}  ${r.status.padEnd(9)} ${r.startedAt}  ${r.mode === 'reproduce' ? 'reproduce ' : ''}${formatMetrics(headline(r.metrics))}`).join('\n') || 'no runs',
+      records.map((r) => `${r.runId}  ${r.status.padEnd(9)} ${r.startedAt}  ${r.mode === 'reproduce' ? 'reproduce ' : ''}${formatMetrics(headlineMetrics(r.metrics))}`).join('\n') || 'no runs',
     );
   });
 runs
@@ -407,13 +470,6 @@ runs
     );
   });
 
-/** The metrics worth a glance in a list: accuracy and ROC AUC, or RMSE and R². */
-function headline(metrics: Record<string, number> | undefined): Record<string, number> | undefined {
-  if (!metrics) return undefined;
-  const keys = metrics.rmse !== undefined ? ['rmse', 'r2'] : ['accuracy', 'rocAuc', 'f1'];
-  return Object.fromEntries(keys.filter((k) => metrics[k] !== undefined).map((k) => [k, metrics[k]!]));
-}
-
 program
   .command('predict')
   .description('call the HTTPS prediction route (signed with your AWS credentials)')
@@ -423,6 +479,107 @@ program
     const response = await (await client()).predict(model, options.input);
     print({ status: response.status, body: response.body }, () => `HTTP ${response.status}\n${JSON.stringify(response.body, null, 2)}`);
     if (response.status >= 400) process.exitCode = 1;
+  });
+
+program
+  .command('promote')
+  .description('point an alias at a version; production goes through the release path: evaluation against production, gate, approval where required')
+  .argument('<model>')
+  .argument('<version>', 'the version number')
+  .requiredOption('--to <alias>', `the alias to move: ${SETTABLE_ALIASES.join(', ')}`)
+  .option('--reason <text>', 'why; recorded in the audit log (default: "promoted to <alias> with the CLI")')
+  .option('--weight <w>', 'share of traffic: a canary\'s is between 0 and 1 (default 0.1); production takes 1, candidate and shadow 0')
+  .option('--expect <version|none>', 'where the alias points now (none: nowhere); the move fails with CONFLICT if it moved meanwhile')
+  .option('--no-wait', 'production: return once the release run has started')
+  .action(async (modelArg: string, versionArg: string, options: { to: string; reason?: string; weight?: string; expect?: string; wait: boolean }) => {
+    const model = parseModelName(modelArg);
+    const version = parseVersionNumber(versionArg);
+    const alias = parseTargetAlias(options.to);
+    const weight = options.weight === undefined ? undefined : parseWeightFor(alias, options.weight);
+    const expectedVersion = options.expect === undefined ? undefined : parseExpected(options.expect, { allowNone: true });
+    const reason = options.reason === undefined ? `promoted to ${alias} with the CLI` : parseReason(options.reason);
+    const platform = await client();
+    const answer = await platform.promote(model, version, alias, {
+      reason,
+      ...(expectedVersion !== undefined ? { expectedVersion } : {}),
+      ...(weight !== undefined ? { weight } : {}),
+    });
+    if (answer.status === 'MOVED') {
+      print(answer, () => formatMove(model, answer));
+      return;
+    }
+    progress(`release run ${answer.runId} started: ${model} v${version} -> production`);
+    const outcome = options.wait ? await platform.waitForRelease(answer.runId, answer.executionArn, (step) => progress(`  -> ${step}`)) : undefined;
+    const production = outcome?.status === 'SUCCEEDED' ? (await platform.showModel(model)).aliases.find((a) => a.alias === 'production') : undefined;
+    const report = releaseReport(model, version, answer, outcome, production);
+    print(report, () => formatRelease(report, globals().env));
+    if (report.status === 'FAILED') process.exitCode = 1;
+  });
+
+program
+  .command('rollback')
+  .description('move production back to the previous version (where it was before its last move)')
+  .argument('<model>')
+  .option('--reason <text>', 'why; recorded in the audit log (default: "rolled back with the CLI")')
+  .option('--expect <version>', 'the version production points at now; the rollback fails with CONFLICT if it moved meanwhile')
+  .action(async (modelArg: string, options: { reason?: string; expect?: string }) => {
+    const model = parseModelName(modelArg);
+    const reason = options.reason === undefined ? 'rolled back with the CLI' : parseReason(options.reason);
+    const expectedVersion = options.expect === undefined ? undefined : parseExpected(options.expect, { allowNone: false });
+    const answer = await (await client()).rollback(model, { reason, ...(expectedVersion !== undefined ? { expectedVersion } : {}) });
+    print(answer, () => formatRollback(model, answer));
+  });
+
+for (const decision of ['approve', 'reject'] as const) {
+  program
+    .command(decision)
+    .description(
+      decision === 'approve'
+        ? 'approve a version waiting for approval: its release resumes and moves production'
+        : 'reject a version waiting for approval: its release ends and the version never serves',
+    )
+    .argument('<model>')
+    .argument('<version>', 'the version number')
+    .requiredOption('--reason <text>', 'why; recorded with the decision in the audit log')
+    .action(async (modelArg: string, versionArg: string, options: { reason: string }) => {
+      const model = parseModelName(modelArg);
+      const version = parseVersionNumber(versionArg);
+      const reason = parseReason(options.reason);
+      const platform = await client();
+      const answer = decision === 'approve' ? await platform.approve(model, version, reason) : await platform.reject(model, version, reason);
+      print(answer, () => formatDecision(answer));
+    });
+}
+
+program
+  .command('lineage')
+  .description('where a model version came from and where it went (dataset -> run -> version -> alias moves); with --dataset, the versions trained on a dataset version')
+  .argument('[model@version]', 'a model version, by number or alias')
+  .option('--dataset <name@version>', 'a dataset version (a sha256, or latest) instead of a model version')
+  .action(async (ref: string | undefined, options: { dataset?: string }) => {
+    if (options.dataset !== undefined) {
+      if (ref !== undefined) throw new MlopsError('INVALID_INPUT', `give a model version (${ref}) or --dataset, not both`, { field: 'dataset' });
+      const { name, version } = parseDatasetLineageRef(options.dataset);
+      const lineage = await (await client()).datasetLineage(name, version);
+      print(lineage, () => formatDatasetLineage(lineage));
+      return;
+    }
+    if (ref === undefined) {
+      throw new MlopsError('INVALID_INPUT', 'name a model version (<model>@<version> or <model>@<alias>) or a dataset version (--dataset <name>@<sha256|latest>)', { field: 'model' });
+    }
+    const { model, version } = parseModelRef(ref, { versionRequired: true });
+    const lineage = await (await client()).versionLineage(model, version);
+    print(lineage, () => formatVersionLineage(lineage));
+  });
+
+program
+  .command('audit')
+  .description("a model's audit log, oldest first: who did what to which version, when and why")
+  .argument('<model>')
+  .action(async (modelArg: string) => {
+    const model = parseModelName(modelArg);
+    const events = await (await client()).audit(model);
+    print({ model, events }, () => formatAudit(model, events));
   });
 
 function describeRun(record: Awaited<ReturnType<PlatformClient['tracking']['findRun']>>): string | undefined {

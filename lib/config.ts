@@ -3,11 +3,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { zodIssues } from '../lambdas/core/errors.js';
-import { parseModelSpec, type ModelSpec } from '../lambdas/core/model-spec.js';
+import { ENVIRONMENT_NAMES, parseModelSpec, type EnvironmentName, type ModelSpec } from '../lambdas/core/model-spec.js';
 
-/** The closed set of environments; `local` is the embedded emulator. */
-export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
-export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+export { ENVIRONMENT_NAMES, type EnvironmentName } from '../lambdas/core/model-spec.js';
 
 export const EnvironmentConfigSchema = z
   .object({
@@ -25,6 +23,13 @@ export const EnvironmentConfigSchema = z
     logRetentionDays: z.literal([1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653]),
     /** Where alerts go; omitted means the alert topic has no e-mail subscription. */
     alarmEmail: z.email('must be an e-mail address').optional(),
+    /** How long a release waits for a person's approval before it is rejected, in seconds. @default 3 days */
+    approvalTimeoutSeconds: z
+      .number()
+      .int()
+      .min(10)
+      .max(365 * 24 * 3600, 'Step Functions waits at most a year')
+      .default(3 * 24 * 3600),
     /** Largest dataset file accepted, in bytes. @default 5 GiB, the most one S3 CopyObject moves */
     maxDatasetBytes: z.number().int().min(1024).max(5 * 1024 ** 3).default(5 * 1024 ** 3),
     /** Runs against the local emulator: leaves out what it cannot run (see docs/ARCHITECTURE.md). */

@@ -14,6 +14,8 @@ export interface ManagementApiProps {
   readonly registryTable: dynamodb.ITable;
   readonly trackingTable: dynamodb.ITable;
   readonly registration: sfn.IStateMachine;
+  /** The training pipeline, which is also the release path a promotion to production starts. */
+  readonly trainingPipeline: sfn.IStateMachine;
   /** Largest dataset file accepted, in bytes. */
   readonly maxDatasetBytes: number;
   readonly logRetention: logs.RetentionDays;
@@ -34,14 +36,30 @@ export const DATASET_ROUTES = [
   'GET /datasets/{name}/registrations/{registrationId}',
 ] as const;
 
+/** Routes of the model registry API, served by their own function. */
+export const REGISTRY_ROUTES = [
+  'GET /models',
+  'GET /models/{model}',
+  'GET /models/{model}/versions/{version}',
+  'GET /models/{model}/versions/{version}/lineage',
+  'POST /models/{model}/versions/{version}/approve',
+  'POST /models/{model}/versions/{version}/reject',
+  'POST /models/{model}/aliases/{alias}',
+  'POST /models/{model}/rollback',
+  'GET /models/{model}/audit',
+  'GET /datasets/{name}/versions/{version}/lineage',
+] as const;
+
 /**
  * The platform's management HTTP API, which the CLI is a thin client of: IAM-authorized routes
  * (callers sign with SigV4) served by one function. Dataset bytes never pass through it: uploads
- * go straight to S3 on presigned URLs.
+ * go straight to S3 on presigned URLs. The registry's routes (models, versions, aliases, approvals,
+ * lineage, audit) are served by a second function with its own, narrower permissions.
  */
 export class ManagementApi extends Construct {
   public readonly api: apigateway.RestApi;
   public readonly handler: PlatformFunction;
+  public readonly registryHandler: PlatformFunction;
 
   constructor(scope: Construct, id: string, props: ManagementApiProps) {
     super(scope, id);
@@ -74,8 +92,27 @@ export class ManagementApi extends Construct {
     props.registration.grantStartExecution(fn);
     props.registration.grantRead(fn);
 
+    this.registryHandler = new PlatformFunction(this, 'RegistryApi', {
+      handlerDir: 'registry-api',
+      description: 'Registry API: models, versions, promotions, rollbacks, approvals, lineage and audit',
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      timeout: Duration.seconds(29),
+      environment: {
+        TRACKING_TABLE: props.trackingTable.tableName,
+        REGISTRY_TABLE: props.registryTable.tableName,
+        TRAINING_PIPELINE_ARN: props.trainingPipeline.stateMachineArn,
+      },
+    });
+    const registryFn = this.registryHandler.function;
+    props.registryTable.grantReadWriteData(registryFn);
+    props.trackingTable.grantReadData(registryFn);
+    props.trainingPipeline.grantStartExecution(registryFn);
+    // Approve and reject complete the task token a waiting release holds.
+    props.trainingPipeline.grantTaskResponse(registryFn);
+
     this.api = new PlatformRestApi(this, 'Rest', {
-      description: 'serverless-mlops management API (datasets)',
+      description: 'serverless-mlops management API (datasets and model registry)',
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
       throttle: { rateLimit: 20, burstLimit: 40 },
@@ -87,15 +124,18 @@ export class ManagementApi extends Construct {
       contentType: 'application/json',
       schema: { schema: apigateway.JsonSchemaVersion.DRAFT4, type: apigateway.JsonSchemaType.OBJECT },
     });
-    const integration = new apigateway.LambdaIntegration(fn);
-    for (const route of DATASET_ROUTES) {
-      const [method, path] = route.split(' ') as [string, string];
-      const pathParameters = [...path.matchAll(/\{(\w+)\}/g)].map((match) => `method.request.path.${match[1]}`);
-      this.api.root.resourceForPath(path).addMethod(method, integration, {
-        requestValidator: validator,
-        requestParameters: Object.fromEntries(pathParameters.map((name) => [name, true])),
-        ...(method === 'POST' ? { requestModels: { 'application/json': jsonObject } } : {}),
-      });
-    }
+    const addRoutes = (routes: readonly string[], integration: apigateway.LambdaIntegration) => {
+      for (const route of routes) {
+        const [method, path] = route.split(' ') as [string, string];
+        const pathParameters = [...path.matchAll(/\{(\w+)\}/g)].map((match) => `method.request.path.${match[1]}`);
+        this.api.root.resourceForPath(path).addMethod(method, integration, {
+          requestValidator: validator,
+          requestParameters: Object.fromEntries(pathParameters.map((name) => [name, true])),
+          ...(method === 'POST' ? { requestModels: { 'application/json': jsonObject } } : {}),
+        });
+      }
+    };
+    addRoutes(DATASET_ROUTES, new apigateway.LambdaIntegration(fn));
+    addRoutes(REGISTRY_ROUTES, new apigateway.LambdaIntegration(registryFn));
   }
 }

@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { ModelSpec } from '../lambdas/core/model-spec.js';
@@ -70,6 +70,7 @@ export class PlatformStack extends Stack {
       trackingTable: this.tracking.table,
       alertTopic: this.alerts.topic,
       productionRequiresApproval: config.productionRequiresApproval,
+      approvalTimeout: Duration.seconds(config.approvalTimeoutSeconds),
       environmentName: props.environmentName,
       codeVersion: props.codeVersion ?? 'unversioned',
       logRetention,
@@ -96,6 +97,7 @@ export class PlatformStack extends Stack {
       registryTable: this.registry.table,
       trackingTable: this.tracking.table,
       registration: this.datasetRegistration.stateMachine,
+      trainingPipeline: this.pipeline.stateMachine,
       maxDatasetBytes: config.maxDatasetBytes,
       logRetention,
       removalPolicy,

@@ -14,15 +14,21 @@ export interface TrainingPipelineProps {
   readonly registryTable: dynamodb.ITable;
   readonly trackingTable: dynamodb.ITable;
   readonly alertTopic: sns.ITopic;
-  /** When true, Register leaves production alone and points `candidate` at the new version. */
+  /** When true, every new production version waits for a person (WaitForApproval); models can also ask for it in their spec. */
   readonly productionRequiresApproval: boolean;
+  /**
+   * How long a release waits for approval before it is rejected.
+   * @default Duration.days(3)
+   */
+  readonly approvalTimeout?: Duration;
   readonly environmentName: string;
   /** Recorded with every run: the git commit the stack was deployed from. */
   readonly codeVersion: string;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   /**
-   * Longest a whole training run may take.
+   * Longest a training run may take, not counting the wait for approval (the state machine's
+   * timeout is this plus `approvalTimeout`).
    * @default Duration.hours(2)
    */
   readonly timeout?: Duration;
@@ -47,8 +53,11 @@ export const TRANSIENT_ERRORS = [
 ];
 
 /**
- * The training pipeline: a Standard state machine
- * StartRun -> ValidateData -> Train -> Evaluate -> Gate -> (passed?) Register.
+ * The training pipeline, which is also the release path: a Standard state machine
+ * StartRun -> ValidateData -> Train -> Evaluate -> Gate -> (passed?) Register
+ *   -> (approval required?) WaitForApproval -> Promote (production moves) -> Released.
+ * A promotion (mode `promote`) of a registered version skips ValidateData and Train: its artifact
+ * is evaluated against production again and goes through the same gate and approval.
  * With `externalTraining`, Train is replaced by the external job (TrainOnSageMaker or TrainOnEcs)
  * followed by RegisterExternalArtifact; an import (an ONNX model trained elsewhere) still goes to Train.
  * Any failed step, and a failed gate, goes to RecordFailure (run marked FAILED with the
@@ -63,11 +72,14 @@ export class TrainingPipeline extends Construct {
   constructor(scope: Construct, id: string, props: TrainingPipelineProps) {
     super(scope, id);
     const { store, externalTraining } = props;
-    const timeout = props.timeout ?? Duration.hours(2);
-    if (externalTraining && externalTraining.maxDuration.toSeconds() >= timeout.toSeconds()) {
+    const approvalTimeout = props.approvalTimeout ?? Duration.days(3);
+    const trainingTimeout = props.timeout ?? Duration.hours(2);
+    // The execution must outlive the wait for approval, so a timed-out approval is still recorded.
+    const timeout = trainingTimeout.plus(approvalTimeout);
+    if (externalTraining && externalTraining.maxDuration.toSeconds() >= trainingTimeout.toSeconds()) {
       throw new Error(
         `externalTraining may run ${externalTraining.maxDuration.toHumanString()}, which does not fit in the pipeline's timeout ` +
-          `of ${timeout.toHumanString()}: lower its maxRuntime (or timeout) or raise the pipeline's timeout, so a failed job is still recorded`,
+          `of ${trainingTimeout.toHumanString()}: lower its maxRuntime (or timeout) or raise the pipeline's timeout, so a failed job is still recorded`,
       );
     }
     const common = {
@@ -82,6 +94,7 @@ export class TrainingPipeline extends Construct {
         REPORTS_BUCKET: store.reports.bucketName,
         ALERT_TOPIC_ARN: props.alertTopic.topicArn,
         PRODUCTION_REQUIRES_APPROVAL: String(props.productionRequiresApproval),
+        APPROVAL_TIMEOUT_SECONDS: String(approvalTimeout.toSeconds()),
       },
     };
     const fn = (handlerDir: string, description: string, extra?: { timeout?: Duration; memorySize?: number; onnxRuntime?: boolean }) =>
@@ -115,10 +128,28 @@ export class TrainingPipeline extends Construct {
       memorySize: 2048,
       onnxRuntime: true,
     });
-    const gate = fn('gate', 'Gate: judges the metrics against the model spec and writes the gate report');
-    const register = fn('register', 'Register: creates the model version and moves its alias');
+    const gate = fn('gate', 'Gate: judges the candidate against thresholds and against production, and writes the gate report', {
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+    });
+    const register = fn('register', 'Register: creates the model version and points candidate at it');
+    const requestApproval = fn('request-approval', 'WaitForApproval: marks the version as waiting, keeps the task token and alerts');
+    const expireApproval = fn('expire-approval', 'Closes an approval request nobody answered in time');
+    const promote = fn('promote', 'Promote: moves production to the released version (one conditional write)');
     const recordFailure = fn('record-failure', 'Marks the run FAILED with the reason and publishes an alert');
-    this.functions = { startRun, validateData, train, ...(registerExternalArtifact && { registerExternalArtifact }), evaluate, gate, register, recordFailure };
+    this.functions = {
+      startRun,
+      validateData,
+      train,
+      ...(registerExternalArtifact && { registerExternalArtifact }),
+      evaluate,
+      gate,
+      register,
+      requestApproval,
+      expireApproval,
+      promote,
+      recordFailure,
+    };
 
     // Least privilege: each step gets only the tables, buckets and actions it uses.
     props.registryTable.grantReadData(startRun.function);
@@ -138,12 +169,21 @@ export class TrainingPipeline extends Construct {
       store.models.grantPut(registerExternalArtifact.function);
     }
     props.trackingTable.grantReadWriteData(evaluate.function);
+    // Evaluate also scores the production version, and leaves the per-row evidence for the Gate.
+    props.registryTable.grantReadData(evaluate.function);
     store.datasets.grantRead(evaluate.function);
     store.models.grantRead(evaluate.function);
+    store.reports.grantPut(evaluate.function);
     props.trackingTable.grantReadWriteData(gate.function);
+    store.reports.grantRead(gate.function);
     store.reports.grantPut(gate.function);
     props.registryTable.grantReadWriteData(register.function);
     props.trackingTable.grantReadWriteData(register.function);
+    props.registryTable.grantReadWriteData(requestApproval.function);
+    props.alertTopic.grantPublish(requestApproval.function);
+    props.registryTable.grantReadWriteData(expireApproval.function);
+    props.registryTable.grantReadWriteData(promote.function);
+    props.trackingTable.grantReadWriteData(promote.function);
     props.trackingTable.grantReadWriteData(recordFailure.function);
     props.alertTopic.grantPublish(recordFailure.function);
 
@@ -218,26 +258,86 @@ export class TrainingPipeline extends Construct {
       { errors: ['States.ALL'], resultPath: '$.caught' },
     );
 
-    const gateFailed = new sfn.Pass(this, 'GateRejected', {
-      parameters: { step: 'Gate', error: 'GateFailedError', 'cause.$': '$.gate.summary' },
-      resultPath: '$.failure',
-    }).next(recordFailureTask);
-
-    const gateAndRegister = step('Gate', gate, '$.gate').next(
-      new sfn.Choice(this, 'GatePassed')
-        .when(sfn.Condition.booleanEquals('$.gate.passed', true), step('Register', register, '$.registration').next(new sfn.Succeed(this, 'Registered')))
-        .otherwise(gateFailed),
+    // The release: after Register, a person approves where the policy says so, then production moves.
+    const failWith = (id: string, step: string, error: string, cause: { path?: string; text?: string }) =>
+      new sfn.Pass(this, id, {
+        parameters: { step, error, ...(cause.path ? { 'cause.$': cause.path } : { cause: cause.text }) },
+        resultPath: '$.failure',
+      }).next(recordFailureTask);
+    const promoteStep = step('Promote', promote, '$.release').next(
+      new sfn.Choice(this, 'Promoted?')
+        .when(sfn.Condition.booleanEquals('$.release.moved', true), new sfn.Succeed(this, 'Released'))
+        .otherwise(
+          new sfn.Pass(this, 'PromotionRefused', {
+            parameters: { step: 'Promote', 'error.$': '$.release.error', 'cause.$': '$.release.message' },
+            resultPath: '$.failure',
+          }).next(recordFailureTask),
+        ),
     );
-    const definition = startRunTask
-      .next(step('ValidateData', validateData, '$.validation'))
-      .next(training())
-      .next(step('Evaluate', evaluate, '$.evaluation'))
-      .next(
-        // A reproduction (mlops reproduce) only re-trains and re-scores: it never reaches the registry.
-        new sfn.Choice(this, 'Reproduction?')
-          .when(sfn.Condition.stringEquals('$.run.mode', 'reproduce'), new sfn.Succeed(this, 'Reproduced'))
-          .otherwise(gateAndRegister),
-      );
+    const waitForApproval = new tasks.LambdaInvoke(this, 'WaitForApproval', {
+      lambdaFunction: requestApproval.function,
+      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
+      payload: sfn.TaskInput.fromObject({
+        taskToken: sfn.JsonPath.taskToken,
+        run: sfn.JsonPath.objectAt('$.run'),
+        registration: sfn.JsonPath.objectAt('$.registration'),
+        gate: sfn.JsonPath.objectAt('$.gate'),
+      }),
+      resultPath: '$.approval',
+      taskTimeout: sfn.Timeout.duration(approvalTimeout),
+      retryOnServiceExceptions: true,
+    });
+    const expire = new tasks.LambdaInvoke(this, 'ExpireApproval', {
+      lambdaFunction: expireApproval.function,
+      payloadResponseOnly: true,
+      resultPath: sfn.JsonPath.DISCARD,
+      retryOnServiceExceptions: true,
+    });
+    expire.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+    waitForApproval.addCatch(
+      expire.next(failWith('ApprovalTimedOut', 'WaitForApproval', 'APPROVAL_TIMED_OUT', { text: `nobody approved or rejected the release within ${approvalTimeout.toHumanString()}; production did not move` })),
+      { errors: ['States.Timeout'], resultPath: '$.caught' },
+    );
+    // `mlops reject` fails the task with this error; the registry has already recorded who and why.
+    waitForApproval.addCatch(failWith('ApprovalRejected', 'WaitForApproval', 'APPROVAL_REJECTED', { path: '$.caught.Cause' }), {
+      errors: ['ApprovalRejected'],
+      resultPath: '$.caught',
+    });
+    waitForApproval.addCatch(failWith('WaitForApprovalFailed', 'WaitForApproval', 'APPROVAL_FAILED', { path: '$.caught.Cause' }), {
+      errors: ['States.ALL'],
+      resultPath: '$.caught',
+    });
+    const release = step('Register', register, '$.registration').next(
+      new sfn.Choice(this, 'Release?')
+        // `mlops train --register-only`: the version stays a candidate, to promote later.
+        .when(sfn.Condition.booleanEquals('$.registration.release', false), new sfn.Succeed(this, 'Registered'))
+        .otherwise(
+          new sfn.Choice(this, 'ApprovalRequired?')
+            .when(sfn.Condition.booleanEquals('$.registration.needsApproval', true), waitForApproval.next(promoteStep))
+            .otherwise(promoteStep),
+        ),
+    );
+
+    const gateFailed = failWith('GateRejected', 'Gate', 'GateFailedError', { path: '$.gate.summary' });
+    const gateAndRelease = step('Gate', gate, '$.gate').next(
+      new sfn.Choice(this, 'GatePassed').when(sfn.Condition.booleanEquals('$.gate.passed', true), release).otherwise(gateFailed),
+    );
+    const evaluateStep = step('Evaluate', evaluate, '$.evaluation');
+    evaluateStep.next(
+      // A reproduction (mlops reproduce) only re-trains and re-scores: it never reaches the registry.
+      new sfn.Choice(this, 'Reproduction?')
+        .when(sfn.Condition.stringEquals('$.run.mode', 'reproduce'), new sfn.Succeed(this, 'Reproduced'))
+        .otherwise(gateAndRelease),
+    );
+    const definition = startRunTask.next(
+      // A promotion re-judges a registered artifact: nothing to validate or train.
+      new sfn.Choice(this, 'Promotion?')
+        .when(
+          sfn.Condition.stringEquals('$.run.mode', 'promote'),
+          new sfn.Pass(this, 'UseRegisteredArtifact', { parameters: { 'artifact.$': '$.run.promotion.artifact' }, resultPath: '$.training' }).next(evaluateStep),
+        )
+        .otherwise(step('ValidateData', validateData, '$.validation').next(training()).next(evaluateStep)),
+    );
 
     const logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention,

@@ -1,13 +1,39 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ConflictError, NotFoundError } from '../core/errors.js';
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { checkDecision, checkPromotable, planMove, planRollback, type Decision, type SettableAlias } from '../core/alias-rules.js';
+import { ConflictError, MlopsError, NotFoundError } from '../core/errors.js';
 import { ModelSpecSchema, type ModelSpec } from '../core/model-spec.js';
-import { AliasSchema, AuditEventSchema, ModelVersionSchema, type Alias, type AuditEvent, type ModelVersion } from '../core/registry.js';
-import { aliasSk, auditSk, META_SK, modelPk, runVersionSk, versionSk, type AliasName } from '../core/registry-keys.js';
+import {
+  AliasSchema,
+  AuditEventSchema,
+  ModelVersionSchema,
+  type Alias,
+  type Approval,
+  type AuditEvent,
+  type DatasetLineage,
+  type ModelSummary,
+  type ModelVersion,
+} from '../core/registry.js';
+import {
+  ALIASES,
+  aliasSk,
+  auditSk,
+  datasetLineagePk,
+  datasetLineageSk,
+  META_SK,
+  MODEL_CATALOG_PK,
+  modelCatalogSk,
+  modelPk,
+  runVersionSk,
+  versionSk,
+  type AliasName,
+} from '../core/registry-keys.js';
 import { withoutKeys } from './items.js';
 
 /** How often a registration re-reads and tries again after losing a race for the next number. */
-const MAX_REGISTER_ATTEMPTS = 8;
+const MAX_REGISTER_ATTEMPTS = 12;
+
+type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
 export interface ModelRecord {
   spec: ModelSpec;
@@ -17,14 +43,27 @@ export interface ModelRecord {
 }
 
 export interface RegisterVersionInput {
-  version: Omit<ModelVersion, 'version' | 'createdAt' | 'status'>;
-  alias: AliasName;
+  version: Omit<ModelVersion, 'version' | 'createdAt' | 'status' | 'approval'>;
   reason: string;
 }
 
+export interface MoveAliasInput {
+  model: string;
+  alias: SettableAlias;
+  version: number;
+  /** Where the caller saw the alias (null: nowhere); the move conflicts if it points elsewhere. */
+  expectedVersion?: number | null;
+  weight?: number;
+  actor: string;
+  reason: string;
+}
+
+const isCancelled = (error: unknown) => (error as { name?: string }).name === 'TransactionCanceledException';
+
 /**
  * The model registry. Every mutation is one DynamoDB transaction that also appends its audit
- * event, guarded by conditions, so concurrent writers cannot both win or lose an update.
+ * event, guarded by conditions, so concurrent writers cannot both win or lose an update, and a
+ * failed write leaves nothing behind. Audit events are only ever put (never updated or deleted).
  */
 export class RegistryStore {
   constructor(
@@ -33,7 +72,7 @@ export class RegistryStore {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  private audit(event: Omit<AuditEvent, 'eventId' | 'at'>, at: string) {
+  private audit(event: Omit<AuditEvent, 'eventId' | 'at'>, at: string): TransactItem {
     const full: AuditEvent = { ...event, eventId: randomUUID(), at };
     return {
       Put: {
@@ -42,6 +81,10 @@ export class RegistryStore {
         ConditionExpression: 'attribute_not_exists(pk)',
       },
     };
+  }
+
+  private async transact(items: TransactItem[]): Promise<void> {
+    await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
   }
 
   /** Creates a model, or replaces its spec; the version counter is kept. */
@@ -54,32 +97,29 @@ export class RegistryStore {
       createdAt: existing?.createdAt ?? at,
       updatedAt: at,
     };
-    await this.doc.send(
-      new TransactWriteCommand({
-        TransactItems: [
-          {
-            Put: {
-              TableName: this.tableName,
-              Item: { pk: modelPk(spec.name), sk: META_SK, ...record },
-              // Lost-update guard: the counter must still be what was read.
-              ConditionExpression: existing ? 'latestVersion = :seen' : 'attribute_not_exists(pk)',
-              ExpressionAttributeValues: existing ? { ':seen': existing.latestVersion } : undefined,
-            },
-          },
-          this.audit(
-            {
-              model: spec.name,
-              actor,
-              action: existing ? 'model.updated' : 'model.created',
-              reason: existing ? 'spec replaced' : 'model created',
-              before: existing?.spec,
-              after: spec,
-            },
-            at,
-          ),
-        ],
-      }),
-    );
+    await this.transact([
+      {
+        Put: {
+          TableName: this.tableName,
+          Item: { pk: modelPk(spec.name), sk: META_SK, ...record },
+          // Lost-update guard: the counter must still be what was read.
+          ConditionExpression: existing ? 'latestVersion = :seen' : 'attribute_not_exists(pk)',
+          ExpressionAttributeValues: existing ? { ':seen': existing.latestVersion } : undefined,
+        },
+      },
+      { Put: { TableName: this.tableName, Item: { pk: MODEL_CATALOG_PK, sk: modelCatalogSk(spec.name), name: spec.name, task: spec.task, createdAt: record.createdAt } } },
+      this.audit(
+        {
+          model: spec.name,
+          actor,
+          action: existing ? 'model.updated' : 'model.created',
+          reason: existing ? 'spec replaced' : 'model created',
+          before: existing?.spec,
+          after: spec,
+        },
+        at,
+      ),
+    ]);
     return { created: !existing };
   }
 
@@ -106,11 +146,28 @@ export class RegistryStore {
     return model;
   }
 
+  /** Every model in the catalog with its newest version number and where its aliases point. */
+  async listModels(): Promise<ModelSummary[]> {
+    const names = (await this.query(MODEL_CATALOG_PK, 'MODEL#')).map((item) => String(item.name));
+    return Promise.all(
+      names.map(async (name) => {
+        const [model, aliases] = await Promise.all([this.getModel(name), this.listAliases(name)]);
+        return {
+          name,
+          task: model.spec.task,
+          latestVersion: model.latestVersion,
+          aliases: Object.fromEntries(aliases.map((alias) => [alias.alias, alias.version])),
+          updatedAt: model.updatedAt,
+        };
+      }),
+    );
+  }
+
   /**
-   * Registers the next version for a run and points an alias at it. Idempotent per run: a retry
-   * returns the version the first attempt created. The transaction takes the next number only
-   * if nobody else took it, points the alias only if it still points where it did, and records
-   * the old production version as `previous`.
+   * Registers the next version for a run and points `candidate` at it. Idempotent per run: a
+   * retry returns the version the first attempt created. The transaction takes the next number
+   * only if nobody else took it, and indexes the version under its dataset version for lineage.
+   * Production is never moved here: that is the release path's last step.
    */
   async registerVersion(input: RegisterVersionInput): Promise<{ version: ModelVersion; created: boolean }> {
     const { model, runId } = input.version;
@@ -119,13 +176,12 @@ export class RegistryStore {
       if (already !== undefined) return { version: await this.getVersion(model, already), created: false };
 
       const meta = await this.getModel(model);
-      const current = await this.findAlias(model, input.alias);
+      const current = await this.findAlias(model, 'candidate');
       const at = this.now().toISOString();
       const number = meta.latestVersion + 1;
       const version: ModelVersion = { ...input.version, version: number, status: 'REGISTERED', createdAt: at };
-      const alias: Alias = { model, alias: input.alias, version: number, weight: 1, updatedAt: at, updatedBy: input.version.createdBy };
-
-      const items: NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']> = [
+      const alias: Alias = { model, alias: 'candidate', version: number, weight: 0, updatedAt: at, updatedBy: input.version.createdBy };
+      const items: TransactItem[] = [
         {
           Update: {
             TableName: this.tableName,
@@ -135,50 +191,220 @@ export class RegistryStore {
             ExpressionAttributeValues: { ':next': number, ':seen': meta.latestVersion, ':at': at },
           },
         },
+        { Put: { TableName: this.tableName, Item: { pk: modelPk(model), sk: versionSk(number), ...version }, ConditionExpression: 'attribute_not_exists(pk)' } },
+        { Put: { TableName: this.tableName, Item: { pk: modelPk(model), sk: runVersionSk(runId), runId, version: number }, ConditionExpression: 'attribute_not_exists(pk)' } },
         {
           Put: {
             TableName: this.tableName,
-            Item: { pk: modelPk(model), sk: versionSk(number), ...version },
-            ConditionExpression: 'attribute_not_exists(pk)',
+            Item: { pk: datasetLineagePk(version.dataset.name, version.dataset.version), sk: datasetLineageSk(model, number), model, version: number, runId, createdAt: at },
           },
         },
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: { pk: modelPk(model), sk: runVersionSk(runId), runId, version: number },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          },
-        },
-        {
-          Put: {
-            TableName: this.tableName,
-            Item: { pk: modelPk(model), sk: aliasSk(input.alias), ...alias },
-            ConditionExpression: current ? 'version = :was' : 'attribute_not_exists(pk)',
-            ExpressionAttributeValues: current ? { ':was': current.version } : undefined,
-          },
-        },
-        this.audit(
-          { model, actor: version.createdBy, action: 'version.registered', reason: input.reason, after: { version: number, runId, artifact: version.artifact } },
-          at,
-        ),
-        this.audit(
-          { model, actor: version.createdBy, action: 'alias.moved', reason: input.reason, before: current ?? null, after: alias },
-          at,
-        ),
+        this.aliasPut(alias, current),
+        this.audit({ model, version: number, actor: version.createdBy, action: 'version.registered', reason: input.reason, after: { version: number, runId, artifact: version.artifact, dataset: version.dataset } }, at),
+        this.audit({ model, version: number, actor: version.createdBy, action: 'alias.moved', reason: input.reason, before: current ?? null, after: alias }, at),
       ];
-      if (input.alias === 'production' && current) {
-        const previous: Alias = { ...current, alias: 'previous', updatedAt: at, updatedBy: version.createdBy };
-        items.push({ Put: { TableName: this.tableName, Item: { pk: modelPk(model), sk: aliasSk('previous'), ...previous } } });
-      }
       try {
-        await this.doc.send(new TransactWriteCommand({ TransactItems: items }));
+        await this.transact(items);
         return { version, created: true };
       } catch (error) {
-        if ((error as { name?: string }).name !== 'TransactionCanceledException') throw error;
-        // Someone else registered or moved the alias first: read again and retry.
+        if (!isCancelled(error)) throw error;
+        // Someone else registered or moved the candidate first: wait a little (jittered, so racers spread out), read again, retry.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
       }
     }
     throw new ConflictError(`could not register a version of ${model}: too many concurrent registrations`, { field: 'model' });
+  }
+
+  /** Points an alias at `next`, only if it still points where it did when read. */
+  private aliasPut(next: Alias, current: Alias | undefined): TransactItem {
+    return {
+      Put: {
+        TableName: this.tableName,
+        Item: { pk: modelPk(next.model), sk: aliasSk(next.alias), ...next },
+        ConditionExpression: current ? 'version = :was AND updatedAt = :wasAt' : 'attribute_not_exists(pk)',
+        ExpressionAttributeValues: current ? { ':was': current.version, ':wasAt': current.updatedAt } : undefined,
+      },
+    };
+  }
+
+  /** The version must still exist and not be rejected when the move commits. */
+  private promotableCheck(model: string, version: number): TransactItem {
+    return {
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: { pk: modelPk(model), sk: versionSk(version) },
+        ConditionExpression: 'attribute_exists(pk) AND #status <> :rejected',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':rejected': 'REJECTED' },
+      },
+    };
+  }
+
+  /**
+   * Moves an alias in one transaction with its audit event; a production move also records the
+   * old production version as `previous`. A concurrent move of the same alias makes this one fail
+   * with CONFLICT, and then nothing is written.
+   */
+  async moveAlias(input: MoveAliasInput): Promise<{ alias: Alias; before: Alias | null }> {
+    const version = await this.getVersion(input.model, input.version);
+    const current = await this.findAlias(input.model, input.alias);
+    const at = this.now().toISOString();
+    const plan = planMove({ alias: input.alias, version, current, expectedVersion: input.expectedVersion, weight: input.weight, actor: input.actor, at });
+    const items: TransactItem[] = [
+      this.promotableCheck(input.model, input.version),
+      this.aliasPut(plan.alias, current),
+      this.audit({ model: input.model, version: input.version, actor: input.actor, action: 'alias.moved', reason: input.reason, before: current ?? null, after: plan.alias }, at),
+    ];
+    if (plan.previous) {
+      items.push({ Put: { TableName: this.tableName, Item: { pk: modelPk(input.model), sk: aliasSk('previous'), ...plan.previous } } });
+    }
+    try {
+      await this.transact(items);
+    } catch (error) {
+      if (!isCancelled(error)) throw error;
+      throw new ConflictError(`${input.alias} of ${input.model} moved (or version ${input.version} was rejected) while this move was being made; nothing changed: look again and retry`, {
+        field: 'alias',
+        cause: error,
+      });
+    }
+    return { alias: plan.alias, before: current ?? null };
+  }
+
+  /** Production goes back to `previous` in one conditional transaction; `previous` is then cleared. */
+  async rollback(input: { model: string; actor: string; reason: string; expectedVersion?: number | null }): Promise<{ production: Alias; before: Alias }> {
+    await this.getModel(input.model);
+    const [production, previous] = await Promise.all([this.findAlias(input.model, 'production'), this.findAlias(input.model, 'previous')]);
+    const at = this.now().toISOString();
+    const restored = planRollback(input.model, production, previous, input.actor, at, input.expectedVersion);
+    try {
+      await this.transact([
+        this.promotableCheck(input.model, restored.version),
+        this.aliasPut(restored, production),
+        {
+          Delete: {
+            TableName: this.tableName,
+            Key: { pk: modelPk(input.model), sk: aliasSk('previous') },
+            ConditionExpression: 'version = :was',
+            ExpressionAttributeValues: { ':was': previous!.version },
+          },
+        },
+        this.audit(
+          { model: input.model, version: restored.version, actor: input.actor, action: 'alias.rolled_back', reason: input.reason, before: { production, previous }, after: { production: restored, previous: null } },
+          at,
+        ),
+      ]);
+    } catch (error) {
+      if (!isCancelled(error)) throw error;
+      throw new ConflictError(`production of ${input.model} moved while rolling back; nothing changed: look again and retry`, { field: 'model', cause: error });
+    }
+    return { production: restored, before: production! };
+  }
+
+  /**
+   * Marks a version as waiting for approval and keeps the release path's task token with it. A
+   * retry for the same run changes nothing; any other pending request, or a rejected version, is refused.
+   */
+  async requestApproval(input: { model: string; version: number; runId: string; taskToken: string; expiresAt: string; actor: string }): Promise<ModelVersion> {
+    const version = await this.getVersion(input.model, input.version);
+    if (version.approval?.state === 'PENDING' && version.approval.runId === input.runId) {
+      // A retried WaitForApproval carries a new token: keep that one, without a second request.
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: modelPk(input.model), sk: versionSk(input.version) },
+          UpdateExpression: 'SET approvalToken = :token',
+          ConditionExpression: '#status = :pending AND #approval.runId = :runId',
+          ExpressionAttributeNames: { '#status': 'status', '#approval': 'approval' },
+          ExpressionAttributeValues: { ':token': input.taskToken, ':pending': 'PENDING_APPROVAL', ':runId': input.runId },
+        }),
+      );
+      return version;
+    }
+    checkPromotable(version, 'production');
+    const at = this.now().toISOString();
+    const approval: Approval = { state: 'PENDING', runId: input.runId, requestedAt: at, requestedBy: input.actor, expiresAt: input.expiresAt };
+    try {
+      await this.transact([
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { pk: modelPk(input.model), sk: versionSk(input.version) },
+            UpdateExpression: 'SET #status = :pending, #approval = :approval, approvalToken = :token',
+            ConditionExpression: '#status = :seen',
+            ExpressionAttributeNames: { '#status': 'status', '#approval': 'approval' },
+            ExpressionAttributeValues: { ':pending': 'PENDING_APPROVAL', ':approval': approval, ':token': input.taskToken, ':seen': version.status },
+          },
+        },
+        this.audit({ model: input.model, version: input.version, actor: input.actor, action: 'approval.requested', reason: `run ${input.runId} waits for approval until ${input.expiresAt}`, before: { status: version.status }, after: { status: 'PENDING_APPROVAL', approval } }, at),
+      ]);
+    } catch (error) {
+      if (!isCancelled(error)) throw error;
+      throw new ConflictError(`version ${input.version} of ${input.model} changed while asking for its approval`, { field: 'version', cause: error });
+    }
+    return { ...version, status: 'PENDING_APPROVAL', approval };
+  }
+
+  /**
+   * Approves or rejects a pending version, recording who and why, and hands back the task token
+   * that resumes (or stops) the waiting release. Only a pending, unexpired request can be decided.
+   */
+  async decide(input: { model: string; version: number; decision: Decision; actor: string; reason: string }): Promise<{ version: ModelVersion; taskToken: string | undefined }> {
+    const { Item } = await this.doc.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: modelPk(input.model), sk: versionSk(input.version) }, ConsistentRead: true }),
+    );
+    if (!Item) throw await this.versionNotFound(input.model, input.version);
+    const version = ModelVersionSchema.parse(withoutKeys(Item));
+    const now = this.now();
+    checkDecision(version, input.decision, now);
+    const at = now.toISOString();
+    const status = input.decision === 'approve' ? 'APPROVED' : 'REJECTED';
+    const approval: Approval = { ...version.approval!, state: status, decidedAt: at, decidedBy: input.actor, reason: input.reason };
+    try {
+      await this.transact([
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { pk: modelPk(input.model), sk: versionSk(input.version) },
+            UpdateExpression: 'SET #status = :status, #approval = :approval REMOVE approvalToken',
+            ConditionExpression: '#status = :pending AND #approval.runId = :runId',
+            ExpressionAttributeNames: { '#status': 'status', '#approval': 'approval' },
+            ExpressionAttributeValues: { ':status': status, ':approval': approval, ':pending': 'PENDING_APPROVAL', ':runId': version.approval!.runId },
+          },
+        },
+        this.audit({ model: input.model, version: input.version, actor: input.actor, action: input.decision === 'approve' ? 'approval.granted' : 'approval.rejected', reason: input.reason, before: { status: version.status }, after: { status, approval } }, at),
+      ]);
+    } catch (error) {
+      if (!isCancelled(error)) throw error;
+      throw new MlopsError('APPROVAL_NOT_PENDING', `version ${input.version} of ${input.model} was decided by someone else meanwhile; nothing changed`, { field: 'version', cause: error });
+    }
+    return { version: { ...version, status, approval }, taskToken: typeof Item.approvalToken === 'string' ? Item.approvalToken : undefined };
+  }
+
+  /** Closes an approval request nobody answered in time; a request already decided is left as it is. */
+  async expireApproval(input: { model: string; version: number; runId: string }): Promise<{ expired: boolean }> {
+    const version = await this.getVersion(input.model, input.version);
+    if (version.status !== 'PENDING_APPROVAL' || version.approval?.runId !== input.runId) return { expired: false };
+    const at = this.now().toISOString();
+    const approval: Approval = { ...version.approval, state: 'EXPIRED', decidedAt: at, decidedBy: 'timeout', reason: 'nobody approved or rejected it in time' };
+    try {
+      await this.transact([
+        {
+          Update: {
+            TableName: this.tableName,
+            Key: { pk: modelPk(input.model), sk: versionSk(input.version) },
+            UpdateExpression: 'SET #status = :registered, #approval = :approval REMOVE approvalToken',
+            ConditionExpression: '#status = :pending AND #approval.runId = :runId',
+            ExpressionAttributeNames: { '#status': 'status', '#approval': 'approval' },
+            ExpressionAttributeValues: { ':registered': 'REGISTERED', ':approval': approval, ':pending': 'PENDING_APPROVAL', ':runId': input.runId },
+          },
+        },
+        this.audit({ model: input.model, version: input.version, actor: 'timeout', action: 'approval.expired', reason: approval.reason!, before: { status: version.status }, after: { status: 'REGISTERED', approval } }, at),
+      ]);
+    } catch (error) {
+      if (!isCancelled(error)) throw error;
+      return { expired: false };
+    }
+    return { expired: true };
   }
 
   private async versionForRun(model: string, runId: string): Promise<number | undefined> {
@@ -195,14 +421,30 @@ export class RegistryStore {
     return Item ? ModelVersionSchema.parse(withoutKeys(Item)) : undefined;
   }
 
+  private async versionNotFound(model: string, version: number): Promise<NotFoundError> {
+    await this.getModel(model);
+    return new NotFoundError(`model ${model} has no version ${version}`, { field: 'version' });
+  }
+
   async getVersion(model: string, version: number): Promise<ModelVersion> {
     const found = await this.findVersion(model, version);
-    if (!found) throw new NotFoundError(`model ${model} has no version ${version}`, { field: 'version' });
+    if (!found) throw await this.versionNotFound(model, version);
     return found;
   }
 
+  /** A version by number or by the alias pointing at it. */
+  async resolveVersion(model: string, ref: number | AliasName): Promise<ModelVersion> {
+    if (typeof ref === 'number') return this.getVersion(model, ref);
+    const alias = await this.findAlias(model, ref);
+    if (!alias) {
+      await this.getModel(model);
+      throw new NotFoundError(`${ref} of ${model} points at no version`, { field: 'alias' });
+    }
+    return this.getVersion(model, alias.version);
+  }
+
   async listVersions(model: string): Promise<ModelVersion[]> {
-    return (await this.queryModelItems(model, 'VERSION#')).map((item) => ModelVersionSchema.parse(withoutKeys(item)));
+    return (await this.query(modelPk(model), 'VERSION#')).map((item) => ModelVersionSchema.parse(withoutKeys(item)));
   }
 
   async findAlias(model: string, alias: AliasName): Promise<Alias | undefined> {
@@ -212,12 +454,41 @@ export class RegistryStore {
     return Item ? AliasSchema.parse(withoutKeys(Item)) : undefined;
   }
 
-  async listAudit(model: string): Promise<AuditEvent[]> {
-    return (await this.queryModelItems(model, 'AUDIT#')).map((item) => AuditEventSchema.parse(withoutKeys(item)));
+  /** The model's aliases in ALIASES order. */
+  async listAliases(model: string): Promise<Alias[]> {
+    const found = (await this.query(modelPk(model), 'ALIAS#')).map((item) => AliasSchema.parse(withoutKeys(item)));
+    return ALIASES.flatMap((name) => found.filter((alias) => alias.alias === name));
   }
 
-  /** Every item of a model whose sort key starts with `prefix`, in key order, across result pages. */
-  private async queryModelItems(model: string, prefix: string): Promise<Record<string, unknown>[]> {
+  /** Audit events, oldest first (their sort keys start with the time). */
+  async listAudit(model: string): Promise<AuditEvent[]> {
+    return (await this.query(modelPk(model), 'AUDIT#')).map((item) => AuditEventSchema.parse(withoutKeys(item)));
+  }
+
+  /** The model versions trained on a dataset version, and the aliases pointing at each now. */
+  async datasetLineage(name: string, version: string): Promise<DatasetLineage> {
+    const entries = await this.query(datasetLineagePk(name, version), 'MODEL#');
+    const aliasesOf = new Map<string, Promise<Alias[]>>();
+    const models = await Promise.all(
+      entries.map(async (entry) => {
+        const model = String(entry.model);
+        if (!aliasesOf.has(model)) aliasesOf.set(model, this.listAliases(model));
+        const [found, aliases] = await Promise.all([this.getVersion(model, Number(entry.version)), aliasesOf.get(model)!]);
+        return {
+          model,
+          version: found.version,
+          runId: found.runId,
+          status: found.status,
+          aliases: aliases.filter((alias) => alias.version === found.version).map((alias) => alias.alias),
+          createdAt: found.createdAt,
+        };
+      }),
+    );
+    return { dataset: { name, version }, models };
+  }
+
+  /** Every item under `pk` whose sort key starts with `prefix`, in key order, across result pages. */
+  private async query(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
     do {
@@ -225,8 +496,9 @@ export class RegistryStore {
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': modelPk(model), ':prefix': prefix },
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
           ExclusiveStartKey: startKey,
+          ConsistentRead: true,
         }),
       );
       items.push(...(page.Items ?? []));

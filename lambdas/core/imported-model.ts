@@ -54,7 +54,7 @@ export function featureMatrix(features: readonly string[], value: (row: number, 
 export type OnnxScorer = (rows: Float32Array, rowCount: number, width: number, classes: number) => Promise<{ scores: number[][]; output: string; scale: 'probability' | 'logit' | null }>;
 
 /** A table's cells by row and column name, as featureMatrix reads them. */
-function rowCells(table: Table): (row: number, name: string) => Cell {
+export function rowCells(table: Table): (row: number, name: string) => Cell {
   const cells = cellsOf(table);
   return (row, name) => cells(row)(name);
 }

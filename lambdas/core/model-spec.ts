@@ -8,6 +8,10 @@ const COLUMN_NAME = z.string().min(1).max(128);
 
 export { FeatureSchema, type Feature } from './transforms.js';
 
+/** The closed set of environments a platform is deployed as; `local` is the embedded emulator. */
+export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
 export const TASKS = ['binary_classification', 'multiclass_classification', 'regression'] as const;
 export type Task = (typeof TASKS)[number];
 export const isClassification = (task: Task) => task !== 'regression';
@@ -75,6 +79,45 @@ const MetricThresholdSchema = z
   .strict()
   .refine((t) => t.min !== undefined || t.max !== undefined, { message: 'give min, max or both' });
 
+/**
+ * How much worse than the champion a candidate may be on one metric: in the metric's units
+ * (`tolerance`) or as a fraction of the champion's value (`relativeTolerance`).
+ */
+export const ChampionToleranceSchema = z
+  .object({ tolerance: z.number().min(0).optional(), relativeTolerance: z.number().min(0).max(1).optional() })
+  .strict()
+  .refine((t) => (t.tolerance === undefined) !== (t.relativeTolerance === undefined), { message: 'give tolerance or relativeTolerance, not both' });
+export type ChampionTolerance = z.infer<typeof ChampionToleranceSchema>;
+
+/** Metrics compared with the champion when the spec names none. */
+export const DEFAULT_CHAMPION_METRICS: Record<Task, Record<string, ChampionTolerance>> = {
+  binary_classification: { rocAuc: { tolerance: 0.02 }, accuracy: { tolerance: 0.02 } },
+  multiclass_classification: { accuracy: { tolerance: 0.02 } },
+  regression: { rmse: { relativeTolerance: 0.05 } },
+};
+
+/**
+ * "No regression against production", judged by a seeded paired bootstrap over the held-out
+ * rows: the candidate passes a metric when the worst end of the confidence interval for
+ * (candidate - champion, oriented so that positive is better) is within the tolerance.
+ */
+export const ChampionPolicySchema = z
+  .object({
+    /** @default DEFAULT_CHAMPION_METRICS for the task */
+    metrics: z.record(z.string().min(1).max(64), ChampionToleranceSchema).optional(),
+    /** Two-sided confidence level of the interval. */
+    confidence: z.number().min(0.5).max(0.999).default(0.95),
+    resamples: z.number().int().min(100).max(20_000).default(1000),
+    /** Seeds the resampling, so the same inputs always give the same verdict. */
+    seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+    /** A segment value with fewer held-out rows than this is "insufficient evidence". */
+    minSegmentRows: z.number().int().min(1).default(30),
+    /** What an insufficient-evidence segment does to the verdict: `warn` passes and says so, `block` fails. */
+    insufficientEvidence: z.enum(['warn', 'block']).default('warn'),
+  })
+  .strict();
+export type ChampionPolicy = z.infer<typeof ChampionPolicySchema>;
+
 export const GatePolicySchema = z
   .object({
     minAccuracy: z.number().min(0).max(1).optional(),
@@ -83,9 +126,32 @@ export const GatePolicySchema = z
     metrics: z.record(z.string().min(1).max(64), MetricThresholdSchema).default({}),
     /** The fewest held-out rows a verdict may rest on. */
     minRows: z.number().int().min(1).default(20),
+    /** Scoring time per held-out row, in milliseconds, that the candidate must stay within. */
+    maxLatencyMsPerRow: z.number().positive().max(60_000).default(20),
+    champion: ChampionPolicySchema.default(ChampionPolicySchema.parse({})),
   })
   .strict();
 export type GatePolicy = z.infer<typeof GatePolicySchema>;
+
+/** Metrics the champion comparison can resample (calibration error bins do not resample meaningfully). */
+export const COMPARABLE_METRICS: Record<Task, readonly string[]> = {
+  binary_classification: ['accuracy', 'precision', 'recall', 'f1', 'rocAuc', 'logLoss'],
+  multiclass_classification: ['accuracy', 'precision', 'recall', 'f1', 'logLoss'],
+  regression: ['rmse', 'mae', 'r2'],
+};
+
+/** Which direction is better for each metric. */
+export const LOWER_IS_BETTER: ReadonlySet<string> = new Set(['logLoss', 'calibrationError', 'rmse', 'mae']);
+
+/** The champion comparisons a spec asks for: its own, or the task's defaults. */
+export const championMetrics = (spec: { task: Task; gate: GatePolicy }): Record<string, ChampionTolerance> =>
+  spec.gate.champion.metrics ?? DEFAULT_CHAMPION_METRICS[spec.task];
+
+/** Who must approve a new production version: named environments always need a person, on top of each environment's own policy. */
+export const ApprovalPolicySchema = z
+  .object({ requiredIn: z.array(z.enum(ENVIRONMENT_NAMES)).default([]) })
+  .strict();
+export type ApprovalPolicy = z.infer<typeof ApprovalPolicySchema>;
 
 /** The data validation gate's checks, in report order; each has a severity set by the spec. */
 export const DATA_CHECKS = [
@@ -185,6 +251,7 @@ const ModelSpecObject = z
     minSegmentRows: z.number().int().min(1).default(30),
     gate: GatePolicySchema.default(GatePolicySchema.parse({})),
     validation: ValidationPolicySchema.default(ValidationPolicySchema.parse({})),
+    approval: ApprovalPolicySchema.default(ApprovalPolicySchema.parse({})),
     /** When the schedule fires, the model is retrained on the latest version of this dataset. */
     schedule: SCHEDULE.optional(),
     dataset: DATASET_NAME.optional(),
@@ -216,6 +283,12 @@ function checkSpec(spec: z.infer<typeof ModelSpecObject>, ctx: z.RefinementCtx):
   const metrics = METRICS_FOR_TASK[spec.task];
   for (const name of Object.keys(spec.gate.metrics)) {
     if (!metrics.includes(name)) ctx.addIssue({ code: 'custom', path: ['gate', 'metrics', name], message: `${spec.task} reports ${metrics.join(', ')}; not ${name}` });
+  }
+  const comparable = COMPARABLE_METRICS[spec.task];
+  for (const name of Object.keys(spec.gate.champion.metrics ?? {})) {
+    if (!comparable.includes(name)) {
+      ctx.addIssue({ code: 'custom', path: ['gate', 'champion', 'metrics', name], message: `the champion comparison for ${spec.task} can use ${comparable.join(', ')}; not ${name}` });
+    }
   }
   if (spec.task === 'regression' && (spec.gate.minAccuracy !== undefined || spec.gate.minRocAuc !== undefined)) {
     ctx.addIssue({ code: 'custom', path: ['gate'], message: 'minAccuracy and minRocAuc apply to classification; use gate.metrics for regression' });

@@ -28,7 +28,9 @@ export const datasetVersionsByTimeSk = (arrivedAt: string, version: string) => `
 /** One item per dataset name under this key: the catalog `mlops dataset list` reads. */
 export const DATASET_CATALOG_PK = 'DATASETS';
 
-/** Which alias a freshly registered version takes, given the environment's approval policy. */
-export function aliasForNewVersion(productionRequiresApproval: boolean): AliasName {
-  return productionRequiresApproval ? 'candidate' : 'production';
-}
+/** The registry's model catalog: one item per model under this key, what `GET /models` reads. */
+export const MODEL_CATALOG_PK = 'MODELS';
+export const modelCatalogSk = (model: string) => `MODEL#${model}`;
+/** Lineage index: the model versions trained on a dataset version. */
+export const datasetLineagePk = (name: string, version: string) => `LINEAGE#DATASET#${name}@${version}`;
+export const datasetLineageSk = (model: string, version: number) => `MODEL#${model}#${versionSk(version)}`;

@@ -2,6 +2,27 @@ import { z } from 'zod';
 import { ALIASES } from './registry-keys.js';
 import { ArtifactRefSchema, DatasetRefSchema, MODEL_NAME } from './run.js';
 
+/**
+ * A version's release state. Its artifact, metrics, run and number never change; only this
+ * moves: REGISTERED -> PENDING_APPROVAL -> APPROVED | REJECTED, and back to REGISTERED when an
+ * approval request expires. A REJECTED version never serves.
+ */
+export const VERSION_STATUSES = ['REGISTERED', 'PENDING_APPROVAL', 'APPROVED', 'REJECTED'] as const;
+export type VersionStatus = (typeof VERSION_STATUSES)[number];
+
+export const ApprovalSchema = z.object({
+  state: z.enum(['PENDING', 'APPROVED', 'REJECTED', 'EXPIRED']),
+  /** The run (a training run or a promotion) whose release waits. */
+  runId: z.string(),
+  requestedAt: z.string(),
+  requestedBy: z.string(),
+  expiresAt: z.string(),
+  decidedAt: z.string().optional(),
+  decidedBy: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type Approval = z.infer<typeof ApprovalSchema>;
+
 export const ModelVersionSchema = z.object({
   model: MODEL_NAME,
   version: z.number().int().positive(),
@@ -10,7 +31,12 @@ export const ModelVersionSchema = z.object({
   dataset: DatasetRefSchema,
   metrics: z.record(z.string(), z.number()),
   gateReportUri: z.string(),
-  status: z.enum(['REGISTERED']),
+  gateSummary: z.string().optional(),
+  /** The production version the gate compared this one with; null when there was none. */
+  judgedAgainst: z.number().int().positive().nullable().optional(),
+  codeVersion: z.string().optional(),
+  status: z.enum(VERSION_STATUSES),
+  approval: ApprovalSchema.optional(),
   createdAt: z.string(),
   createdBy: z.string(),
 });
@@ -20,20 +46,67 @@ export const AliasSchema = z.object({
   model: MODEL_NAME,
   alias: z.enum(ALIASES),
   version: z.number().int().positive(),
+  /** Share of traffic: 1 for production, the canary's split, 0 for a shadow or a candidate. */
   weight: z.number().min(0).max(1),
   updatedAt: z.string(),
   updatedBy: z.string(),
 });
 export type Alias = z.infer<typeof AliasSchema>;
 
+export const AUDIT_ACTIONS = [
+  'model.created',
+  'model.updated',
+  'version.registered',
+  'alias.moved',
+  'alias.rolled_back',
+  'approval.requested',
+  'approval.granted',
+  'approval.rejected',
+  'approval.expired',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
 export const AuditEventSchema = z.object({
   model: MODEL_NAME,
   eventId: z.string(),
   at: z.string(),
   actor: z.string(),
-  action: z.enum(['model.created', 'model.updated', 'version.registered', 'alias.moved']),
+  action: z.enum(AUDIT_ACTIONS),
   reason: z.string(),
+  /** The version the event is about, when there is one. */
+  version: z.number().int().positive().optional(),
   before: z.unknown().optional(),
   after: z.unknown().optional(),
 });
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
+
+/** One line of a model's entry in `GET /models`. */
+export interface ModelSummary {
+  name: string;
+  task: string;
+  latestVersion: number;
+  aliases: Partial<Record<(typeof ALIASES)[number], number>>;
+  updatedAt: string;
+}
+
+/** Where a version came from and where it went: `GET /models/{model}/versions/{version}/lineage`. */
+export interface VersionLineage {
+  model: string;
+  version: number;
+  status: VersionStatus;
+  dataset: z.infer<typeof DatasetRefSchema> & { rowCount?: number; arrivedAt?: string };
+  run: Record<string, unknown> | null;
+  artifact: z.infer<typeof ArtifactRefSchema>;
+  gateReportUri: string;
+  approval?: Approval;
+  /** Aliases that point at this version now. */
+  aliases: { alias: string; weight: number; since: string; by: string }[];
+  /** Every alias move to or from this version, oldest first. */
+  moves: { at: string; actor: string; action: AuditAction; alias: string; from: number | null; to: number | null; weight: number | null; reason: string }[];
+}
+
+/** Which model versions were trained on a dataset version, and where they serve: `GET /datasets/{name}/versions/{version}/lineage`. */
+export interface DatasetLineage {
+  dataset: { name: string; version: string };
+  models: { model: string; version: number; runId: string; status: VersionStatus; aliases: string[]; createdAt: string }[];
+}

@@ -13,8 +13,19 @@ export const DATASET_NAME = z
 /** A dataset version id is the sha256 of its bytes. */
 export const DATASET_VERSION = z.string().regex(/^[a-f0-9]{64}$/, 'must be a sha256 hex digest');
 
-export const TRIGGERS = ['manual', 'schedule', 'drift', 'performance', 'reproduce', 'import'] as const;
-export const RUN_MODES = ['train', 'reproduce', 'import'] as const;
+export const TRIGGERS = ['manual', 'schedule', 'drift', 'performance', 'reproduce', 'import', 'promote'] as const;
+export const RUN_MODES = ['train', 'reproduce', 'import', 'promote'] as const;
+
+/** What a promotion to production carries through the release path (mode `promote`). */
+export const PromotionSchema = z
+  .object({
+    version: z.number().int().positive(),
+    reason: z.string().min(1).max(1000),
+    /** Where the caller saw production when it asked; the move conflicts if production was elsewhere. */
+    expectedVersion: z.number().int().positive().nullable().optional(),
+  })
+  .strict();
+export type Promotion = z.infer<typeof PromotionSchema>;
 
 /** A `--param` value: numbers, booleans and strings. */
 export const ParamValueSchema = z.union([z.number(), z.boolean(), z.string().max(200)]);
@@ -38,10 +49,18 @@ export const TrainingRequestSchema = z
     reproduces: z.string().min(1).max(200).optional(),
     /** The ONNX file an import brings (uploaded to the models bucket). */
     onnx: z.object({ uri: z.string().startsWith('s3://'), sha256: z.string().regex(/^[a-f0-9]{64}$/) }).strict().optional(),
+    /**
+     * After Register, release the new version to production (through approval where required);
+     * false registers it as `candidate` only, to promote later.
+     */
+    release: z.boolean().default(true),
+    /** A registered version going to production through the gate and approval (mode `promote`). */
+    promotion: PromotionSchema.optional(),
   })
   .strict()
   .refine((r) => (r.mode === 'reproduce') === (r.reproduces !== undefined), { message: 'mode "reproduce" goes with the run it reproduces', path: ['reproduces'] })
-  .refine((r) => (r.mode === 'import') === (r.onnx !== undefined), { message: 'mode "import" goes with the ONNX file it imports', path: ['onnx'] });
+  .refine((r) => (r.mode === 'import') === (r.onnx !== undefined), { message: 'mode "import" goes with the ONNX file it imports', path: ['onnx'] })
+  .refine((r) => (r.mode === 'promote') === (r.promotion !== undefined), { message: 'mode "promote" goes with the version it promotes', path: ['promotion'] });
 export type TrainingRequest = z.input<typeof TrainingRequestSchema>;
 
 export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
@@ -105,6 +124,8 @@ export const RunRecordSchema = z.object({
   gatePassed: z.boolean().optional(),
   gateSummary: z.string().optional(),
   modelVersion: z.number().int().positive().optional(),
+  /** A promotion's version and reason. */
+  promotion: PromotionSchema.optional(),
   failure: z.object({ step: z.string(), error: z.string(), reason: z.string() }).optional(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
@@ -132,13 +153,21 @@ export const RunContextSchema = z.object({
   runId: z.string().min(1),
   mode: z.enum(RUN_MODES).default('train'),
   onnx: z.object({ uri: z.string(), sha256: z.string() }).optional(),
+  /** A promotion: the version and its registered artifact, which Evaluate scores in place of a trained one. */
+  promotion: PromotionSchema.extend({ artifact: ArtifactRefSchema }).optional(),
   model: MODEL_NAME,
   spec: z.unknown(),
   dataset: DatasetRefSchema,
   trigger: z.enum(TRIGGERS),
   actor: z.string(),
+  release: z.boolean().default(true),
 });
 export type RunContext = z.infer<typeof RunContextSchema>;
 
 /** The state every step after StartRun receives; each step reads what it needs. */
 export const StepStateSchema = z.object({ run: RunContextSchema });
+
+/** A run id, also its execution name (at most 80 characters): the model (cut to 57), the UTC time, and a random suffix. */
+export function newRunId(model: string, now: Date, suffix: string): string {
+  return `${model.slice(0, 57)}-${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${suffix}`;
+}

@@ -1,9 +1,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DescribeExecutionCommand, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomBytes } from 'node:crypto';
 import { createDocumentClient, createS3Client, createSfnClient } from '../aws/clients.js';
 import { validateDatasetVersion } from '../aws/dataset-validation.js';
+import { apiHandler, type ApiRoute } from '../aws/http-api.js';
 import { requireEnv } from '../aws/env.js';
 import { ObjectStore } from '../aws/object-store.js';
 import { RegistryStore } from '../aws/registry-store.js';
@@ -178,40 +178,17 @@ function registrationError(error: string | undefined, cause: string | undefined)
   return { code: 'REGISTRATION_FAILED', message: failureReason(cause, error ?? 'registration failed') };
 }
 
-function respond(status: number, body: unknown, requestId: string): APIGatewayProxyResult {
-  return { statusCode: status, headers: { 'content-type': 'application/json', 'x-request-id': requestId }, body: JSON.stringify(body) };
-}
+/** Routes see the dataset name and version already checked. */
+const withDataset =
+  (route: Route): ApiRoute =>
+  async ({ params, body, actor }) => {
+    const name = params.name === undefined ? '' : parseOrThrow(DATASET_NAME, params.name, 'dataset name');
+    const version = params.version === undefined || params.version === 'latest' ? params.version : parseOrThrow(DATASET_VERSION, params.version, 'dataset version');
+    return route({ name, version, params, body, actor });
+  };
 
 /**
  * The datasets HTTP API: one function behind IAM-authorized routes, thin over the tracking
  * store, S3 and the registration state machine. Client mistakes get a 4xx JSON error with a code.
  */
-export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-  const requestId = event.requestContext?.requestId ?? 'unknown';
-  const route = routes[`${event.httpMethod} ${event.resource}`];
-  try {
-    if (!route) throw new NotFoundError(`no route ${event.httpMethod} ${event.resource}`);
-    const params = event.pathParameters ?? {};
-    const name = params.name === undefined ? '' : parseOrThrow(DATASET_NAME, params.name, 'dataset name');
-    const version = params.version === undefined || params.version === 'latest' ? params.version : parseOrThrow(DATASET_VERSION, params.version, 'dataset version');
-    let body: unknown = undefined;
-    if (event.httpMethod === 'POST') {
-      try {
-        body = JSON.parse(event.body ?? '');
-      } catch {
-        throw new InputValidationError('the request body is not valid JSON', { field: 'body' });
-      }
-    }
-    const actor = event.requestContext?.identity?.userArn ?? event.requestContext?.identity?.caller ?? 'unknown';
-    const { status, body: responseBody } = await route({ name, version, params, body, actor });
-    return respond(status, responseBody, requestId);
-  } catch (error) {
-    if (error instanceof MlopsError) {
-      const status = STATUS_BY_CODE[error.code] ?? 400;
-      logger.info('request rejected', { route: event.resource, code: error.code, message: error.message });
-      return respond(status, { error: { code: error.code, message: error.message, field: error.field }, requestId }, requestId);
-    }
-    logger.error('request failed', { route: event.resource, error: error as Error });
-    return respond(500, { error: { code: 'INTERNAL', message: `internal error; quote request id ${requestId}` }, requestId }, requestId);
-  }
-};
+export const handler = apiHandler(logger, Object.fromEntries(Object.entries(routes).map(([key, route]) => [key, withDataset(route)])), STATUS_BY_CODE);

@@ -6,7 +6,9 @@ import { ObjectStore } from '../aws/object-store.js';
 import { readStepState } from '../aws/step-context.js';
 import { TrackingStore } from '../aws/tracking-store.js';
 import { parseOrThrow } from '../core/errors.js';
-import { evaluateGate } from '../core/gate.js';
+import { evaluateReleaseGate } from '../core/gate.js';
+import { HeldOutFileSchema } from '../core/held-out.js';
+import { championMetrics } from '../core/model-spec.js';
 
 const logger = new Logger({ serviceName: 'gate' });
 const objects = new ObjectStore(createS3Client());
@@ -14,22 +16,49 @@ const tracking = new TrackingStore(createDocumentClient(), requireEnv('TRACKING_
 const REPORTS_BUCKET = requireEnv('REPORTS_BUCKET');
 
 const InputSchema = z.object({
-  evaluation: z.object({ metrics: z.record(z.string(), z.number()), predictionStd: z.number().optional() }),
+  evaluation: z.object({
+    metrics: z.record(z.string(), z.number()),
+    predictionStd: z.number().optional(),
+    heldOutUri: z.string().startsWith('s3://'),
+    latencyMsPerRow: z.number().nonnegative(),
+    nonFinitePredictions: z.number().int().nonnegative(),
+  }),
 });
 
-/** Gate: judges the metrics against the spec's thresholds; the Choice after it stops a failed gate. */
+/** JSON nulls stand for outputs that were not numbers; the gate's sanity check has counted them already. */
+const asNumbers = (outputs: (number | null)[][]) => outputs.map((out) => out.map((value) => value ?? Number.NaN));
+
+/**
+ * Gate: judges the candidate against the spec's thresholds, the sanity checks and, when a version
+ * serves in production, against that version on the same held-out rows (seeded paired bootstrap,
+ * overall and per segment). Writes the report; the Choice after it stops a failed gate.
+ */
 export const handler = async (event: unknown) => {
   const { run, spec, state } = readStepState(event, 'Gate');
   const { evaluation } = parseOrThrow(InputSchema, state, 'Gate input');
-  const metrics = { ...evaluation.metrics, ...(evaluation.predictionStd === undefined ? {} : { predictionStd: evaluation.predictionStd }) };
-  const report = evaluateGate(metrics, spec.gate, evaluation.metrics.rows ?? 0);
+  const heldOut = parseOrThrow(HeldOutFileSchema, JSON.parse(await objects.getText(evaluation.heldOutUri)), 'held-out evidence');
+  const report = evaluateReleaseGate({
+    metrics: evaluation.metrics,
+    policy: spec.gate,
+    rows: evaluation.metrics.rows ?? heldOut.rows.length,
+    ...(evaluation.predictionStd === undefined ? {} : { predictionStd: evaluation.predictionStd }),
+    nonFinitePredictions: evaluation.nonFinitePredictions,
+    latencyMsPerRow: evaluation.latencyMsPerRow,
+    championMetrics: championMetrics(spec),
+    ...(heldOut.champion
+      ? {
+          championVersion: heldOut.champion.version,
+          paired: { task: heldOut.task, labels: heldOut.labels, candidate: asNumbers(heldOut.candidate), champion: asNumbers(heldOut.champion.outputs), segments: heldOut.segments },
+        }
+      : {}),
+  });
   const reportUri = await objects.put(
     REPORTS_BUCKET,
     `gates/${run.model}/${run.runId}.json`,
-    JSON.stringify({ runId: run.runId, model: run.model, ...report }, null, 2),
+    JSON.stringify({ runId: run.runId, model: run.model, heldOutUri: evaluation.heldOutUri, ...report }, null, 2),
     'application/json',
   );
   await tracking.updateRun(run.runId, { gateReportUri: reportUri, gatePassed: report.passed, gateSummary: report.summary });
   logger.info('gate judged', { runId: run.runId, passed: report.passed, summary: report.summary });
-  return { passed: report.passed, reportUri, summary: report.summary };
+  return { passed: report.passed, reportUri, summary: report.summary, champion: report.champion };
 };

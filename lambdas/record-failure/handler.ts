@@ -1,6 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { z } from 'zod';
+import { publishAlert } from '../aws/alerts.js';
 import { createDocumentClient, createSnsClient } from '../aws/clients.js';
 import { requireEnv } from '../aws/env.js';
 import { TrackingStore } from '../aws/tracking-store.js';
@@ -41,14 +41,7 @@ export const handler = async (event: unknown) => {
     error: failure.error,
     reason,
   };
-  await sns.send(
-    new PublishCommand({
-      TopicArn: ALERT_TOPIC_ARN,
-      Subject: `[mlops ${ENVIRONMENT_NAME}] ${modelName}: training failed at ${failure.step}`.slice(0, 100),
-      Message: JSON.stringify(alert, null, 2),
-      MessageAttributes: { kind: { DataType: 'String', StringValue: alert.kind } },
-    }),
-  );
+  await publishAlert(sns, ALERT_TOPIC_ARN, `[mlops ${ENVIRONMENT_NAME}] ${modelName}: ${run?.promotion ? `promotion of version ${run.promotion.version}` : 'training'} failed at ${failure.step}`, alert);
   logger.warn('run failed', alert);
   return { recorded: Boolean(run), alerted: true };
 };

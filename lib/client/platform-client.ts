@@ -9,9 +9,12 @@ import { RegistryStore } from '../../lambdas/aws/registry-store.js';
 import { TrackingStore } from '../../lambdas/aws/tracking-store.js';
 import type { ValidationReport } from '../../lambdas/core/dataset.js';
 import { MlopsError } from '../../lambdas/core/errors.js';
+import type { SettableAlias } from '../../lambdas/core/alias-rules.js';
 import type { ModelSpec } from '../../lambdas/core/model-spec.js';
 import type { DatasetProfile, DeclaredSchemaInput } from '../../lambdas/core/profile.js';
-import { TrainingRequestSchema, type DatasetFormat, type DatasetVersion, type RunRecord, type TrainingRequest } from '../../lambdas/core/run.js';
+import type { Alias, AuditEvent, DatasetLineage, ModelSummary, ModelVersion, VersionLineage } from '../../lambdas/core/registry.js';
+import type { AliasName } from '../../lambdas/core/registry-keys.js';
+import { newRunId, TrainingRequestSchema, type DatasetFormat, type DatasetVersion, type RunRecord, type TrainingRequest } from '../../lambdas/core/run.js';
 import { formatFromFileName } from '../../lambdas/core/table-readers.js';
 import type { DatasetSummary } from '../../lambdas/aws/tracking-store.js';
 import { signedFetch, type SignedResponse } from './signed-fetch.js';
@@ -65,14 +68,65 @@ async function readRange(file: DatasetFile, start: number, length: number): Prom
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';
 
+/** The state where a release waits for a person's decision (a task token with the registry). */
+export const APPROVAL_STATE = 'WaitForApproval';
+
+/** An execution's status, or `WAITING_FOR_APPROVAL` when a wait stopped at the approval state (the execution goes on). */
+export type OutcomeStatus = ExecutionStatus | 'WAITING_FOR_APPROVAL';
+
 export interface PipelineOutcome {
   runId: string;
   executionArn: string;
-  status: ExecutionStatus;
+  status: OutcomeStatus;
   /** States the execution entered, in order. */
   steps: string[];
+  /** The `stopAt` state the wait stopped in, while the execution was still running there. */
+  stoppedAt?: string;
   run: RunRecord | undefined;
 }
+
+/** A version by number, or the alias pointing at it. */
+export type VersionRef = number | AliasName;
+
+/** `GET /models/{model}`. */
+export interface ModelDetail {
+  name: string;
+  spec: ModelSpec;
+  latestVersion: number;
+  createdAt: string;
+  updatedAt: string;
+  /** In ALIASES order. */
+  aliases: Alias[];
+  /** Oldest first. */
+  versions: ModelVersion[];
+}
+
+export interface PromoteOptions {
+  /** Why; recorded with the move in the audit log. */
+  readonly reason?: string;
+  /** Where the caller saw the alias (null: nowhere); the move fails with CONFLICT if it points elsewhere. */
+  readonly expectedVersion?: number | null;
+  /** Traffic share; @default the alias's (production 1, canary 0.1, others 0) */
+  readonly weight?: number;
+}
+
+/** Production starts the release path (202); any other alias moves at once (200). */
+export type PromoteAnswer =
+  | { status: 'RUNNING'; runId: string; executionArn: string; version: number; expectedVersion?: number | null }
+  | { status: 'MOVED'; alias: Alias; before: Alias | null };
+
+export interface RollbackAnswer {
+  status: 'ROLLED_BACK';
+  production: Alias;
+  before: Alias;
+}
+
+export interface DecisionAnswer<S extends 'APPROVED' | 'REJECTED'> {
+  status: S;
+  version: ModelVersion;
+}
+
+const modelPath = (model: string) => `/models/${encodeURIComponent(model)}`;
 
 /** Everything the CLI, the demo and the e2e tests do against a deployed platform. */
 export class PlatformClient {
@@ -198,8 +252,7 @@ export class PlatformClient {
   /** Starts the training pipeline; the execution name is the run id. */
   async startTraining(request: TrainingRequest): Promise<{ runId: string; executionArn: string }> {
     const parsed = TrainingRequestSchema.parse(request);
-    // Execution names stop at 80 characters: the model name is cut to leave room for the time and a suffix.
-    const runId = `${parsed.model.slice(0, 57)}-${new Date().toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomBytes(3).toString('hex')}`;
+    const runId = newRunId(parsed.model, new Date(), randomBytes(3).toString('hex'));
     const { executionArn } = await this.sfn.send(
       new StartExecutionCommand({ stateMachineArn: this.outputs.TrainingPipelineArn, name: runId, input: JSON.stringify(parsed) }),
     );
@@ -207,11 +260,14 @@ export class PlatformClient {
     return { runId, executionArn };
   }
 
-  /** Polls an execution to its end, reporting each state it enters. */
+  /**
+   * Polls an execution to its end, reporting each state it enters. With `stopAt`, it also returns
+   * while the execution sits in one of those states (status `RUNNING`, `stoppedAt` naming it).
+   */
   async waitForRun(
     runId: string,
     executionArn: string,
-    options: { onStep?: (step: string) => void; timeoutMs?: number; pollMs?: number } = {},
+    options: { onStep?: (step: string) => void; timeoutMs?: number; pollMs?: number; stopAt?: readonly string[] } = {},
   ): Promise<PipelineOutcome> {
     const timeoutMs = options.timeoutMs ?? 15 * 60_000;
     const deadline = Date.now() + timeoutMs;
@@ -226,9 +282,29 @@ export class PlatformClient {
       if (status && status !== 'RUNNING') {
         return { runId, executionArn, status: status as ExecutionStatus, steps, run: await this.tracking.findRun(runId) };
       }
+      // Only the state it is in now: one it passed between two polls is no reason to stop.
+      const current = steps.at(-1);
+      if (current !== undefined && options.stopAt?.includes(current)) {
+        return { runId, executionArn, status: 'RUNNING', stoppedAt: current, steps, run: await this.tracking.findRun(runId) };
+      }
       if (Date.now() > deadline) throw new Error(`run ${runId} still running after ${Math.round(timeoutMs / 1000)} s`);
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
     }
+  }
+
+  /**
+   * Waits for a run that may release a version (a promotion, or a training run in an environment
+   * that needs approval): to its end, or until it waits for approval, which may take days
+   * (status `WAITING_FOR_APPROVAL`).
+   */
+  async waitForRelease(
+    runId: string,
+    executionArn: string,
+    onStep?: (step: string) => void,
+    options: { timeoutMs?: number; pollMs?: number } = {},
+  ): Promise<PipelineOutcome> {
+    const outcome = await this.waitForRun(runId, executionArn, { ...options, ...(onStep ? { onStep } : {}), stopAt: [APPROVAL_STATE] });
+    return outcome.stoppedAt === APPROVAL_STATE ? { ...outcome, status: 'WAITING_FOR_APPROVAL' } : outcome;
   }
 
   private async history(executionArn: string): Promise<string[]> {
@@ -243,6 +319,73 @@ export class PlatformClient {
       nextToken = page.nextToken;
     } while (nextToken);
     return names;
+  }
+
+  // The model registry, through the management API. The caller's identity (who promoted,
+  // approved, rolled back) is taken from the signed request by the API; nothing here sends one.
+
+  /** Every model with its newest version number and where its aliases point. */
+  async listModels(): Promise<ModelSummary[]> {
+    return (await this.api<{ models: ModelSummary[] }>('GET', '/models')).body.models;
+  }
+
+  /** A model's spec, aliases and versions. */
+  async showModel(model: string): Promise<ModelDetail> {
+    return (await this.api<ModelDetail>('GET', modelPath(model))).body;
+  }
+
+  /** A version by number, or the version an alias points at. */
+  async getVersion(model: string, version: VersionRef): Promise<ModelVersion> {
+    return (await this.api<ModelVersion>('GET', `${modelPath(model)}/versions/${encodeURIComponent(String(version))}`)).body;
+  }
+
+  /**
+   * Points an alias at a version. `production` starts the release path (Evaluate, Gate, approval
+   * where required, Promote) and answers with its run; follow it with `waitForRelease`. Any other
+   * alias moves at once.
+   */
+  async promote(model: string, version: number, alias: SettableAlias, options: PromoteOptions = {}): Promise<PromoteAnswer> {
+    const body = {
+      version,
+      ...(options.reason !== undefined ? { reason: options.reason } : {}),
+      ...(options.expectedVersion !== undefined ? { expectedVersion: options.expectedVersion } : {}),
+      ...(options.weight !== undefined ? { weight: options.weight } : {}),
+    };
+    return (await this.api<PromoteAnswer>('POST', `${modelPath(model)}/aliases/${encodeURIComponent(alias)}`, body)).body;
+  }
+
+  /** Production goes back to the `previous` version, which is then cleared. */
+  async rollback(model: string, options: { reason?: string; expectedVersion?: number | null } = {}): Promise<RollbackAnswer> {
+    const body = {
+      ...(options.reason !== undefined ? { reason: options.reason } : {}),
+      ...(options.expectedVersion !== undefined ? { expectedVersion: options.expectedVersion } : {}),
+    };
+    return (await this.api<RollbackAnswer>('POST', `${modelPath(model)}/rollback`, body)).body;
+  }
+
+  /** Approves a version waiting for approval; its waiting release resumes and moves production. */
+  async approve(model: string, version: number, reason: string): Promise<DecisionAnswer<'APPROVED'>> {
+    return (await this.api<DecisionAnswer<'APPROVED'>>('POST', `${modelPath(model)}/versions/${version}/approve`, { reason })).body;
+  }
+
+  /** Rejects a version waiting for approval: its release ends, and it never serves. */
+  async reject(model: string, version: number, reason: string): Promise<DecisionAnswer<'REJECTED'>> {
+    return (await this.api<DecisionAnswer<'REJECTED'>>('POST', `${modelPath(model)}/versions/${version}/reject`, { reason })).body;
+  }
+
+  /** Where a version (by number or alias) came from (dataset, run) and where it went (alias moves). */
+  async versionLineage(model: string, version: VersionRef): Promise<VersionLineage> {
+    return (await this.api<VersionLineage>('GET', `${modelPath(model)}/versions/${encodeURIComponent(String(version))}/lineage`)).body;
+  }
+
+  /** The model versions trained on a dataset version (a sha256, or the newest). */
+  async datasetLineage(name: string, version = 'latest'): Promise<DatasetLineage> {
+    return (await this.api<DatasetLineage>('GET', `/datasets/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/lineage`)).body;
+  }
+
+  /** A model's audit events, oldest first. */
+  async audit(model: string): Promise<AuditEvent[]> {
+    return (await this.api<{ events: AuditEvent[] }>('GET', `${modelPath(model)}/audit`)).body.events;
   }
 
   /** POST /models/{model}/predict, signed with the caller's credentials. */

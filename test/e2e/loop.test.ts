@@ -40,7 +40,7 @@ describe('the training and serving loop on the emulator', () => {
 
     // Assess: the execution and the run record
     expect(outcome.status).toBe('SUCCEEDED');
-    expect(outcome.steps).toEqual(expect.arrayContaining(['StartRun', 'ValidateData', 'Train', 'Evaluate', 'Gate', 'Register']));
+    expect(outcome.steps).toEqual(expect.arrayContaining(['StartRun', 'ValidateData', 'Train', 'Evaluate', 'Gate', 'Register', 'Promote', 'Released']));
     const run = outcome.run!;
     expect(run).toMatchObject({ status: 'SUCCEEDED', model, trigger: 'manual', actor: 'e2e', gatePassed: true, modelVersion: 1 });
     expect(run.metrics!.accuracy).toBeGreaterThanOrEqual(0.75);

@@ -18,7 +18,6 @@ describe('registry transactions on the emulator', () => {
       gateReportUri: `s3://reports/${runId}.json`,
       createdBy: 'e2e',
     },
-    alias: 'production',
     reason: `test registration of ${runId}`,
   });
 
@@ -39,7 +38,7 @@ describe('registry transactions on the emulator', () => {
     expect(await platform.registry.listAudit(model)).toHaveLength(auditBefore.length);
   });
 
-  it('numbers concurrent registrations without gaps or duplicates and keeps production consistent', async () => {
+  it('numbers concurrent registrations without gaps or duplicates and keeps the candidate alias consistent', async () => {
     const runs = Array.from({ length: 6 }, (_, i) => `run-c${i}`);
 
     const results = await Promise.all(runs.map((runId) => platform.registry.registerVersion(input(runId))));
@@ -49,11 +48,9 @@ describe('registry transactions on the emulator', () => {
     const versions = await platform.registry.listVersions(model);
     expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(new Set(versions.map((v) => v.runId)).size).toBe(7);
-    // Production ends on the last committed version and `previous` on the one before it.
-    const production = await platform.registry.findAlias(model, 'production');
-    const previous = await platform.registry.findAlias(model, 'previous');
-    expect(production?.version).toBe(7);
-    expect(previous?.version).toBe(6);
+    // Numbers commit in order, so the candidate ends on the last one; registering never touches production.
+    expect(await platform.registry.findAlias(model, 'candidate')).toMatchObject({ version: 7, weight: 0 });
+    expect(await platform.registry.findAlias(model, 'production')).toBeUndefined();
     // Every version and every alias move has its audit event.
     const audit = await platform.registry.listAudit(model);
     expect(audit.filter((e) => e.action === 'version.registered')).toHaveLength(7);

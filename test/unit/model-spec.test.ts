@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputValidationError } from '../../lambdas/core/errors.js';
-import { ModelSpecSchema, parseModelSpec } from '../../lambdas/core/model-spec.js';
+import { championMetrics, ModelSpecSchema, parseModelSpec } from '../../lambdas/core/model-spec.js';
 import { creditSpecJson, thrownBy } from './helpers.js';
 
 const minimal = () => ({
@@ -14,6 +14,9 @@ const minimal = () => ({
 /** The InputValidationError parseModelSpec throws for `value`. */
 const specError = (value: unknown) => thrownBy(() => parseModelSpec(value), InputValidationError);
 
+/** The champion comparison a spec gets when it says nothing: 95% interval, 1,000 seeded resamples, warn on thin segments. */
+const CHAMPION_DEFAULTS = { confidence: 0.95, resamples: 1000, seed: 1, minSegmentRows: 30, insufficientEvidence: 'warn' };
+
 describe('parseModelSpec', () => {
   it('accepts the shipped credit-default spec and keeps its values', () => {
     const raw = creditSpecJson();
@@ -23,7 +26,7 @@ describe('parseModelSpec', () => {
     const training = raw.training as { params: Record<string, unknown> };
     // Declared values kept; what the file leaves out takes its default (tolerance 1e-6, stratified split).
     expect(spec.training).toEqual({ ...training, params: { ...training.params, tolerance: 1e-6 }, stratify: true });
-    expect(spec.gate).toEqual({ ...(raw.gate as object), metrics: {} });
+    expect(spec.gate).toEqual({ ...(raw.gate as object), metrics: {}, maxLatencyMsPerRow: 20, champion: CHAMPION_DEFAULTS });
     expect(spec.schedule).toBe('rate(7 days)');
     expect(spec.dataset).toBe('credit-applications');
   });
@@ -38,7 +41,9 @@ describe('parseModelSpec', () => {
       testFraction: 0.25,
       stratify: true,
     });
-    expect(spec.gate).toEqual({ metrics: {}, minRows: 20 });
+    expect(spec.gate).toEqual({ metrics: {}, minRows: 20, maxLatencyMsPerRow: 20, champion: CHAMPION_DEFAULTS });
+    expect(championMetrics(spec)).toEqual({ rocAuc: { tolerance: 0.02 }, accuracy: { tolerance: 0.02 } });
+    expect(spec.approval).toEqual({ requiredIn: [] });
     expect(spec.segments).toEqual([]);
     expect(spec.minSegmentRows).toBe(30);
     expect(spec.validation.maxMissingRate).toBe(0.05);
@@ -110,5 +115,28 @@ describe('parseModelSpec', () => {
     const error = specError({ ...minimal(), task: 'ranking', training: { algorithm: 'svm' } });
     expect(error.message).toMatch(/task: /);
     expect(error.message).toMatch(/training\.algorithm: /);
+  });
+});
+
+describe('release gate and approval in the spec', () => {
+  const minimalSpec = () => ({ ...creditSpecJson(), gate: {} });
+
+  it('takes its own champion comparisons and refuses metrics the comparison cannot resample', () => {
+    const spec = parseModelSpec({ ...minimalSpec(), gate: { champion: { metrics: { f1: { tolerance: 0.05 } }, insufficientEvidence: 'block' } } });
+    expect(championMetrics(spec)).toEqual({ f1: { tolerance: 0.05 } });
+    expect(spec.gate.champion.insufficientEvidence).toBe('block');
+    const error = thrownBy(() => parseModelSpec({ ...minimalSpec(), gate: { champion: { metrics: { calibrationError: { tolerance: 0.1 } } } } }), InputValidationError);
+    expect(error.field).toBe('gate.champion.metrics.calibrationError');
+  });
+
+  it('wants exactly one kind of tolerance per compared metric', () => {
+    const both = thrownBy(() => parseModelSpec({ ...minimalSpec(), gate: { champion: { metrics: { accuracy: { tolerance: 0.1, relativeTolerance: 0.1 } } } } }), InputValidationError);
+    expect(both.message).toMatch(/tolerance or relativeTolerance/);
+    expect(() => parseModelSpec({ ...minimalSpec(), gate: { champion: { metrics: { accuracy: {} } } } })).toThrow(InputValidationError);
+  });
+
+  it('names environments that need approval and refuses unknown ones', () => {
+    expect(parseModelSpec({ ...minimalSpec(), approval: { requiredIn: ['staging', 'prod'] } }).approval.requiredIn).toEqual(['staging', 'prod']);
+    expect(thrownBy(() => parseModelSpec({ ...minimalSpec(), approval: { requiredIn: ['qa'] } }), InputValidationError).field).toBe('approval.requiredIn.0');
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../lambdas/core/canonical-json.js';
-import { aliasForNewVersion, auditSk, runsByModelSk, versionSk } from '../../lambdas/core/registry-keys.js';
+import { auditSk, runsByModelSk, versionSk } from '../../lambdas/core/registry-keys.js';
 import { failureReason, TrainingRequestSchema } from '../../lambdas/core/run.js';
 import { formatS3Uri, parseS3Uri } from '../../lambdas/core/s3-uri.js';
 
@@ -16,11 +16,6 @@ describe('registry keys', () => {
     expect([later, earlier].sort()).toEqual([earlier, later]);
     expect(auditSk('2026-01-01T00:00:00.000Z', 'e1') < auditSk('2026-01-01T00:00:00.001Z', 'e0')).toBe(true);
   });
-
-  it('sends a new version to production only when the environment needs no approval', () => {
-    expect(aliasForNewVersion(false)).toBe('production');
-    expect(aliasForNewVersion(true)).toBe('candidate');
-  });
 });
 
 describe('training request', () => {
@@ -32,6 +27,7 @@ describe('training request', () => {
       actor: 'unknown',
       params: {},
       mode: 'train',
+      release: true,
     });
   });
 

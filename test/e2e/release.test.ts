@@ -1,0 +1,307 @@
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PlatformClient } from '../../lib/client/platform-client.js';
+import { MlopsError } from '../../lambdas/core/errors.js';
+import type { GateReport } from '../../lambdas/core/gate.js';
+import { parseModelSpec, type ModelSpec } from '../../lambdas/core/model-spec.js';
+import type { Alias, AuditEvent, ModelVersion } from '../../lambdas/core/registry.js';
+import { creditSpec, goodCsv, mlops, platformClient, trainingExecutions, uniqueName } from './fixtures.js';
+
+// The release path on the emulator: the gate against production, approval on a task token, the
+// conditional production move, rollback, lineage and audit, through the registry's HTTP API and
+// the CLI. Approval times out after `approvalTimeoutSeconds` of the local environment (cdk.json).
+
+type Api = PlatformClient['api'];
+/** The API's coded error for a call, or a failure when the call succeeds. */
+async function apiError(call: ReturnType<Api>): Promise<MlopsError> {
+  try {
+    await call;
+  } catch (error) {
+    expect(error).toBeInstanceOf(MlopsError);
+    return error as MlopsError;
+  }
+  throw new Error('expected the API to refuse the call');
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('release: gate, approval, promotion, rollback, lineage and audit', () => {
+  let platform: PlatformClient;
+  const dataset = uniqueName('loans-release');
+  let datasetVersion: string;
+
+  /** Trains a version and waits for the execution to end, or to reach WaitForApproval. */
+  async function train(model: string, options: { release?: boolean; params?: Record<string, number> } = {}) {
+    const { runId, executionArn } = await platform.startTraining({ model, dataset: { name: dataset }, actor: 'e2e', release: options.release ?? true, params: options.params ?? {} });
+    return { runId, executionArn, done: () => platform.waitForRun(runId, executionArn, { timeoutMs: 240_000 }) };
+  }
+
+  async function versionOf(runId: string): Promise<number> {
+    for (let attempt = 0; attempt < 240; attempt += 1) {
+      const run = await platform.tracking.findRun(runId);
+      if (run?.modelVersion) return run.modelVersion;
+      if (run?.status === 'FAILED') throw new Error(`run ${runId} failed: ${run.failure?.reason}`);
+      await sleep(500);
+    }
+    throw new Error(`run ${runId} registered no version`);
+  }
+
+  async function waitForStatus(model: string, version: number, status: ModelVersion['status']): Promise<ModelVersion> {
+    for (let attempt = 0; attempt < 240; attempt += 1) {
+      const found = await platform.registry.findVersion(model, version);
+      if (found?.status === status) return found;
+      await sleep(500);
+    }
+    throw new Error(`version ${version} of ${model} never became ${status}`);
+  }
+
+  const production = (model: string) => platform.registry.findAlias(model, 'production');
+  const audit = (model: string) => platform.registry.listAudit(model);
+
+  beforeAll(async () => {
+    platform = platformClient();
+    ({
+      dataset: { version: datasetVersion },
+    } = await platform.registerDataset({ name: dataset, bytes: Buffer.from(goodCsv()), fileName: 'loans.csv', owner: 'e2e' }));
+  });
+
+  it('stops a model worse than production at the gate, naming the metric, and leaves the registry as it was', async () => {
+    const model = uniqueName('e2e-worse');
+    // Absolute thresholds low enough that only the comparison with production can stop the candidate.
+    const spec = creditSpec(model, dataset, { minAccuracy: 0.5, minRows: 100 });
+    await platform.createModel(spec, 'e2e');
+    expect((await (await train(model)).done()).status).toBe('SUCCEEDED');
+    expect(await production(model)).toMatchObject({ version: 1 });
+
+    // The same model with one weak feature: much worse ranking on the same held-out rows.
+    await platform.createModel(parseModelSpec({ ...spec, features: [{ name: 'age', type: 'numeric' }] }), 'e2e');
+    const versionsBefore = await platform.registry.listVersions(model);
+    const aliasesBefore = await platform.registry.listAliases(model);
+    const auditBefore = await audit(model);
+
+    const outcome = await (await train(model)).done();
+
+    expect(outcome.status).toBe('FAILED');
+    expect(outcome.steps).toContain('GateRejected');
+    expect(outcome.steps).not.toContain('Register');
+    expect(outcome.run).toMatchObject({ status: 'FAILED', gatePassed: false, failure: { step: 'Gate', error: 'GateFailedError' } });
+    expect(outcome.run!.failure!.reason).toMatch(/champion\.rocAuc/);
+    expect(outcome.run!.failure!.reason).toContain('production v1');
+    const report = JSON.parse(await platform.objects.getText(outcome.run!.gateReportUri!)) as GateReport;
+    expect(report.champion).toEqual({ version: 1 });
+    const rocAuc = report.checks.find((check) => check.name === 'champion.rocAuc')!;
+    expect(rocAuc).toMatchObject({ status: 'fail', passed: false, metric: 'rocAuc' });
+    expect(rocAuc.interval![1]).toBeLessThan(-rocAuc.tolerance!);
+    expect(rocAuc.candidate!).toBeLessThan(rocAuc.champion!);
+
+    expect(await platform.registry.listVersions(model)).toEqual(versionsBefore);
+    expect(await platform.registry.listAliases(model)).toEqual(aliasesBefore);
+    expect(await audit(model)).toEqual(auditBefore);
+  });
+
+  describe('in an environment that requires approval for the model', () => {
+    const model = uniqueName('e2e-approval');
+
+    beforeAll(async () => {
+      await platform.createModel(parseModelSpec({ ...creditSpec(model, dataset), approval: { requiredIn: ['local'] } }), 'e2e');
+    });
+
+    it('waits for a person, then moves production when approved through the CLI', async () => {
+      const run = await train(model);
+      const version = await versionOf(run.runId);
+      const waiting = await waitForStatus(model, version, 'PENDING_APPROVAL');
+      expect(waiting.approval).toMatchObject({ state: 'PENDING', runId: run.runId });
+      expect(await production(model)).toBeUndefined();
+      const { status } = await new SFNClient({}).send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
+      expect(status).toBe('RUNNING');
+
+      const approved = await mlops('approve', model, String(version), '--reason', 'metrics reviewed');
+
+      expect(approved.code).toBe(0);
+      expect(approved.json).toMatchObject({ status: 'APPROVED', version: { version, status: 'APPROVED', approval: { state: 'APPROVED', reason: 'metrics reviewed' } } });
+      const outcome = await run.done();
+      expect(outcome.status).toBe('SUCCEEDED');
+      expect(outcome.steps).toEqual(expect.arrayContaining(['WaitForApproval', 'Promote', 'Released']));
+      const moved = (await production(model))!;
+      expect(moved.version).toBe(version);
+      const approver = approved.json.version.approval.decidedBy as string;
+      expect(approver).not.toBe('');
+      // Who approved, and why, is on the production move itself.
+      const events = await audit(model);
+      expect(events.map((e) => e.action)).toEqual(expect.arrayContaining(['approval.requested', 'approval.granted']));
+      const move = events.filter((e) => e.action === 'alias.moved' && (e.after as Alias).alias === 'production');
+      expect(move).toHaveLength(1);
+      expect(move[0]).toMatchObject({ actor: approver, version });
+      expect(move[0]!.reason).toContain('metrics reviewed');
+    });
+
+    it('rejects through the CLI: nothing moves and the rejected version can never serve', async () => {
+      const before = await production(model);
+      const run = await train(model);
+      const version = await versionOf(run.runId);
+      await waitForStatus(model, version, 'PENDING_APPROVAL');
+
+      const rejected = await mlops('reject', model, String(version), '--reason', 'drops recall on the new segment');
+
+      expect(rejected.code).toBe(0);
+      expect(rejected.json).toMatchObject({ status: 'REJECTED', version: { version, status: 'REJECTED' } });
+      const outcome = await run.done();
+      expect(outcome.status).toBe('FAILED');
+      expect(outcome.run!.failure).toMatchObject({ step: 'WaitForApproval', error: 'APPROVAL_REJECTED' });
+      expect(outcome.run!.failure!.reason).toContain('drops recall on the new segment');
+      expect(await production(model)).toEqual(before);
+      const events = await audit(model);
+      expect(events.filter((e) => e.action === 'approval.rejected' && e.version === version)).toHaveLength(1);
+      expect(events.filter((e) => e.action === 'alias.moved' && (e.after as Alias).alias === 'production')).toHaveLength(1);
+
+      const executions = await trainingExecutions(platform);
+      const refused = await apiError(platform.api('POST', `/models/${model}/aliases/production`, { version }));
+      expect(refused.code).toBe('VERSION_REJECTED');
+      const again = await mlops('approve', model, String(version), '--reason', 'changed my mind');
+      expect(again.code).not.toBe(0);
+      expect(again.json.error.code).toBe('APPROVAL_NOT_PENDING');
+      expect(await trainingExecutions(platform)).toBe(executions);
+    });
+
+    it('rejects a request nobody answers in time, and production stays', async () => {
+      const before = await production(model);
+      const run = await train(model);
+      const version = await versionOf(run.runId);
+      await waitForStatus(model, version, 'PENDING_APPROVAL');
+
+      const outcome = await run.done();
+
+      expect(outcome.status).toBe('FAILED');
+      expect(outcome.steps).toEqual(expect.arrayContaining(['WaitForApproval', 'ExpireApproval', 'ApprovalTimedOut']));
+      expect(outcome.run!.failure).toMatchObject({ step: 'WaitForApproval', error: 'APPROVAL_TIMED_OUT' });
+      expect(await production(model)).toEqual(before);
+      const expired = await platform.registry.getVersion(model, version);
+      expect(expired).toMatchObject({ status: 'REGISTERED', approval: { state: 'EXPIRED', decidedBy: 'timeout' } });
+      expect((await audit(model)).filter((e) => e.action === 'approval.expired' && e.version === version)).toHaveLength(1);
+      const late = await apiError(platform.api('POST', `/models/${model}/versions/${version}/approve`, { reason: 'too late' }));
+      expect(late.code).toBe('APPROVAL_NOT_PENDING');
+    });
+  });
+
+  describe('concurrent promotions, rollback, lineage and bad input', () => {
+    const model = uniqueName('e2e-race');
+    let spec: ModelSpec;
+    let candidates: number[];
+
+    beforeAll(async () => {
+      spec = creditSpec(model, dataset);
+      await platform.createModel(spec, 'e2e');
+      // Version 1 goes to production; 20 more are registered as candidates only, five trainings at a time.
+      expect((await (await train(model)).done()).status).toBe('SUCCEEDED');
+      candidates = [];
+      for (let batch = 0; batch < 4; batch += 1) {
+        const runs = await Promise.all(Array.from({ length: 5 }, (_, i) => train(model, { release: false, params: { C: 1 + batch * 5 + i } })));
+        const outcomes = await Promise.all(runs.map((run) => run.done()));
+        for (const outcome of outcomes) {
+          expect(outcome.status).toBe('SUCCEEDED');
+          candidates.push(outcome.run!.modelVersion!);
+        }
+      }
+    }, 900_000);
+
+    it('lets exactly one of 20 concurrent promotions to production win; the others get a conflict and change nothing', async () => {
+      expect(candidates.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
+      expect(await production(model)).toMatchObject({ version: 1 });
+      const auditBefore = await audit(model);
+
+      // Every caller saw production at version 1 and says so.
+      const answers = await Promise.allSettled(
+        candidates.map((version) => platform.api<{ runId: string; executionArn: string }>('POST', `/models/${model}/aliases/production`, { version, expectedVersion: 1, reason: `race ${version}` })),
+      );
+      const started = answers.flatMap((answer) => (answer.status === 'fulfilled' ? [answer.value.body] : []));
+      const refusedAtOnce = answers.flatMap((answer) => (answer.status === 'rejected' ? [answer.reason as MlopsError] : []));
+      for (const error of refusedAtOnce) expect(error.code).toBe('CONFLICT');
+      // Most requests pass the API's own check at once, so the race is settled by the conditional write.
+      expect(started.length).toBeGreaterThan(1);
+      const outcomes = await Promise.all(started.map((run) => platform.waitForRun(run.runId, run.executionArn, { timeoutMs: 600_000 })));
+
+      const winners = outcomes.filter((outcome) => outcome.status === 'SUCCEEDED');
+      const losers = outcomes.filter((outcome) => outcome.status !== 'SUCCEEDED');
+      expect(winners).toHaveLength(1);
+      for (const loser of losers) {
+        expect(loser.run!.failure).toMatchObject({ step: 'Promote', error: 'CONFLICT' });
+        expect(loser.run!.failure!.reason).toMatch(/production/);
+      }
+      expect(losers.length + refusedAtOnce.length).toBe(19);
+
+      // One alias state: production on the winner, previous on version 1, and one audit event for the one move.
+      const winner = winners[0]!.run!.promotion!.version;
+      expect(await production(model)).toMatchObject({ version: winner, weight: 1 });
+      expect(await platform.registry.findAlias(model, 'previous')).toMatchObject({ version: 1, weight: 0 });
+      const newEvents = (await audit(model)).slice(auditBefore.length);
+      expect(newEvents).toHaveLength(1);
+      expect(newEvents[0]).toMatchObject({ action: 'alias.moved', version: winner, before: { alias: 'production', version: 1 }, after: { alias: 'production', version: winner } });
+      expect(newEvents[0]!.reason).toBe(`race ${winner}`);
+    });
+
+    it('moves the other aliases at once, rolls production back in one step, and answers lineage both ways', async () => {
+      const current = (await production(model))!.version;
+      const shadow = await mlops('promote', model, '2', '--to', 'shadow', '--reason', 'mirror traffic');
+      expect(shadow.code).toBe(0);
+      expect(shadow.json).toMatchObject({ status: 'MOVED', alias: { alias: 'shadow', version: 2, weight: 0 } });
+
+      const rolled = await mlops('rollback', model, '--reason', 'latency regression');
+      expect(rolled.code).toBe(0);
+      expect(rolled.json).toMatchObject({ status: 'ROLLED_BACK', production: { version: 1 }, before: { version: current } });
+      expect(await production(model)).toMatchObject({ version: 1 });
+      expect(await platform.registry.findAlias(model, 'previous')).toBeUndefined();
+      const events = await audit(model);
+      expect(events.at(-1)).toMatchObject({ action: 'alias.rolled_back', version: 1, reason: 'latency regression' });
+
+      const lineage = await mlops('lineage', `${model}@${current}`);
+      expect(lineage.code).toBe(0);
+      expect(lineage.json).toMatchObject({ model, version: current, dataset: { name: dataset, version: datasetVersion }, run: { trigger: 'manual' } });
+      type Move = { alias: string; from: number | null; to: number };
+      const moves = lineage.json.moves as Move[];
+      // Registered as the candidate, then production: in (from 1), and out again (back to 1).
+      expect(moves[0]).toMatchObject({ alias: 'candidate', to: current });
+      expect(moves.filter((m) => m.alias === 'production').map((m) => [m.from, m.to])).toEqual([
+        [1, current],
+        [current, 1],
+      ]);
+      const byDataset = await mlops('lineage', '--dataset', `${dataset}@${datasetVersion}`);
+      expect(byDataset.code).toBe(0);
+      const ours = byDataset.json.models.filter((entry: { model: string }) => entry.model === model);
+      expect(ours).toHaveLength(21);
+      expect(ours.find((entry: { version: number }) => entry.version === 1).aliases).toEqual(['production']);
+      expect(ours.find((entry: { version: number }) => entry.version === 2).aliases).toEqual(['shadow']);
+
+      const auditCli = await mlops('audit', model);
+      expect(auditCli.code).toBe(0);
+      expect((auditCli.json.events as AuditEvent[]).map((e) => e.eventId)).toEqual(events.map((e) => e.eventId));
+    });
+
+    it('answers bad requests with a code and changes nothing', async () => {
+      const executions = await trainingExecutions(platform);
+      const auditBefore = await audit(model);
+      const aliasesBefore = await platform.registry.listAliases(model);
+      // Each call is made only when its turn comes, so one refusal cannot go unobserved.
+      const cases: [string, () => ReturnType<Api>][] = [
+        ['NOT_FOUND', () => platform.api('POST', `/models/${model}/aliases/production`, { version: 999 })],
+        ['NOT_FOUND', () => platform.api('POST', `/models/${uniqueName('ghost')}/aliases/production`, { version: 1 })],
+        ['ALIAS_MANAGED', () => platform.api('POST', `/models/${model}/aliases/previous`, { version: 3 })],
+        ['INVALID_ALIAS', () => platform.api('POST', `/models/${model}/aliases/staging`, { version: 3 })],
+        ['ALREADY_IN_ALIAS', () => platform.api('POST', `/models/${model}/aliases/production`, { version: 1 })],
+        ['CONFLICT', () => platform.api('POST', `/models/${model}/aliases/production`, { version: 3, expectedVersion: 7 })],
+        ['NO_PREVIOUS_VERSION', () => platform.api('POST', `/models/${model}/rollback`, {})],
+        ['APPROVAL_NOT_PENDING', () => platform.api('POST', `/models/${model}/versions/3/approve`, { reason: 'ok' })],
+        ['INVALID_INPUT', () => platform.api('POST', `/models/${model}/versions/3/reject`, { reason: '  ' })],
+        ['INVALID_INPUT', () => platform.api('POST', `/models/${model}/aliases/canary`, { version: 3, weight: 1 })],
+        ['INVALID_INPUT', () => platform.api('GET', `/models/${model}/versions/latest`)],
+      ];
+      for (const [code, call] of cases) {
+        const error = await apiError(call());
+        expect(error.code, error.message).toBe(code);
+        expect(error.message.length).toBeGreaterThan(10);
+      }
+      expect(await trainingExecutions(platform)).toBe(executions);
+      expect(await audit(model)).toEqual(auditBefore);
+      expect(await platform.registry.listAliases(model)).toEqual(aliasesBefore);
+    });
+  });
+});
