@@ -8,6 +8,7 @@ import { ENVIRONMENT_NAMES, type EnvironmentName } from '../lib/config.js';
 import { deployLocal, ensureEmulator, LOCAL_REGION, run, PROJECT_ROOT, useLocalEndpoint } from '../lib/client/local-environment.js';
 import { formatMetrics } from '../lib/client/format.js';
 import { PlatformClient, type PipelineOutcome } from '../lib/client/platform-client.js';
+import { transferVersion } from '../lib/client/transfer.js';
 import {
   formatAudit,
   formatDatasetLineage,
@@ -42,7 +43,7 @@ import { checkInputs, loadOnnx } from '../lambdas/core/onnx-model.js';
 import { createHash } from 'node:crypto';
 import type { ValidationReport } from '../lambdas/core/dataset.js';
 import { parseDeclaredSchema, type DatasetProfile } from '../lambdas/core/profile.js';
-import { ALIASES, SETTABLE_ALIASES } from '../lambdas/core/alias-rules.js';
+import { ALIASES, SETTABLE_ALIASES, type SettableAlias } from '../lambdas/core/alias-rules.js';
 import { DATASET_FORMATS, DATASET_NAME, DATASET_VERSION, type DatasetFormat, type DatasetVersion, type TrainingRequest } from '../lambdas/core/run.js';
 
 interface GlobalOptions {
@@ -65,8 +66,7 @@ function print(json: unknown, human: () => string): void {
   process.stdout.write(globals().json ? `${JSON.stringify(json, null, 2)}\n` : `${human()}\n`);
 }
 
-async function client(): Promise<PlatformClient> {
-  const { env } = globals();
+async function client(env: EnvironmentName = globals().env): Promise<PlatformClient> {
   if (env === 'local') useLocalEndpoint();
   const region = process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? (env === 'local' ? LOCAL_REGION : undefined);
   if (!region) throw new MlopsError('NO_REGION', 'set AWS_REGION to the region the stack is deployed in', { field: 'AWS_REGION' });
@@ -491,13 +491,22 @@ program
   .option('--weight <w>', 'share of traffic: a canary\'s is between 0 and 1 (default 0.1); production takes 1, candidate and shadow 0')
   .option('--expect <version|none>', 'where the alias points now (none: nowhere); the move fails with CONFLICT if it moved meanwhile')
   .option('--no-wait', 'production: return once the release run has started')
-  .action(async (modelArg: string, versionArg: string, options: { to: string; reason?: string; weight?: string; expect?: string; wait: boolean }) => {
+  .addOption(new Option('--from-env <name>', 'promote a version of this environment into --to-env: its artifact (and dataset and spec, when missing) is copied, then gated and registered there as a new version').choices(ENVIRONMENT_NAMES))
+  .addOption(new Option('--to-env <name>', 'the environment the version is promoted into (with --from-env)').choices(ENVIRONMENT_NAMES))
+  .action(async (modelArg: string, versionArg: string, options: { to: string; reason?: string; weight?: string; expect?: string; wait: boolean; fromEnv?: EnvironmentName; toEnv?: EnvironmentName }) => {
     const model = parseModelName(modelArg);
     const version = parseVersionNumber(versionArg);
     const alias = parseTargetAlias(options.to);
     const weight = options.weight === undefined ? undefined : parseWeightFor(alias, options.weight);
     const expectedVersion = options.expect === undefined ? undefined : parseExpected(options.expect, { allowNone: true });
     const reason = options.reason === undefined ? `promoted to ${alias} with the CLI` : parseReason(options.reason);
+    if ((options.fromEnv === undefined) !== (options.toEnv === undefined)) {
+      throw new MlopsError('INVALID_INPUT', 'give both --from-env and --to-env, or neither', { field: options.fromEnv === undefined ? 'from-env' : 'to-env' });
+    }
+    if (options.fromEnv && options.toEnv) {
+      await promoteAcross(model, version, alias, { from: options.fromEnv, to: options.toEnv, reason, wait: options.wait, ...(weight !== undefined ? { weight } : {}) });
+      return;
+    }
     const platform = await client();
     const answer = await platform.promote(model, version, alias, {
       reason,
@@ -515,6 +524,50 @@ program
     print(report, () => formatRelease(report, globals().env));
     if (report.status === 'FAILED') process.exitCode = 1;
   });
+
+/**
+ * `promote --from-env A --to-env B`: the version is copied into B and judged there as a new
+ * version; production goes through B's gate and approval, another alias moves once it registers.
+ */
+async function promoteAcross(model: string, version: number, alias: SettableAlias, options: { from: EnvironmentName; to: EnvironmentName; reason: string; wait: boolean; weight?: number }) {
+  const source = await client(options.from);
+  const target = await client(options.to);
+  const started = await transferVersion({
+    model,
+    version,
+    from: { environment: options.from, platform: source },
+    to: { environment: options.to, platform: target },
+    alias,
+    reason: options.reason,
+    actor: process.env.USER ?? 'cli',
+    onProgress: progress,
+  });
+  progress(`run ${started.runId} started in ${options.to}: ${model} v${version} of ${options.from} -> ${alias}`);
+  const running = { status: 'RUNNING' as const, runId: started.runId, executionArn: started.executionArn, version };
+  if (!options.wait && alias === 'production') {
+    print({ ...running, model, from: options.from, to: options.to, copied: started.copied }, () => `release run ${started.runId} started in ${options.to}`);
+    return;
+  }
+  const outcome = await target.waitForRelease(started.runId, started.executionArn, (step) => progress(`  -> ${step}`));
+  const newVersion = outcome.run?.modelVersion;
+  const origin = { from: { environment: options.from, version }, to: options.to, copied: started.copied };
+  if (alias !== 'production') {
+    // Registered as a candidate in the target; then the alias moves there like any other move.
+    if (outcome.status !== 'SUCCEEDED' || !newVersion) {
+      const failed = releaseReport(model, version, running, outcome);
+      print({ ...failed, ...origin }, () => formatRelease(failed, options.to));
+      process.exitCode = 1;
+      return;
+    }
+    const moved = await target.promote(model, newVersion, alias, { reason: options.reason, ...(options.weight !== undefined ? { weight: options.weight } : {}) });
+    print({ ...moved, model, runId: started.runId, version: newVersion, ...origin }, () => `copied ${model} v${version} of ${options.from} to ${options.to} as v${newVersion}; ${alias} -> v${newVersion}`);
+    return;
+  }
+  const production = outcome.status === 'SUCCEEDED' ? (await target.showModel(model)).aliases.find((a) => a.alias === 'production') : undefined;
+  const report = { ...releaseReport(model, newVersion ?? version, running, outcome, production), ...origin };
+  print(report, () => `${formatRelease(report, options.to)}\n(copied from ${options.from} v${version}${newVersion ? ` as ${options.to} v${newVersion}` : ''})`);
+  if (report.status === 'FAILED') process.exitCode = 1;
+}
 
 program
   .command('rollback')

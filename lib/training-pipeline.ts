@@ -57,7 +57,9 @@ export const TRANSIENT_ERRORS = [
  * StartRun -> ValidateData -> Train -> Evaluate -> Gate -> (passed?) Register
  *   -> (approval required?) WaitForApproval -> Promote (production moves) -> Released.
  * A promotion (mode `promote`) of a registered version skips ValidateData and Train: its artifact
- * is evaluated against production again and goes through the same gate and approval.
+ * is evaluated against production again and goes through the same gate and approval. A transfer
+ * (mode `transfer`) does the same with an artifact copied from another environment, and Register
+ * records it as a new version with its origin.
  * With `externalTraining`, Train is replaced by the external job (TrainOnSageMaker or TrainOnEcs)
  * followed by RegisterExternalArtifact; an import (an ONNX model trained elsewhere) still goes to Train.
  * Any failed step, and a failed gate, goes to RecordFailure (run marked FAILED with the
@@ -330,11 +332,11 @@ export class TrainingPipeline extends Construct {
         .otherwise(gateAndRelease),
     );
     const definition = startRunTask.next(
-      // A promotion re-judges a registered artifact: nothing to validate or train.
+      // A promotion re-judges a registered artifact, a transfer one copied from another environment: nothing to train.
       new sfn.Choice(this, 'Promotion?')
         .when(
-          sfn.Condition.stringEquals('$.run.mode', 'promote'),
-          new sfn.Pass(this, 'UseRegisteredArtifact', { parameters: { 'artifact.$': '$.run.promotion.artifact' }, resultPath: '$.training' }).next(evaluateStep),
+          sfn.Condition.or(sfn.Condition.stringEquals('$.run.mode', 'promote'), sfn.Condition.stringEquals('$.run.mode', 'transfer')),
+          new sfn.Pass(this, 'UseRegisteredArtifact', { parameters: { 'artifact.$': '$.run.artifact' }, resultPath: '$.training' }).next(evaluateStep),
         )
         .otherwise(step('ValidateData', validateData, '$.validation').next(training()).next(evaluateStep)),
     );

@@ -1,5 +1,6 @@
 // `npm run demo`: the whole loop on the local emulator, end to end.
-// emulator -> deploy -> dataset -> model -> training pipeline -> version -> HTTPS predictions.
+// emulator -> deploy -> dataset -> model -> training pipeline -> version -> release (gate vs production,
+// promotion, rollback, lineage) -> HTTPS predictions.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployLocal, ensureEmulator, LOCAL_REGION, PROJECT_ROOT, useLocalEndpoint } from '../lib/client/local-environment.js';
@@ -11,7 +12,7 @@ import { makeCreditDataset } from './make-demo-dataset.js';
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 let stepNumber = 0;
-const step = (title: string) => console.log(`\n[${++stepNumber}/8 ${elapsed()}] ${title}`);
+const step = (title: string) => console.log(`\n[${++stepNumber}/9 ${elapsed()}] ${title}`);
 const detail = (line: string) => console.log(`    ${line}`);
 
 async function main(): Promise<void> {
@@ -69,6 +70,22 @@ async function main(): Promise<void> {
   detail(`gate verdict  ${run.gateSummary}`);
   detail(`artifact      ${run.artifact?.uri} (sha256 ${run.artifact?.sha256.slice(0, 16)}...)`);
   detail(`model version ${spec.name} v${run.modelVersion} -> alias production`);
+
+  step('Release: a candidate is promoted through the gate against production, then rolled back in one write');
+  const candidateRun = await platform.startTraining({ model: spec.name, dataset: { name: dataset.name, version: dataset.version }, actor: 'demo', params: { C: 0.5 }, release: false });
+  const candidate = await platform.waitForRun(candidateRun.runId, candidateRun.executionArn);
+  const candidateVersion = candidate.run?.modelVersion;
+  if (candidate.status !== 'SUCCEEDED' || !candidateVersion) throw new Error(`the candidate run ended ${candidate.status}: ${candidate.run?.failure?.reason}`);
+  detail(`registered v${candidateVersion} as candidate (mlops train --register-only)`);
+  const promotion = await platform.promote(spec.name, candidateVersion, 'production', { reason: 'demo: C=0.5' });
+  if (promotion.status !== 'RUNNING') throw new Error('a promotion to production should start the release path');
+  const released = await platform.waitForRelease(promotion.runId, promotion.executionArn, (name) => detail(`-> ${name}`));
+  detail(`promotion ${released.status}: ${released.run?.gateSummary?.slice(0, 160)}...`);
+  if (released.status !== 'SUCCEEDED') throw new Error(`the promotion ended ${released.status}: ${released.run?.failure?.reason}`);
+  const rolledBack = await platform.rollback(spec.name, { reason: 'demo: back to the previous version' });
+  detail(`rollback: production v${rolledBack.before.version} -> v${rolledBack.production.version}`);
+  const lineage = await platform.versionLineage(spec.name, candidateVersion);
+  detail(`lineage of v${candidateVersion}: dataset ${lineage.dataset.name}@${lineage.dataset.version.slice(0, 12)} -> run ${lineage.run?.runId} -> ${lineage.moves.map((move) => `${move.alias} ${move.from ?? '-'}->${move.to ?? '-'}`).join(', ')}`);
 
   step('A broken copy of the data (column "income" dropped) is stopped at ValidateData');
   const lines = csv.trim().split('\n');

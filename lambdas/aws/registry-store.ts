@@ -72,8 +72,9 @@ export class RegistryStore {
     private readonly now: () => Date = () => new Date(),
   ) {}
 
-  private audit(event: Omit<AuditEvent, 'eventId' | 'at'>, at: string): TransactItem {
-    const full: AuditEvent = { ...event, eventId: randomUUID(), at };
+  /** An audit event's put; `order` keeps the events of one transaction (same time) in the order they happened. */
+  private audit(event: Omit<AuditEvent, 'eventId' | 'at'>, at: string, order = 0): TransactItem {
+    const full: AuditEvent = { ...event, eventId: `${order}-${randomUUID()}`, at };
     return {
       Put: {
         TableName: this.tableName,
@@ -201,7 +202,7 @@ export class RegistryStore {
         },
         this.aliasPut(alias, current),
         this.audit({ model, version: number, actor: version.createdBy, action: 'version.registered', reason: input.reason, after: { version: number, runId, artifact: version.artifact, dataset: version.dataset } }, at),
-        this.audit({ model, version: number, actor: version.createdBy, action: 'alias.moved', reason: input.reason, before: current ?? null, after: alias }, at),
+        this.audit({ model, version: number, actor: version.createdBy, action: 'alias.moved', reason: input.reason, before: current ?? null, after: alias }, at, 1),
       ];
       try {
         await this.transact(items);

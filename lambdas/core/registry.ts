@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ALIASES } from './registry-keys.js';
-import { ArtifactRefSchema, DatasetRefSchema, MODEL_NAME } from './run.js';
+import { ArtifactRefSchema, DatasetRefSchema, MODEL_NAME, TransferSourceSchema, type TransferSource } from './run.js';
 
 /**
  * A version's release state. Its artifact, metrics, run and number never change; only this
@@ -35,6 +35,8 @@ export const ModelVersionSchema = z.object({
   /** The production version the gate compared this one with; null when there was none. */
   judgedAgainst: z.number().int().positive().nullable().optional(),
   codeVersion: z.string().optional(),
+  /** A version promoted from another environment: where it came from. */
+  promotedFrom: TransferSourceSchema.optional(),
   status: z.enum(VERSION_STATUSES),
   approval: ApprovalSchema.optional(),
   createdAt: z.string(),
@@ -99,6 +101,7 @@ export interface VersionLineage {
   artifact: z.infer<typeof ArtifactRefSchema>;
   gateReportUri: string;
   approval?: Approval;
+  promotedFrom?: TransferSource;
   /** Aliases that point at this version now. */
   aliases: { alias: string; weight: number; since: string; by: string }[];
   /** Every alias move to or from this version, oldest first. */

@@ -14,7 +14,7 @@ export const DATASET_NAME = z
 export const DATASET_VERSION = z.string().regex(/^[a-f0-9]{64}$/, 'must be a sha256 hex digest');
 
 export const TRIGGERS = ['manual', 'schedule', 'drift', 'performance', 'reproduce', 'import', 'promote'] as const;
-export const RUN_MODES = ['train', 'reproduce', 'import', 'promote'] as const;
+export const RUN_MODES = ['train', 'reproduce', 'import', 'promote', 'transfer'] as const;
 
 /** What a promotion to production carries through the release path (mode `promote`). */
 export const PromotionSchema = z
@@ -26,6 +26,20 @@ export const PromotionSchema = z
   })
   .strict();
 export type Promotion = z.infer<typeof PromotionSchema>;
+
+/** Where a version promoted from another environment came from: recorded on the new version as its lineage. */
+export const TransferSourceSchema = z
+  .object({
+    environment: z.string().regex(/^[a-z][a-z0-9-]{0,31}$/),
+    model: z.string().min(1).max(63),
+    version: z.number().int().positive(),
+    runId: z.string().min(1).max(200),
+    dataset: z.object({ name: z.string(), version: z.string() }).strict(),
+    codeVersion: z.string().max(200).optional(),
+    gateReportUri: z.string().max(2000).optional(),
+  })
+  .strict();
+export type TransferSource = z.infer<typeof TransferSourceSchema>;
 
 /** A `--param` value: numbers, booleans and strings. */
 export const ParamValueSchema = z.union([z.number(), z.boolean(), z.string().max(200)]);
@@ -56,11 +70,24 @@ export const TrainingRequestSchema = z
     release: z.boolean().default(true),
     /** A registered version going to production through the gate and approval (mode `promote`). */
     promotion: PromotionSchema.optional(),
+    /**
+     * A version of another environment (mode `transfer`): its artifact, already copied into this
+     * environment's models bucket, is judged here and registered as a new version with its origin.
+     */
+    transfer: z
+      .object({
+        artifact: z.object({ uri: z.string().startsWith('s3://'), sha256: z.string().regex(/^[a-f0-9]{64}$/) }).strict(),
+        source: TransferSourceSchema,
+        reason: z.string().min(1).max(1000),
+      })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((r) => (r.mode === 'reproduce') === (r.reproduces !== undefined), { message: 'mode "reproduce" goes with the run it reproduces', path: ['reproduces'] })
   .refine((r) => (r.mode === 'import') === (r.onnx !== undefined), { message: 'mode "import" goes with the ONNX file it imports', path: ['onnx'] })
-  .refine((r) => (r.mode === 'promote') === (r.promotion !== undefined), { message: 'mode "promote" goes with the version it promotes', path: ['promotion'] });
+  .refine((r) => (r.mode === 'promote') === (r.promotion !== undefined), { message: 'mode "promote" goes with the version it promotes', path: ['promotion'] })
+  .refine((r) => (r.mode === 'transfer') === (r.transfer !== undefined), { message: 'mode "transfer" goes with the artifact and origin it brings', path: ['transfer'] });
 export type TrainingRequest = z.input<typeof TrainingRequestSchema>;
 
 export const RUN_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED'] as const;
@@ -126,6 +153,8 @@ export const RunRecordSchema = z.object({
   modelVersion: z.number().int().positive().optional(),
   /** A promotion's version and reason. */
   promotion: PromotionSchema.optional(),
+  /** A transfer's origin: the environment, version and run it was copied from. */
+  transferredFrom: TransferSourceSchema.optional(),
   failure: z.object({ step: z.string(), error: z.string(), reason: z.string() }).optional(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;
@@ -153,8 +182,12 @@ export const RunContextSchema = z.object({
   runId: z.string().min(1),
   mode: z.enum(RUN_MODES).default('train'),
   onnx: z.object({ uri: z.string(), sha256: z.string() }).optional(),
-  /** A promotion: the version and its registered artifact, which Evaluate scores in place of a trained one. */
-  promotion: PromotionSchema.extend({ artifact: ArtifactRefSchema }).optional(),
+  /** A promotion's version, reason and expected production version. */
+  promotion: PromotionSchema.optional(),
+  /** A transfer's origin and reason. */
+  transfer: z.object({ source: TransferSourceSchema, reason: z.string() }).optional(),
+  /** For a promotion or a transfer: the existing artifact Evaluate scores in place of a trained one. */
+  artifact: ArtifactRefSchema.optional(),
   model: MODEL_NAME,
   spec: z.unknown(),
   dataset: DatasetRefSchema,

@@ -31,7 +31,7 @@ export const handler = async (event: unknown) => {
   const actor = approval?.approvedBy ?? run.actor;
   const reason = approval
     ? `approved by ${approval.approvedBy}: ${approval.reason}`
-    : (run.promotion?.reason ?? `run ${run.runId} passed its gate`);
+    : (run.promotion?.reason ?? run.transfer?.reason ?? `run ${run.runId} passed its gate`);
   try {
     // The gate's verdict holds only against the version it compared with.
     checkExpected('production', registration.judgedAgainst, run.promotion?.expectedVersion);

@@ -33,7 +33,7 @@ export const handler = async (event: unknown) => {
   const { training, evaluation, gate } = parseOrThrow(InputSchema, state, 'Register input');
   const needsApproval = approvalRequired(ENVIRONMENT_NAME, PRODUCTION_REQUIRES_APPROVAL, spec.approval);
   const judgedAgainst = gate.champion?.version ?? null;
-  if (run.promotion) {
+  if (run.mode === 'promote' && run.promotion) {
     logger.info('promotion judged', { runId: run.runId, version: run.promotion.version, judgedAgainst, needsApproval });
     return { version: run.promotion.version, created: false, needsApproval, judgedAgainst, release: true };
   }
@@ -47,10 +47,13 @@ export const handler = async (event: unknown) => {
       gateReportUri: gate.reportUri,
       gateSummary: gate.summary,
       judgedAgainst,
-      codeVersion: CODE_VERSION,
+      codeVersion: run.transfer?.source.codeVersion ?? CODE_VERSION,
+      ...(run.transfer ? { promotedFrom: run.transfer.source } : {}),
       createdBy: run.actor,
     },
-    reason: `run ${run.runId} passed its gate`,
+    reason: run.transfer
+      ? `promoted from ${run.transfer.source.environment} v${run.transfer.source.version}: ${run.transfer.reason}`
+      : `run ${run.runId} passed its gate`,
   });
   // A registration without a release is where the run ends.
   await tracking.updateRun(run.runId, { modelVersion: version.version, ...(run.release ? {} : { status: 'SUCCEEDED' as const, endedAt: new Date().toISOString() }) });

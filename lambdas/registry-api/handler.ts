@@ -128,6 +128,7 @@ const routes: Record<string, ApiRoute> = {
       artifact: version.artifact,
       gateReportUri: version.gateReportUri,
       ...(version.approval ? { approval: version.approval } : {}),
+      ...(version.promotedFrom ? { promotedFrom: version.promotedFrom } : {}),
       aliases: aliases.filter((alias) => alias.version === version.version).map((alias) => ({ alias: alias.alias, weight: alias.weight, since: alias.updatedAt, by: alias.updatedBy })),
       moves: movesOf(events, version.version),
     };

@@ -49,7 +49,7 @@ async function promotionOf(request: Request) {
   const version = await registry.getVersion(request.model, promotion.version);
   checkPromotable(version, 'production');
   const spec = await recordedSpec(version.runId, request.model, 'promotion.version');
-  return { spec, dataset: version.dataset, context: { ...promotion, artifact: version.artifact } };
+  return { spec, dataset: version.dataset, artifact: version.artifact };
 }
 
 /** StartRun: resolves the model spec (with parameter overrides) and dataset version, then records the run as RUNNING (once per execution). */
@@ -77,6 +77,7 @@ export const handler = async (event: unknown): Promise<RunContext> => {
     ...(request.reproduces ? { reproduces: request.reproduces } : {}),
     ...(request.onnx ? { onnx: request.onnx } : {}),
     ...(request.promotion ? { promotion: request.promotion, modelVersion: request.promotion.version } : {}),
+    ...(request.transfer ? { transferredFrom: request.transfer.source } : {}),
     seed: spec.training.seed,
     executionArn,
     startedAt: new Date().toISOString(),
@@ -87,7 +88,9 @@ export const handler = async (event: unknown): Promise<RunContext> => {
     runId: stored.runId,
     mode: request.mode,
     ...(request.onnx ? { onnx: request.onnx } : {}),
-    ...(promotion ? { promotion: promotion.context } : {}),
+    ...(request.promotion ? { promotion: request.promotion } : {}),
+    ...(request.transfer ? { transfer: { source: request.transfer.source, reason: request.transfer.reason } } : {}),
+    ...(promotion ? { artifact: promotion.artifact } : request.transfer ? { artifact: request.transfer.artifact } : {}),
     model: stored.model,
     spec,
     dataset: stored.dataset,

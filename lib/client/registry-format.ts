@@ -372,6 +372,10 @@ export function formatVersionLineage(lineage: VersionLineage): string {
   const facts = [dataset.rowCount !== undefined ? `${dataset.rowCount} rows` : undefined, dataset.arrivedAt ? `arrived ${formatTime(dataset.arrivedAt)}` : undefined].filter(Boolean);
   const versionChildren: TreeNode[] = [{ label: `artifact  ${lineage.artifact.uri} sha256=${short(lineage.artifact.sha256)}` }, { label: `gate report  ${lineage.gateReportUri}` }];
   if (lineage.approval) versionChildren.push({ label: `approval  ${approvalLine(lineage.approval)}` });
+  if (lineage.promotedFrom) {
+    const origin = lineage.promotedFrom;
+    versionChildren.push({ label: `promoted from  ${origin.environment}: ${origin.model} ${v(origin.version)}, run ${origin.runId}` });
+  }
   versionChildren.push({
     label: lineage.aliases.length ? 'serves as' : 'serves as  nothing now',
     children: lineage.aliases.map((a) => ({ label: `${a.alias}  weight ${a.weight}  since ${formatTime(a.since)} by ${a.by}` })),

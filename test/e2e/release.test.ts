@@ -5,7 +5,9 @@ import { MlopsError } from '../../lambdas/core/errors.js';
 import type { GateReport } from '../../lambdas/core/gate.js';
 import { parseModelSpec, type ModelSpec } from '../../lambdas/core/model-spec.js';
 import type { Alias, AuditEvent, ModelVersion } from '../../lambdas/core/registry.js';
-import { creditSpec, goodCsv, mlops, platformClient, trainingExecutions, uniqueName } from './fixtures.js';
+import { managementApiUrl } from '../../lib/client/stack-outputs.js';
+import { signedFetch } from '../../lib/client/signed-fetch.js';
+import { creditSpec, goodCsv, mlops, platformClient, subscribeToAlerts, trainingExecutions, uniqueName } from './fixtures.js';
 
 // The release path on the emulator: the gate against production, approval on a task token, the
 // conditional production move, rollback, lineage and audit, through the registry's HTTP API and
@@ -107,9 +109,14 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
     });
 
     it('waits for a person, then moves production when approved through the CLI', async () => {
+      const alerts = await subscribeToAlerts(platform.outputs.AlertTopicArn);
       const run = await train(model);
       const version = await versionOf(run.runId);
       const waiting = await waitForStatus(model, version, 'PENDING_APPROVAL');
+      // The alert says what waits and how to answer it.
+      const asked = (await alerts.receive()).find((alert) => alert.kind === 'approval-requested' && alert.model === model);
+      await alerts.remove();
+      expect(asked).toMatchObject({ version, runId: run.runId, replaces: null, approve: expect.stringContaining(`approve ${model} ${version}`) });
       expect(waiting.approval).toMatchObject({ state: 'PENDING', runId: run.runId });
       expect(await production(model)).toBeUndefined();
       const { status } = await new SFNClient({}).send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
@@ -124,6 +131,11 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
       expect(outcome.steps).toEqual(expect.arrayContaining(['WaitForApproval', 'Promote', 'Released']));
       const moved = (await production(model))!;
       expect(moved.version).toBe(version);
+      // The decision changed the version's status and approval, nothing else.
+      const { status: _was, approval: _asked, ...evidence } = waiting;
+      const { status: now, approval: _decided, ...after } = await platform.registry.getVersion(model, version);
+      expect(now).toBe('APPROVED');
+      expect(after).toEqual(evidence);
       const approver = approved.json.version.approval.decidedBy as string;
       expect(approver).not.toBe('');
       // Who approved, and why, is on the production move itself.
@@ -204,32 +216,38 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
       }
     }, 900_000);
 
-    it('lets exactly one of 20 concurrent promotions to production win; the others get a conflict and change nothing', async () => {
+    /** Fires one promotion to production per version, all at once, and waits for every release run. */
+    async function race(versions: number[], expectedVersion?: number) {
+      const answers = await Promise.allSettled(
+        versions.map((version) =>
+          platform.api<{ runId: string; executionArn: string }>('POST', `/models/${model}/aliases/production`, { version, reason: `race ${version}`, ...(expectedVersion ? { expectedVersion } : {}) }),
+        ),
+      );
+      const started = answers.flatMap((answer) => (answer.status === 'fulfilled' ? [answer.value.body] : []));
+      const refusedAtOnce = answers.flatMap((answer) => (answer.status === 'rejected' ? [answer.reason as MlopsError] : []));
+      const outcomes = await Promise.all(started.map((run) => platform.waitForRun(run.runId, run.executionArn, { timeoutMs: 600_000 })));
+      return {
+        refusedAtOnce,
+        winners: outcomes.filter((outcome) => outcome.status === 'SUCCEEDED'),
+        losers: outcomes.filter((outcome) => outcome.status !== 'SUCCEEDED'),
+      };
+    }
+
+    const productionMoves = (events: AuditEvent[]) => events.filter((e) => e.action === 'alias.moved' && (e.after as Alias).alias === 'production');
+
+    it('lets exactly one of 20 concurrent promotions that expect production at v1 win; the others get a conflict and change nothing', async () => {
       expect(candidates.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
       expect(await production(model)).toMatchObject({ version: 1 });
       const auditBefore = await audit(model);
 
-      // Every caller saw production at version 1 and says so.
-      const answers = await Promise.allSettled(
-        candidates.map((version) => platform.api<{ runId: string; executionArn: string }>('POST', `/models/${model}/aliases/production`, { version, expectedVersion: 1, reason: `race ${version}` })),
-      );
-      const started = answers.flatMap((answer) => (answer.status === 'fulfilled' ? [answer.value.body] : []));
-      const refusedAtOnce = answers.flatMap((answer) => (answer.status === 'rejected' ? [answer.reason as MlopsError] : []));
-      for (const error of refusedAtOnce) expect(error.code).toBe('CONFLICT');
-      // Most requests pass the API's own check at once, so the race is settled by the conditional write.
-      expect(started.length).toBeGreaterThan(1);
-      const outcomes = await Promise.all(started.map((run) => platform.waitForRun(run.runId, run.executionArn, { timeoutMs: 600_000 })));
+      // Every caller saw production at version 1 and says so: a caller that finds it moved, at the API
+      // or at the conditional write at the end of its release run, gets CONFLICT.
+      const { refusedAtOnce, winners, losers } = await race(candidates, 1);
 
-      const winners = outcomes.filter((outcome) => outcome.status === 'SUCCEEDED');
-      const losers = outcomes.filter((outcome) => outcome.status !== 'SUCCEEDED');
       expect(winners).toHaveLength(1);
-      for (const loser of losers) {
-        expect(loser.run!.failure).toMatchObject({ step: 'Promote', error: 'CONFLICT' });
-        expect(loser.run!.failure!.reason).toMatch(/production/);
-      }
+      for (const error of refusedAtOnce) expect(error.code).toBe('CONFLICT');
+      for (const loser of losers) expect(loser.run!.failure).toMatchObject({ step: 'Promote', error: 'CONFLICT' });
       expect(losers.length + refusedAtOnce.length).toBe(19);
-
-      // One alias state: production on the winner, previous on version 1, and one audit event for the one move.
       const winner = winners[0]!.run!.promotion!.version;
       expect(await production(model)).toMatchObject({ version: winner, weight: 1 });
       expect(await platform.registry.findAlias(model, 'previous')).toMatchObject({ version: 1, weight: 0 });
@@ -239,19 +257,52 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
       expect(newEvents[0]!.reason).toBe(`race ${winner}`);
     });
 
+    it('settles 20 concurrent promotions without expectations into one consistent chain of audited moves', async () => {
+      const start = (await production(model))!.version;
+      const auditBefore = await audit(model);
+      const versions = [1, ...candidates].filter((version) => version !== start);
+
+      // Nobody pins production: each release is judged against the production its Evaluate saw, and
+      // its move commits only if production is still there.
+      const { refusedAtOnce, winners, losers } = await race(versions);
+
+      expect(refusedAtOnce).toEqual([]);
+      expect(winners.length).toBeGreaterThanOrEqual(1);
+      // The conditional write, not the API's check, turned these away: their gate compared with a production that had moved.
+      expect(losers.length).toBeGreaterThanOrEqual(1);
+      for (const loser of losers) {
+        expect(loser.run!.failure).toMatchObject({ step: 'Promote', error: 'CONFLICT' });
+        expect(loser.run!.failure!.reason).toMatch(/production/);
+      }
+      expect(winners.length + losers.length).toBe(versions.length);
+      // Every successful move has exactly one audit event, and the events chain: each starts where the last ended.
+      const moves = productionMoves((await audit(model)).slice(auditBefore.length));
+      expect(moves.map((e) => e.version).sort()).toEqual(winners.map((w) => w.run!.promotion!.version).sort());
+      let at = start;
+      for (const move of moves) {
+        expect((move.before as Alias).version).toBe(at);
+        at = (move.after as Alias).version;
+      }
+      expect(await production(model)).toMatchObject({ version: at });
+      const previous = moves.length >= 1 ? (moves.at(-1)!.before as Alias).version : start;
+      expect(await platform.registry.findAlias(model, 'previous')).toMatchObject({ version: previous });
+    });
+
     it('moves the other aliases at once, rolls production back in one step, and answers lineage both ways', async () => {
       const current = (await production(model))!.version;
-      const shadow = await mlops('promote', model, '2', '--to', 'shadow', '--reason', 'mirror traffic');
+      const previous = (await platform.registry.findAlias(model, 'previous'))!.version;
+      const shadowVersion = candidates.find((version) => version !== current && version !== previous)!;
+      const shadow = await mlops('promote', model, String(shadowVersion), '--to', 'shadow', '--reason', 'mirror traffic');
       expect(shadow.code).toBe(0);
-      expect(shadow.json).toMatchObject({ status: 'MOVED', alias: { alias: 'shadow', version: 2, weight: 0 } });
+      expect(shadow.json).toMatchObject({ status: 'MOVED', alias: { alias: 'shadow', version: shadowVersion, weight: 0 } });
 
       const rolled = await mlops('rollback', model, '--reason', 'latency regression');
       expect(rolled.code).toBe(0);
-      expect(rolled.json).toMatchObject({ status: 'ROLLED_BACK', production: { version: 1 }, before: { version: current } });
-      expect(await production(model)).toMatchObject({ version: 1 });
+      expect(rolled.json).toMatchObject({ status: 'ROLLED_BACK', production: { version: previous }, before: { version: current } });
+      expect(await production(model)).toMatchObject({ version: previous });
       expect(await platform.registry.findAlias(model, 'previous')).toBeUndefined();
       const events = await audit(model);
-      expect(events.at(-1)).toMatchObject({ action: 'alias.rolled_back', version: 1, reason: 'latency regression' });
+      expect(events.at(-1)).toMatchObject({ action: 'alias.rolled_back', version: previous, reason: 'latency regression' });
 
       const lineage = await mlops('lineage', `${model}@${current}`);
       expect(lineage.code).toBe(0);
@@ -261,15 +312,15 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
       // Registered as the candidate, then production: in (from 1), and out again (back to 1).
       expect(moves[0]).toMatchObject({ alias: 'candidate', to: current });
       expect(moves.filter((m) => m.alias === 'production').map((m) => [m.from, m.to])).toEqual([
-        [1, current],
-        [current, 1],
+        [previous, current],
+        [current, previous],
       ]);
       const byDataset = await mlops('lineage', '--dataset', `${dataset}@${datasetVersion}`);
       expect(byDataset.code).toBe(0);
       const ours = byDataset.json.models.filter((entry: { model: string }) => entry.model === model);
       expect(ours).toHaveLength(21);
-      expect(ours.find((entry: { version: number }) => entry.version === 1).aliases).toEqual(['production']);
-      expect(ours.find((entry: { version: number }) => entry.version === 2).aliases).toEqual(['shadow']);
+      expect(ours.find((entry: { version: number }) => entry.version === previous).aliases).toEqual(['production']);
+      expect(ours.find((entry: { version: number }) => entry.version === shadowVersion).aliases).toEqual(['shadow']);
 
       const auditCli = await mlops('audit', model);
       expect(auditCli.code).toBe(0);
@@ -277,6 +328,7 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
     });
 
     it('answers bad requests with a code and changes nothing', async () => {
+      const serving = (await production(model))!.version;
       const executions = await trainingExecutions(platform);
       const auditBefore = await audit(model);
       const aliasesBefore = await platform.registry.listAliases(model);
@@ -286,8 +338,8 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
         ['NOT_FOUND', () => platform.api('POST', `/models/${uniqueName('ghost')}/aliases/production`, { version: 1 })],
         ['ALIAS_MANAGED', () => platform.api('POST', `/models/${model}/aliases/previous`, { version: 3 })],
         ['INVALID_ALIAS', () => platform.api('POST', `/models/${model}/aliases/staging`, { version: 3 })],
-        ['ALREADY_IN_ALIAS', () => platform.api('POST', `/models/${model}/aliases/production`, { version: 1 })],
-        ['CONFLICT', () => platform.api('POST', `/models/${model}/aliases/production`, { version: 3, expectedVersion: 7 })],
+        ['ALREADY_IN_ALIAS', () => platform.api('POST', `/models/${model}/aliases/production`, { version: serving })],
+        ['CONFLICT', () => platform.api('POST', `/models/${model}/aliases/production`, { version: serving === 3 ? 4 : 3, expectedVersion: 999 })],
         ['NO_PREVIOUS_VERSION', () => platform.api('POST', `/models/${model}/rollback`, {})],
         ['APPROVAL_NOT_PENDING', () => platform.api('POST', `/models/${model}/versions/3/approve`, { reason: 'ok' })],
         ['INVALID_INPUT', () => platform.api('POST', `/models/${model}/versions/3/reject`, { reason: '  ' })],
@@ -299,9 +351,43 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
         expect(error.code, error.message).toBe(code);
         expect(error.message.length).toBeGreaterThan(10);
       }
+      // An unsigned call is refused before any function runs (the emulator checks only that a signature is there).
+      const unsigned = await signedFetch(`${managementApiUrl(platform.outputs)}/models/${model}/rollback`, { method: 'POST', body: '{}', region: 'us-east-1', unsigned: true });
+      expect(unsigned.status).toBe(403);
       expect(await trainingExecutions(platform)).toBe(executions);
       expect(await audit(model)).toEqual(auditBefore);
       expect(await platform.registry.listAliases(model)).toEqual(aliasesBefore);
+    });
+
+    it('promotes a version across environments: copied, gated there, registered as a new version with its origin', async () => {
+      // One emulator runs one environment, so `local` is both ends here; the copy path is the one AWS takes.
+      const before = (await production(model))!;
+      const latest = (await platform.registry.getModel(model)).latestVersion;
+      const original = await platform.registry.getVersion(model, 5);
+
+      const result = await mlops('promote', model, '5', '--to', 'production', '--from-env', 'local', '--to-env', 'local', '--reason', 'ship the staging winner');
+
+      expect(result.code).toBe(0);
+      expect(result.json).toMatchObject({
+        status: 'RELEASED',
+        version: latest + 1,
+        from: { environment: 'local', version: 5 },
+        copied: { model: false, dataset: false },
+        production: { version: latest + 1 },
+      });
+      const copy = await platform.registry.getVersion(model, latest + 1);
+      expect(copy.artifact.sha256).toBe(original.artifact.sha256);
+      expect(copy.artifact.uri).not.toBe(original.artifact.uri);
+      expect(copy).toMatchObject({
+        judgedAgainst: before.version,
+        promotedFrom: { environment: 'local', model, version: 5, runId: original.runId, dataset: { name: dataset, version: datasetVersion } },
+      });
+      const run = await platform.tracking.getRun(copy.runId);
+      expect(run).toMatchObject({ mode: 'transfer', trigger: 'promote', status: 'SUCCEEDED', gatePassed: true });
+      const lineage = await mlops('lineage', `${model}@production`);
+      expect(lineage.json).toMatchObject({ version: latest + 1, promotedFrom: { environment: 'local', version: 5 } });
+      const moves = (await audit(model)).filter((e) => e.version === latest + 1).map((e) => e.action);
+      expect(moves).toEqual(['version.registered', 'alias.moved', 'alias.moved']);
     });
   });
 });
