@@ -44,13 +44,14 @@ export function acknowledgePlatformFindings(stack: PlatformStack): void {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason: 'X-Ray PutTraceSegments and PutTelemetryRecords do not support resource-level permissions, so tracing needs Resource "*".',
   };
+  const trackingIndexes: Acknowledgment = {
+    id: `AwsSolutions-IAM5[Resource::${arnToken(tracking.table)}/index/*]`,
+    reason: 'Runs and dataset versions are listed by time through the tracking table\'s byTime index; the grant covers that table\'s indexes only.',
+  };
   const functionFindings: Acknowledgment[] = [
     basicExecutionRole,
     tracing,
-    {
-      id: `AwsSolutions-IAM5[Resource::${arnToken(tracking.table)}/index/*]`,
-      reason: 'Run history is read through the tracking table\'s byModel index; the grant covers that table\'s indexes only.',
-    },
+    trackingIndexes,
     ...bucketActions(['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*']),
     ...bucketObjects([store.datasets, store.models, store.reports, store.predictionLogs]),
     {
@@ -63,6 +64,14 @@ export function acknowledgePlatformFindings(stack: PlatformStack): void {
     },
   ];
   for (const fn of functions) Validations.of(fn).acknowledge(...functionFindings);
+
+  // RegistryApi: reads and writes the registry table, reads the tracking table (and its index), starts
+  // and answers training pipeline executions; no bucket, so none of the bucket findings above.
+  // Its SendTaskSuccess/SendTaskFailure grant is on the training pipeline's ARN (grantTaskResponse), not "*".
+  Validations.of(management.registryHandler).acknowledge(basicExecutionRole, tracing, trackingIndexes, {
+    id: 'Serverless-LambdaDLQ',
+    reason: 'Invoked synchronously by API Gateway, which returns a failure to the caller (the CLI); an async DLQ would never receive anything.',
+  });
 
   // DeclaredModels: its function only reads and writes the registry table (no bucket, no index).
   Validations.of(declaredModels.handler).acknowledge(basicExecutionRole, tracing, {

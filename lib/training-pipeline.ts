@@ -63,7 +63,8 @@ export const TRANSIENT_ERRORS = [
  * With `externalTraining`, Train is replaced by the external job (TrainOnSageMaker or TrainOnEcs)
  * followed by RegisterExternalArtifact; an import (an ONNX model trained elsewhere) still goes to Train.
  * Any failed step, and a failed gate, goes to RecordFailure (run marked FAILED with the
- * reason, alert published) and the execution fails; the registry is only written by Register.
+ * reason, alert published) and the execution fails. The registry is written only after the gate
+ * passed: by Register, by the approval steps (RequestApproval, ExpireApproval) and by Promote.
  */
 export class TrainingPipeline extends Construct {
   public readonly stateMachine: sfn.StateMachine;
@@ -296,10 +297,13 @@ export class TrainingPipeline extends Construct {
       retryOnServiceExceptions: true,
     });
     expire.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
-    waitForApproval.addCatch(
-      expire.next(failWith('ApprovalTimedOut', 'WaitForApproval', 'APPROVAL_TIMED_OUT', { text: `nobody approved or rejected the release within ${approvalTimeout.toHumanString()}; production did not move` })),
-      { errors: ['States.Timeout'], resultPath: '$.caught' },
-    );
+    const timedOut = failWith('ApprovalTimedOut', 'WaitForApproval', 'APPROVAL_TIMED_OUT', {
+      text: `nobody approved or rejected the release within ${approvalTimeout.toHumanString()}; production did not move`,
+    });
+    // Closing the request is bookkeeping: if it keeps failing, the run still fails as timed out and alerts.
+    expire.addCatch(timedOut, { errors: ['States.ALL'], resultPath: '$.caught' });
+    waitForApproval.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+    waitForApproval.addCatch(expire.next(timedOut), { errors: ['States.Timeout'], resultPath: '$.caught' });
     // `mlops reject` fails the task with this error; the registry has already recorded who and why.
     waitForApproval.addCatch(failWith('ApprovalRejected', 'WaitForApproval', 'APPROVAL_REJECTED', { path: '$.caught.Cause' }), {
       errors: ['ApprovalRejected'],

@@ -2,7 +2,7 @@ import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { UPLOADS_PREFIX } from '../../lambdas/core/dataset-api.js';
 import { StackOutputsSchema } from '../../lib/client/stack-outputs.js';
-import { DATASET_ROUTES } from '../../lib/management-api.js';
+import { DATASET_ROUTES, REGISTRY_ROUTES } from '../../lib/management-api.js';
 import { TRANSIENT_ERRORS } from '../../lib/training-pipeline.js';
 import { actionsOfRoleFor, stateMachineDefinition, synthPlatform } from './helpers.js';
 
@@ -145,44 +145,71 @@ describe('ManagementApi', () => {
   it('requires IAM authorization on every method of both APIs', () => {
     const { template } = synthPlatform('dev');
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
-    expect(methods.length).toBeGreaterThan(DATASET_ROUTES.length);
+    expect(methods.length).toBeGreaterThan(DATASET_ROUTES.length + REGISTRY_ROUTES.length);
     for (const method of methods) {
       if (method.Properties.HttpMethod === 'OPTIONS') continue;
       expect(method.Properties.AuthorizationType, `${method.Properties.HttpMethod} method`).toBe('AWS_IAM');
     }
+    // The management API serves the dataset routes and the registry routes, every one behind IAM.
     const management = idOf(template, 'AWS::ApiGateway::RestApi', 'ManagementApi');
     const managementMethods = Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: management } } }));
-    expect(managementMethods).toHaveLength(DATASET_ROUTES.length);
+    expect(managementMethods).toHaveLength(DATASET_ROUTES.length + REGISTRY_ROUTES.length);
     for (const method of managementMethods) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
-  it('has exactly one method per dataset route, each proxied to the DatasetsApi function with its path parameters required', () => {
+  it('has exactly the dataset and registry routes, one method each, and no route in both', () => {
     const { template } = synthPlatform('dev');
     const management = idOf(template, 'AWS::ApiGateway::RestApi', 'ManagementApi');
-    expect(routesOf(template, management).sort()).toEqual([...DATASET_ROUTES].sort());
+    expect(DATASET_ROUTES.filter((route) => (REGISTRY_ROUTES as readonly string[]).includes(route))).toEqual([]);
+    const routes = routesOf(template, management);
+    expect(new Set(routes).size).toBe(routes.length);
+    expect(routes.sort()).toEqual([...DATASET_ROUTES, ...REGISTRY_ROUTES].sort());
 
     const pathParts = Object.values(template.findResources('AWS::ApiGateway::Resource', { Properties: { RestApiId: { Ref: management } } })).map(
       (resource) => resource.Properties.PathPart as string,
     );
     expect(new Set(pathParts)).toEqual(
-      new Set(['datasets', '{name}', 'versions', 'uploads', '{version}', 'profile', 'validate', 'registrations', '{registrationId}']),
+      new Set([
+        ...['datasets', '{name}', 'versions', 'uploads', '{version}', 'profile', 'validate', 'registrations', '{registrationId}'],
+        ...['models', '{model}', 'lineage', 'approve', 'reject', 'aliases', '{alias}', 'rollback', 'audit'],
+      ]),
     );
-
-    const handler = idOf(template, 'AWS::Lambda::Function', 'ManagementApiDatasetsApiFunction');
-    const methods = Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: management } } }));
-    const resources = template.findResources('AWS::ApiGateway::Resource');
-    for (const method of methods) {
-      expect(method.Properties.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
-      expect(JSON.stringify(method.Properties.Integration.Uri)).toContain(`"${handler}"`);
-      // Every {param} on the way from the root is a required request parameter.
-      const params: string[] = [];
-      for (let reference = method.Properties.ResourceId; reference.Ref; reference = resources[reference.Ref]!.Properties.ParentId) {
-        const part = resources[reference.Ref]!.Properties.PathPart as string;
-        if (part.startsWith('{')) params.push(`method.request.path.${part.slice(1, -1)}`);
-      }
-      expect(method.Properties.RequestParameters ?? {}).toEqual(Object.fromEntries(params.map((name) => [name, true])));
-    }
   });
+
+  for (const [routes, functionIdPrefix] of [
+    [DATASET_ROUTES, 'ManagementApiDatasetsApiFunction'],
+    [REGISTRY_ROUTES, 'ManagementApiRegistryApiFunction'],
+  ] as const) {
+    it(`proxies each of its routes to ${functionIdPrefix.replace(/^ManagementApi|Function$/g, '')}, behind IAM, with its path parameters required and POST bodies validated`, () => {
+      const { template } = synthPlatform('dev');
+      const management = idOf(template, 'AWS::ApiGateway::RestApi', 'ManagementApi');
+      const handler = idOf(template, 'AWS::Lambda::Function', functionIdPrefix);
+      const validator = idOf(template, 'AWS::ApiGateway::RequestValidator', 'ManagementApi');
+      const model = idOf(template, 'AWS::ApiGateway::Model', 'ManagementApi');
+      const resources = template.findResources('AWS::ApiGateway::Resource');
+      const pathOf = (reference: any): string =>
+        reference.Ref ? `${pathOf(resources[reference.Ref]!.Properties.ParentId)}/${resources[reference.Ref]!.Properties.PathPart}` : '';
+      const methods = Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: management } } }));
+      const served = methods.filter((method) => JSON.stringify(method.Properties.Integration.Uri).includes(`"${handler}"`));
+      // Exactly its routes go to this function, one method each.
+      expect(served.map((method) => `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId)}`).sort()).toEqual([...routes].sort());
+      for (const method of served) {
+        const route = `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId)}`;
+        expect(method.Properties.Integration, route).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
+        expect(method.Properties.AuthorizationType, route).toBe('AWS_IAM');
+        expect(method.Properties.RequestValidatorId, route).toEqual({ Ref: validator });
+        if (method.Properties.HttpMethod === 'POST') expect(method.Properties.RequestModels, route).toEqual({ 'application/json': { Ref: model } });
+        // Every {param} on the way from the root is a required request parameter.
+        const params: string[] = [];
+        for (let reference = method.Properties.ResourceId; reference.Ref; reference = resources[reference.Ref]!.Properties.ParentId) {
+          const part = resources[reference.Ref]!.Properties.PathPart as string;
+          if (part.startsWith('{')) params.push(`method.request.path.${part.slice(1, -1)}`);
+        }
+        expect(params.length > 0, `${route} has a path parameter`).toBe(route.includes('{'));
+        expect(method.Properties.RequestParameters ?? {}, route).toEqual(Object.fromEntries(params.map((name) => [name, true])));
+      }
+    });
+  }
 
   it('validates that every POST body is a JSON object', () => {
     const { template } = synthPlatform('dev');
@@ -192,8 +219,11 @@ describe('ManagementApi', () => {
     const [modelId, model] = only(template, 'AWS::ApiGateway::Model', 'ManagementApi');
     expect(model.Properties).toMatchObject({ RestApiId: { Ref: management }, ContentType: 'application/json', Schema: { type: 'object' } });
 
+    // Both functions' POSTs: the dataset routes' and the registry's (approve, reject, aliases, rollback).
     const posts = Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: management }, HttpMethod: 'POST' } }));
-    expect(posts).toHaveLength(DATASET_ROUTES.filter((route) => route.startsWith('POST ')).length);
+    const postRoutes = [...DATASET_ROUTES, ...REGISTRY_ROUTES].filter((route) => route.startsWith('POST '));
+    expect(REGISTRY_ROUTES.filter((route) => route.startsWith('POST ')).length).toBeGreaterThan(0);
+    expect(posts).toHaveLength(postRoutes.length);
     for (const post of posts) {
       expect(post.Properties.RequestValidatorId).toEqual({ Ref: validatorId });
       expect(post.Properties.RequestModels).toEqual({ 'application/json': { Ref: modelId } });

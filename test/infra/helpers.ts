@@ -27,12 +27,23 @@ export function synthPlatform(environmentName: EnvironmentName, overrides: Parti
   return { app, stack, template: Template.fromStack(stack) };
 }
 
-/** Replaces CloudFormation intrinsics in a Fn::Join'd definition by placeholders, to read it as JSON. */
-export function stateMachineDefinition(template: Template, idPrefix = 'TrainingPipeline'): Record<string, any> {
+/** `<LogicalId.Arn>` for a Fn::GetAtt, `<LogicalId>` for a Ref; other intrinsics stay `TOKEN`. */
+export function nameIntrinsic(part: unknown): string {
+  const intrinsic = part as { 'Fn::GetAtt'?: [string, string]; Ref?: string };
+  if (intrinsic['Fn::GetAtt']) return `<${intrinsic['Fn::GetAtt'].join('.')}>`;
+  if (typeof intrinsic.Ref === 'string') return `<${intrinsic.Ref}>`;
+  return 'TOKEN';
+}
+
+/**
+ * Replaces CloudFormation intrinsics in a Fn::Join'd definition by placeholders, to read it as JSON:
+ * `TOKEN` by default, or what `placeholder` makes of each (`nameIntrinsic` names the resource).
+ */
+export function stateMachineDefinition(template: Template, idPrefix = 'TrainingPipeline', placeholder: (part: unknown) => string = () => 'TOKEN'): Record<string, any> {
   const machine = Object.entries(template.findResources('AWS::StepFunctions::StateMachine')).find(([id]) => id.startsWith(idPrefix))?.[1];
   if (!machine) throw new Error(`no state machine whose logical id starts with ${idPrefix}`);
   const body = machine!.Properties.DefinitionString;
-  const text = typeof body === 'string' ? body : (body['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : 'TOKEN')).join('');
+  const text = typeof body === 'string' ? body : (body['Fn::Join'][1] as unknown[]).map((part) => (typeof part === 'string' ? part : placeholder(part))).join('');
   return JSON.parse(text);
 }
 

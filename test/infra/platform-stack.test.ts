@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { PLATFORM_RUNTIME } from '../../lib/platform-function.js';
-import { actionsOfRoleFor, DECLARED_MODELS, stateMachineDefinition, statementsOfPoliciesFor, synthPlatform } from './helpers.js';
+import { actionsOfRoleFor, DECLARED_MODELS, ENVIRONMENTS, stateMachineDefinition, statementsOfPoliciesFor, synthPlatform } from './helpers.js';
 
 /** Functions that aws-cdk-lib brings itself: the auto-delete-objects provider and DeclaredModels' provider framework. */
 const isCdkOwnFunction = (logicalId: string) => logicalId.startsWith('CustomS3AutoDeleteObjects') || logicalId.startsWith('DeclaredModelsProviderframework');
@@ -16,15 +16,16 @@ describe('PlatformStack resource inventory', () => {
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.resourceCountIs('AWS::Events::Rule', 1);
     template.resourceCountIs('Custom::DeclaredModels', 1);
-    // 7 pipeline steps, predict, dataset registration, the datasets API and DeclareModels, all on the platform runtime;
+    // 10 pipeline functions (7 training steps, RequestApproval, ExpireApproval, Promote), predict, dataset registration,
+    // the datasets and registry APIs and DeclareModels, all on the platform runtime;
     // the other functions are CDK's own: DeclaredModels' provider framework, and the auto-delete-objects provider
     // in a DESTROY environment only.
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
     const platformFunctions = functions.filter(([id]) => !isCdkOwnFunction(id));
-    expect(platformFunctions).toHaveLength(11);
+    expect(platformFunctions).toHaveLength(15);
     for (const [, fn] of platformFunctions) expect(fn.Properties.Runtime).toBe(PLATFORM_RUNTIME.name);
-    expect(functions).toHaveLength(13);
-    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(12);
+    expect(functions).toHaveLength(17);
+    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(16);
   });
 });
 
@@ -137,7 +138,10 @@ describe('TrainingPipeline', () => {
     const definition = stateMachineDefinition(template);
     expect(definition.StartAt).toBe('StartRun');
     const next = (state: string) => definition.States[state].Next;
-    expect(['StartRun', 'ValidateData', 'Train', 'Evaluate', 'Gate'].map(next)).toEqual(['ValidateData', 'Train', 'Evaluate', 'Reproduction?', 'GatePassed']);
+    // Training (any mode but promote and transfer) goes through ValidateData; release.test.ts covers the other branch.
+    expect(next('StartRun')).toBe('Promotion?');
+    expect(definition.States['Promotion?'].Default).toBe('ValidateData');
+    expect(['ValidateData', 'Train', 'Evaluate', 'Gate'].map(next)).toEqual(['Train', 'Evaluate', 'Reproduction?', 'GatePassed']);
     // A reproduction stops after Evaluate: it never reaches the gate or the registry.
     const reproduction = definition.States['Reproduction?'];
     expect(reproduction.Choices).toEqual([{ Variable: '$.run.mode', StringEquals: 'reproduce', Next: 'Reproduced' }]);
@@ -151,12 +155,13 @@ describe('TrainingPipeline', () => {
     expect(next('GateRejected')).toBe('RecordFailure');
     expect(next('RecordFailure')).toBe('TrainingFailed');
     expect(definition.States.TrainingFailed.Type).toBe('Fail');
-    expect(next('Register')).toBe('Registered');
+    // After Register, the release (release.test.ts).
+    expect(next('Register')).toBe('Release?');
   });
 
   it('retries transient errors and catches every failure into RecordFailure', () => {
     const definition = stateMachineDefinition(synthPlatform('dev').template);
-    for (const name of ['StartRun', 'ValidateData', 'Train', 'Evaluate', 'Gate', 'Register']) {
+    for (const name of ['StartRun', 'ValidateData', 'Train', 'Evaluate', 'Gate', 'Register', 'Promote']) {
       const state = definition.States[name];
       expect(state.Retry.flatMap((r: { ErrorEquals: string[] }) => r.ErrorEquals)).toEqual(
         expect.arrayContaining(['Lambda.TooManyRequestsException', 'ThrottlingException', 'ProvisionedThroughputExceededException']),
@@ -167,19 +172,22 @@ describe('TrainingPipeline', () => {
     }
   });
 
-  it('is a Standard state machine with full logging, tracing and a timeout', () => {
+  it('is a Standard state machine with full logging, tracing and a timeout that covers training and the wait for approval', () => {
     const { template } = synthPlatform('dev');
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
       StateMachineType: 'STANDARD',
       TracingConfiguration: { Enabled: true },
       LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
     });
-    expect(stateMachineDefinition(template).TimeoutSeconds).toBe(7200);
+    // Two hours of training plus the environment's approval timeout (3 days in dev, the default).
+    expect(ENVIRONMENTS.dev!.approvalTimeoutSeconds).toBe(3 * 24 * 3600);
+    expect(stateMachineDefinition(template).TimeoutSeconds).toBe(7200 + 3 * 24 * 3600);
   });
 
   it('grants each step only what it uses', () => {
     const { template } = synthPlatform('dev');
-    // Register is the only pipeline step that writes the registry; RecordFailure alone publishes alerts.
+    // Of the training steps, Register alone writes the registry (the release steps are in release.test.ts);
+    // RecordFailure publishes alerts, and no training step does.
     const registerActions = actionsOfRoleFor(template, 'TrainingPipelineRegisterHandler');
     expect(registerActions).toEqual(expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:Query']));
     expect(registerActions.some((a) => a.startsWith('s3:') || a.startsWith('sns:'))).toBe(false);
@@ -202,9 +210,11 @@ describe('TrainingPipeline', () => {
 
   it('tells Register whether production needs approval in the environment', () => {
     for (const [env, expected] of [['dev', 'false'], ['prod', 'true']] as const) {
-      synthPlatform(env).template.hasResourceProperties('AWS::Lambda::Function', {
-        Environment: { Variables: Match.objectLike({ PRODUCTION_REQUIRES_APPROVAL: expected, ENVIRONMENT_NAME: env }) },
-      });
+      const registers = Object.entries(synthPlatform(env).template.findResources('AWS::Lambda::Function')).filter(([id]) =>
+        id.startsWith('TrainingPipelineRegisterHandler'),
+      );
+      expect(registers, env).toHaveLength(1);
+      expect(registers[0]![1].Properties.Environment.Variables, env).toMatchObject({ PRODUCTION_REQUIRES_APPROVAL: expected, ENVIRONMENT_NAME: env });
     }
   });
 });
@@ -215,7 +225,7 @@ describe('Lambda functions', () => {
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'))
       .filter(([id, f]) => f.Properties.Runtime === PLATFORM_RUNTIME.name && !isCdkOwnFunction(id))
       .map(([, f]) => f);
-    expect(functions).toHaveLength(11);
+    expect(functions).toHaveLength(15);
     expect(PLATFORM_RUNTIME.name).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
     for (const fn of functions) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
