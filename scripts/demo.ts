@@ -80,7 +80,8 @@ async function main(): Promise<void> {
   const promotion = await platform.promote(spec.name, candidateVersion, 'production', { reason: 'demo: C=0.5' });
   if (promotion.status !== 'RUNNING') throw new Error('a promotion to production should start the release path');
   const released = await platform.waitForRelease(promotion.runId, promotion.executionArn, (name) => detail(`-> ${name}`));
-  detail(`promotion ${released.status}: ${released.run?.gateSummary?.slice(0, 160)}...`);
+  detail(`promotion ${released.status}; against production:`);
+  for (const check of released.run?.gateSummary?.match(/champion\.[^;]+/g) ?? []) detail(`  ${check}`);
   if (released.status !== 'SUCCEEDED') throw new Error(`the promotion ended ${released.status}: ${released.run?.failure?.reason}`);
   const rolledBack = await platform.rollback(spec.name, { reason: 'demo: back to the previous version' });
   detail(`rollback: production v${rolledBack.before.version} -> v${rolledBack.production.version}`);
