@@ -119,6 +119,10 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
       expect(asked).toMatchObject({ version, runId: run.runId, replaces: null, approve: expect.stringContaining(`approve ${model} ${version}`) });
       expect(waiting.approval).toMatchObject({ state: 'PENDING', runId: run.runId });
       expect(await production(model)).toBeUndefined();
+      // The task token stays in the registry: the API never hands it out.
+      const viaApi = await platform.getVersion(model, version);
+      expect(viaApi).toMatchObject({ status: 'PENDING_APPROVAL' });
+      expect(JSON.stringify(viaApi)).not.toMatch(/token/i);
       const { status } = await new SFNClient({}).send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
       expect(status).toBe('RUNNING');
 
