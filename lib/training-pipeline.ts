@@ -197,14 +197,18 @@ export class TrainingPipeline extends Construct {
       retryOnServiceExceptions: true,
     }).next(new sfn.Fail(this, 'TrainingFailed', { errorPath: '$.failure.error', causePath: '$.failure.cause' }));
 
+    /** A Pass that names the failed step, its error and cause (each a value or a path into the state), then joins RecordFailure. */
+    type Field = string | { path: string };
+    const field = (name: string, value: Field) => (typeof value === 'string' ? { [name]: value } : { [`${name}.$`]: value.path });
+    const failWith = (id: string, step: string, error: Field, cause: Field) =>
+      new sfn.Pass(this, id, { parameters: { step, ...field('error', error), ...field('cause', cause) }, resultPath: '$.failure' }).next(recordFailureTask);
+    const caughtError = { path: '$.caught.Error' };
+    const caughtCause = { path: '$.caught.Cause' };
+
     // Each step's Catch records which step failed, then joins RecordFailure.
     const guard = <T extends sfn.TaskStateBase>(name: string, task: T, retry: sfn.RetryProps): T => {
       task.addRetry(retry);
-      const failedAt = new sfn.Pass(this, `${name}Failed`, {
-        parameters: { step: name, 'error.$': '$.caught.Error', 'cause.$': '$.caught.Cause' },
-        resultPath: '$.failure',
-      });
-      task.addCatch(failedAt.next(recordFailureTask), { errors: ['States.ALL'], resultPath: '$.caught' });
+      task.addCatch(failWith(`${name}Failed`, name, caughtError, caughtCause), { errors: ['States.ALL'], resultPath: '$.caught' });
       return task;
     };
     const step = (name: string, handler: PlatformFunction, resultPath: string, payload?: sfn.TaskInput) =>
@@ -254,27 +258,16 @@ export class TrainingPipeline extends Construct {
     startRunTask.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
     // Before the run exists there is nothing to mark FAILED, but the alert still goes out.
     startRunTask.addCatch(
-      new sfn.Pass(this, 'StartRunFailed', {
-        parameters: { step: 'StartRun', 'error.$': '$.caught.Error', 'cause.$': '$.caught.Cause' },
-        resultPath: '$.failure',
-      }).next(recordFailureTask),
+      failWith('StartRunFailed', 'StartRun', caughtError, caughtCause),
       { errors: ['States.ALL'], resultPath: '$.caught' },
     );
 
     // The release: after Register, a person approves where the policy says so, then production moves.
-    const failWith = (id: string, step: string, error: string, cause: { path?: string; text?: string }) =>
-      new sfn.Pass(this, id, {
-        parameters: { step, error, ...(cause.path ? { 'cause.$': cause.path } : { cause: cause.text }) },
-        resultPath: '$.failure',
-      }).next(recordFailureTask);
     const promoteStep = step('Promote', promote, '$.release').next(
       new sfn.Choice(this, 'Promoted?')
         .when(sfn.Condition.booleanEquals('$.release.moved', true), new sfn.Succeed(this, 'Released'))
         .otherwise(
-          new sfn.Pass(this, 'PromotionRefused', {
-            parameters: { step: 'Promote', 'error.$': '$.release.error', 'cause.$': '$.release.message' },
-            resultPath: '$.failure',
-          }).next(recordFailureTask),
+          failWith('PromotionRefused', 'Promote', { path: '$.release.error' }, { path: '$.release.message' }),
         ),
     );
     const waitForApproval = new tasks.LambdaInvoke(this, 'WaitForApproval', {
@@ -297,19 +290,22 @@ export class TrainingPipeline extends Construct {
       retryOnServiceExceptions: true,
     });
     expire.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
-    const timedOut = failWith('ApprovalTimedOut', 'WaitForApproval', 'APPROVAL_TIMED_OUT', {
-      text: `nobody approved or rejected the release within ${approvalTimeout.toHumanString()}; production did not move`,
-    });
+    const timedOut = failWith(
+      'ApprovalTimedOut',
+      'WaitForApproval',
+      'APPROVAL_TIMED_OUT',
+      `nobody approved or rejected the release within ${approvalTimeout.toHumanString()}; production did not move`,
+    );
     // Closing the request is bookkeeping: if it keeps failing, the run still fails as timed out and alerts.
     expire.addCatch(timedOut, { errors: ['States.ALL'], resultPath: '$.caught' });
     waitForApproval.addRetry({ errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
     waitForApproval.addCatch(expire.next(timedOut), { errors: ['States.Timeout'], resultPath: '$.caught' });
     // `mlops reject` fails the task with this error; the registry has already recorded who and why.
-    waitForApproval.addCatch(failWith('ApprovalRejected', 'WaitForApproval', 'APPROVAL_REJECTED', { path: '$.caught.Cause' }), {
+    waitForApproval.addCatch(failWith('ApprovalRejected', 'WaitForApproval', 'APPROVAL_REJECTED', caughtCause), {
       errors: ['ApprovalRejected'],
       resultPath: '$.caught',
     });
-    waitForApproval.addCatch(failWith('WaitForApprovalFailed', 'WaitForApproval', 'APPROVAL_FAILED', { path: '$.caught.Cause' }), {
+    waitForApproval.addCatch(failWith('WaitForApprovalFailed', 'WaitForApproval', 'APPROVAL_FAILED', caughtCause), {
       errors: ['States.ALL'],
       resultPath: '$.caught',
     });
