@@ -16,10 +16,14 @@
 // training (scripts/bench-training.ts): our trainers against scikit-learn (in .bench/venv) on
 // public tables from the vega-datasets package, on the same split: metric gaps and fit times.
 //
-//   npm run bench                       all three parts
+// gate (scripts/bench-gate.ts): the release gate's paired bootstrap against the champion
+// (compareWithChampion) against the textbook bootstrap on materialized resamples, same rows.
+//
+//   npm run bench                       all four parts
 //   npm run bench -- --only core        the in-memory stages only
 //   npm run bench -- --only data        the file stages only (BENCH_DATA_MB=50 for a quick run)
 //   npm run bench -- --only training    ours vs scikit-learn only
+//   npm run bench -- --only gate        the champion comparison vs the textbook bootstrap only
 import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -33,6 +37,7 @@ import { parseModelSpec } from '../lambdas/core/model-spec.js';
 import { evaluateModel, trainModel } from '../lambdas/core/pipeline.js';
 import { predict, validatePredictionRequest } from '../lambdas/core/predict.js';
 import { createRng } from '../lambdas/core/random.js';
+import { runGate } from './bench-gate.js';
 import { runTraining } from './bench-training.js';
 import { makeCreditDataset } from './make-demo-dataset.js';
 
@@ -370,14 +375,16 @@ function argValue(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const only = argValue('--only');
-  if (only !== undefined && only !== 'core' && only !== 'data' && only !== 'training') {
-    throw new Error(`--only takes "core", "data" or "training", got "${only}"`);
+  if (only !== undefined && only !== 'core' && only !== 'data' && only !== 'training' && only !== 'gate') {
+    throw new Error(`--only takes "core", "data", "training" or "gate", got "${only}"`);
   }
   if (only === undefined || only === 'core') runCore();
   if (only === undefined) console.log('');
   if (only === undefined || only === 'data') await runData();
   if (only === undefined) console.log('');
   if (only === undefined || only === 'training') await runTraining();
+  if (only === undefined) console.log('');
+  if (only === undefined || only === 'gate') runGate();
 }
 
 const stage = argValue('--stage');
