@@ -13,6 +13,7 @@ import {
   type DatasetLineage,
   type ModelSummary,
   type ModelVersion,
+  type VersionStatus,
 } from '../core/registry.js';
 import {
   ALIASES,
@@ -324,24 +325,12 @@ export class RegistryStore {
     checkPromotable(version, 'production');
     const at = this.now().toISOString();
     const approval: Approval = { state: 'PENDING', runId: input.runId, requestedAt: at, requestedBy: input.actor, expiresAt: input.expiresAt };
-    try {
-      await this.transact([
-        {
-          Update: {
-            TableName: this.tableName,
-            Key: { pk: modelPk(input.model), sk: versionSk(input.version) },
-            UpdateExpression: 'SET #status = :pending, #approval = :approval, approvalToken = :token',
-            ConditionExpression: '#status = :seen',
-            ExpressionAttributeNames: { '#status': 'status', '#approval': 'approval' },
-            ExpressionAttributeValues: { ':pending': 'PENDING_APPROVAL', ':approval': approval, ':token': input.taskToken, ':seen': version.status },
-          },
-        },
-        this.audit({ model: input.model, version: input.version, actor: input.actor, action: 'approval.requested', reason: `run ${input.runId} waits for approval until ${input.expiresAt}`, before: { status: version.status }, after: { status: 'PENDING_APPROVAL', approval } }, at),
-      ]);
-    } catch (error) {
-      if (!isCancelled(error)) throw error;
-      throw new ConflictError(`version ${input.version} of ${input.model} changed while asking for its approval`, { field: 'version', cause: error });
-    }
+    const changed = await this.changeApproval(version, { status: 'PENDING_APPROVAL', approval, taskToken: input.taskToken, from: { status: version.status } }, {
+      actor: input.actor,
+      action: 'approval.requested',
+      reason: `run ${input.runId} waits for approval until ${input.expiresAt}`,
+    }, at);
+    if (!changed) throw new ConflictError(`version ${input.version} of ${input.model} changed while asking for its approval`, { field: 'version' });
     return { ...version, status: 'PENDING_APPROVAL', approval };
   }
 
@@ -360,23 +349,13 @@ export class RegistryStore {
     const at = now.toISOString();
     const status = input.decision === 'approve' ? 'APPROVED' : 'REJECTED';
     const approval: Approval = { ...version.approval!, state: status, decidedAt: at, decidedBy: input.actor, reason: input.reason };
-    try {
-      await this.transact([
-        {
-          Update: {
-            TableName: this.tableName,
-            Key: { pk: modelPk(input.model), sk: versionSk(input.version) },
-            UpdateExpression: 'SET #status = :status, #approval = :approval REMOVE approvalToken',
-            ConditionExpression: '#status = :pending AND #approval.runId = :runId',
-            ExpressionAttributeNames: { '#status': 'status', '#approval': 'approval' },
-            ExpressionAttributeValues: { ':status': status, ':approval': approval, ':pending': 'PENDING_APPROVAL', ':runId': version.approval!.runId },
-          },
-        },
-        this.audit({ model: input.model, version: input.version, actor: input.actor, action: input.decision === 'approve' ? 'approval.granted' : 'approval.rejected', reason: input.reason, before: { status: version.status }, after: { status, approval } }, at),
-      ]);
-    } catch (error) {
-      if (!isCancelled(error)) throw error;
-      throw new MlopsError('APPROVAL_NOT_PENDING', `version ${input.version} of ${input.model} was decided by someone else meanwhile; nothing changed`, { field: 'version', cause: error });
+    const changed = await this.changeApproval(version, { status, approval, from: { pendingFor: version.approval!.runId } }, {
+      actor: input.actor,
+      action: input.decision === 'approve' ? 'approval.granted' : 'approval.rejected',
+      reason: input.reason,
+    }, at);
+    if (!changed) {
+      throw new MlopsError('APPROVAL_NOT_PENDING', `version ${input.version} of ${input.model} was decided by someone else meanwhile; nothing changed`, { field: 'version' });
     }
     return { version: { ...version, status, approval }, taskToken: typeof Item.approvalToken === 'string' ? Item.approvalToken : undefined };
   }
@@ -387,25 +366,56 @@ export class RegistryStore {
     if (version.status !== 'PENDING_APPROVAL' || version.approval?.runId !== input.runId) return { expired: false };
     const at = this.now().toISOString();
     const approval: Approval = { ...version.approval, state: 'EXPIRED', decidedAt: at, decidedBy: 'timeout', reason: 'nobody approved or rejected it in time' };
+    const expired = await this.changeApproval(version, { status: 'REGISTERED', approval, from: { pendingFor: input.runId } }, {
+      actor: 'timeout',
+      action: 'approval.expired',
+      reason: approval.reason!,
+    }, at);
+    return { expired };
+  }
+
+  /**
+   * Moves a version's release state (status and approval, and the task token kept with a pending
+   * request) with its audit event, in one transaction. It commits only if the version is still
+   * `from`: a given status, or pending for a given run. Returns false when it was not.
+   */
+  private async changeApproval(
+    version: ModelVersion,
+    change: { status: VersionStatus; approval: Approval; taskToken?: string; from: { status: VersionStatus } | { pendingFor: string } },
+    event: Pick<AuditEvent, 'actor' | 'action' | 'reason'>,
+    at: string,
+  ): Promise<boolean> {
+    const { from } = change;
+    const seen = 'pendingFor' in from ? 'PENDING_APPROVAL' : from.status;
+    const runId = 'pendingFor' in from ? from.pendingFor : undefined;
     try {
       await this.transact([
         {
           Update: {
             TableName: this.tableName,
-            Key: { pk: modelPk(input.model), sk: versionSk(input.version) },
-            UpdateExpression: 'SET #status = :registered, #approval = :approval REMOVE approvalToken',
-            ConditionExpression: '#status = :pending AND #approval.runId = :runId',
+            Key: { pk: modelPk(version.model), sk: versionSk(version.version) },
+            UpdateExpression: `SET #status = :status, #approval = :approval${change.taskToken ? ', approvalToken = :token' : ' REMOVE approvalToken'}`,
+            ConditionExpression: runId === undefined ? '#status = :seen' : '#status = :seen AND #approval.runId = :runId',
             ExpressionAttributeNames: { '#status': 'status', '#approval': 'approval' },
-            ExpressionAttributeValues: { ':registered': 'REGISTERED', ':approval': approval, ':pending': 'PENDING_APPROVAL', ':runId': input.runId },
+            ExpressionAttributeValues: {
+              ':status': change.status,
+              ':approval': change.approval,
+              ':seen': seen,
+              ...(change.taskToken ? { ':token': change.taskToken } : {}),
+              ...(runId === undefined ? {} : { ':runId': runId }),
+            },
           },
         },
-        this.audit({ model: input.model, version: input.version, actor: 'timeout', action: 'approval.expired', reason: approval.reason!, before: { status: version.status }, after: { status: 'REGISTERED', approval } }, at),
+        this.audit(
+          { model: version.model, version: version.version, ...event, before: { status: version.status }, after: { status: change.status, approval: change.approval } },
+          at,
+        ),
       ]);
+      return true;
     } catch (error) {
       if (!isCancelled(error)) throw error;
-      return { expired: false };
+      return false;
     }
-    return { expired: true };
   }
 
   private async versionForRun(model: string, runId: string): Promise<number | undefined> {
