@@ -7,6 +7,7 @@ import { parseModelSpec, type ModelSpec } from '../../lambdas/core/model-spec.js
 import type { Alias, AuditEvent, ModelVersion } from '../../lambdas/core/registry.js';
 import { managementApiUrl } from '../../lib/client/stack-outputs.js';
 import { signedFetch } from '../../lib/client/signed-fetch.js';
+import { rejectedWith } from '../unit/helpers.js';
 import { creditSpec, goodCsv, mlops, platformClient, subscribeToAlerts, trainingExecutions, uniqueName } from './fixtures.js';
 
 // The release path on the emulator: the gate against production, approval on a task token, the
@@ -15,15 +16,7 @@ import { creditSpec, goodCsv, mlops, platformClient, subscribeToAlerts, training
 
 type Api = PlatformClient['api'];
 /** The API's coded error for a call, or a failure when the call succeeds. */
-async function apiError(call: ReturnType<Api>): Promise<MlopsError> {
-  try {
-    await call;
-  } catch (error) {
-    expect(error).toBeInstanceOf(MlopsError);
-    return error as MlopsError;
-  }
-  throw new Error('expected the API to refuse the call');
-}
+const apiError = (call: ReturnType<Api>) => rejectedWith(call, MlopsError);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

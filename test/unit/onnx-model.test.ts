@@ -4,6 +4,7 @@ import { InputValidationError } from '../../lambdas/core/errors.js';
 import { checkInputs, loadOnnx, scoreOnnx, scoreOnnxDetailed, type OnnxSignature } from '../../lambdas/core/onnx-model.js';
 import { createRng } from '../../lambdas/core/random.js';
 import { buildOnnx, ElemType, linearOnnx, logisticOnnx, sklearnStyleOnnx, softmaxOnnx } from '../fixtures/onnx-builder.js';
+import { rejectedWith } from './helpers.js';
 
 const sessions: InferenceSession[] = [];
 afterAll(async () => {
@@ -16,16 +17,7 @@ async function load(bytes: Uint8Array) {
   return loaded;
 }
 
-/** The error a promise rejects with, checked to be an InputValidationError. */
-async function rejection(promise: Promise<unknown>): Promise<InputValidationError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(InputValidationError);
-    return error as InputValidationError;
-  }
-  throw new Error('expected an InputValidationError but nothing was thrown');
-}
+const rejection = (promise: Promise<unknown>) => rejectedWith(promise, InputValidationError);
 
 /** `n` rows of `width` features in [-3, 3], row-major, from a fixed seed. */
 function randomRows(n: number, width: number, seed: number): Float32Array {
