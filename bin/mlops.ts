@@ -276,16 +276,7 @@ models
     checkInputs(signature, features.length, features);
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     const uri = await platform.objects.put(platform.outputs.ModelsBucket, `models/${model}/imports/${sha256}.onnx`, bytes, 'application/octet-stream');
-    const { runId, executionArn, outcome } = await runAndWait(
-      platform,
-      { model, dataset, mode: 'import', onnx: { uri, sha256 }, trigger: 'import', actor: process.env.USER ?? 'cli' },
-      true,
-    );
-    if (!outcome) {
-      print({ runId, executionArn, status: 'RUNNING' }, () => runId);
-      return;
-    }
-    printOutcome(model, outcome);
+    await runAndReport(platform, { model, dataset, mode: 'import', onnx: { uri, sha256 }, trigger: 'import', actor: process.env.USER ?? 'cli' }, true);
   });
 
 models
@@ -355,6 +346,13 @@ async function runAndWait(platform: PlatformClient, request: TrainingRequest, wa
   return { runId, executionArn, outcome };
 }
 
+/** Starts a run and prints how it ended (or its id, when not waiting): what `train` and `models import` answer. */
+async function runAndReport(platform: PlatformClient, request: TrainingRequest, wait: boolean): Promise<void> {
+  const { runId, executionArn, outcome } = await runAndWait(platform, request, wait);
+  if (!outcome) print({ runId, executionArn, status: 'RUNNING' }, () => runId);
+  else printOutcome(request.model, outcome);
+}
+
 /** A run's outcome; one waiting for approval is no failure: it prints the commands that decide it. */
 function printOutcome(model: string, outcome: PipelineOutcome): void {
   const described = describeRun(outcome.run) ?? `run ${outcome.runId}: ${outcome.status}`;
@@ -379,16 +377,11 @@ program
     const platform = await client();
     const dataset = options.dataset ? parseDatasetRef(options.dataset) : await specDataset(platform, model);
     await checkTrainingRequest(platform, model, dataset, options.param);
-    const { runId, executionArn, outcome } = await runAndWait(
+    await runAndReport(
       platform,
       { model, dataset, params: options.param, trigger: 'manual', actor: process.env.USER ?? 'cli', release: options.registerOnly !== true },
       options.wait === true,
     );
-    if (!outcome) {
-      print({ runId, executionArn, status: 'RUNNING' }, () => runId);
-      return;
-    }
-    printOutcome(model, outcome);
   });
 
 program
