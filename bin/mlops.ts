@@ -36,15 +36,17 @@ import { readStackOutputs } from '../lib/client/stack-outputs.js';
 import { stackName } from '../lib/platform-stack.js';
 import { MlopsError } from '../lambdas/core/errors.js';
 import { parseOrThrow } from '../lambdas/core/errors.js';
-import { inferFeatures, ModelSpecFileSchema, parseModelSpec, withParams } from '../lambdas/core/model-spec.js';
-import { compareRuns, reproductionVerdict, specSchemaProblems } from '../lambdas/core/run-comparison.js';
-import { importedFeatureNames } from '../lambdas/core/imported-model.js';
-import { checkInputs, loadOnnx } from '../lambdas/core/onnx-model.js';
+import { inferFeatures, ModelSpecFileSchema, parseModelSpec, withParams } from '../lambdas/core/training/model-spec.js';
+import { compareRuns, reproductionVerdict, specSchemaProblems } from '../lambdas/core/training/run-comparison.js';
+import { importedFeatureNames } from '../lambdas/core/training/imported-model.js';
+import { checkInputs, loadOnnx } from '../lambdas/core/serving/onnx-model.js';
 import { createHash } from 'node:crypto';
-import type { ValidationReport } from '../lambdas/core/dataset.js';
-import { parseDeclaredSchema, type DatasetProfile } from '../lambdas/core/profile.js';
-import { ALIASES, SETTABLE_ALIASES, type SettableAlias } from '../lambdas/core/alias-rules.js';
-import { DATASET_FORMATS, DATASET_NAME, DATASET_VERSION, type DatasetFormat, type DatasetVersion, type TrainingRequest } from '../lambdas/core/run.js';
+import type { ValidationReport } from '../lambdas/core/data/validation.js';
+import { parseDeclaredSchema, type DatasetProfile } from '../lambdas/core/data/profile.js';
+import { ALIASES, SETTABLE_ALIASES, type SettableAlias } from '../lambdas/core/registry/alias-rules.js';
+import { type TrainingRequest } from '../lambdas/core/training/run.js';
+import { DATASET_FORMATS, type DatasetFormat } from '../lambdas/core/data/table-readers.js';
+import { DATASET_NAME, DATASET_VERSION, type DatasetVersion } from '../lambdas/core/data/dataset-version.js';
 
 interface GlobalOptions {
   env: EnvironmentName;

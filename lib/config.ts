@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { zodIssues } from '../lambdas/core/errors.js';
-import { ENVIRONMENT_NAMES, parseModelSpec, type EnvironmentName, type ModelSpec } from '../lambdas/core/model-spec.js';
+import { ENVIRONMENT_NAMES, parseModelSpec, type EnvironmentName, type ModelSpec } from '../lambdas/core/training/model-spec.js';
 
-export { ENVIRONMENT_NAMES, type EnvironmentName } from '../lambdas/core/model-spec.js';
+export { ENVIRONMENT_NAMES, type EnvironmentName } from '../lambdas/core/training/model-spec.js';
 
 export const EnvironmentConfigSchema = z
   .object({

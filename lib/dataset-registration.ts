@@ -4,7 +4,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { UPLOADS_PREFIX } from '../lambdas/core/dataset-api.js';
+import { UPLOADS_PREFIX } from '../lambdas/core/data/dataset-api.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { PlatformFunction } from './platform-function.js';
 import { TRANSIENT_ERRORS } from './training-pipeline.js';

@@ -3,7 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import type { ModelSpec } from '../lambdas/core/model-spec.js';
+import type { ModelSpec } from '../lambdas/core/training/model-spec.js';
 import { PlatformFunction } from './platform-function.js';
 
 export interface DeclaredModelsProps {

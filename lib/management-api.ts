@@ -4,7 +4,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { UPLOADS_PREFIX } from '../lambdas/core/dataset-api.js';
+import { UPLOADS_PREFIX } from '../lambdas/core/data/dataset-api.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { PlatformFunction } from './platform-function.js';
 import { PlatformRestApi } from './rest-api.js';

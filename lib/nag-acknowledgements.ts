@@ -1,6 +1,27 @@
 import { CfnResource, Stack, Token, Validations, type Acknowledgment } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { PlatformStack } from './platform-stack.js';
+import type { Alerts } from './alerts.js';
+import type { ArtifactStore } from './artifact-store.js';
+import type { DatasetRegistration } from './dataset-registration.js';
+import type { DeclaredModels } from './declared-models.js';
+import type { ManagementApi } from './management-api.js';
+import type { Tracking } from './registry.js';
+import type { Schedules } from './schedules.js';
+import type { ServingApi } from './serving-api.js';
+import type { TrainingPipeline } from './training-pipeline.js';
+
+/** The parts of a platform stack whose findings are acknowledged here (the stack passes itself). */
+export interface AcknowledgedPlatform extends Stack {
+  readonly store: ArtifactStore;
+  readonly tracking: Tracking;
+  readonly pipeline: TrainingPipeline;
+  readonly serving: ServingApi;
+  readonly schedules: Schedules;
+  readonly alerts: Alerts;
+  readonly datasetRegistration: DatasetRegistration;
+  readonly management: ManagementApi;
+  readonly declaredModels: DeclaredModels;
+}
 
 /** `<LogicalId.Arn>`, the way cdk-nag spells a resource ARN in an IAM5 finding. */
 function arnToken(resource: IConstruct): string {
@@ -21,7 +42,7 @@ function nagArn(stack: Stack, service: string, resource: string): string {
  * Acknowledgements are attached to the narrowest construct that produces the finding and
  * name the exact finding (policy, action or resource), so a new wildcard elsewhere still fails.
  */
-export function acknowledgePlatformFindings(stack: PlatformStack): void {
+export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
   const { store, tracking, pipeline, serving, schedules, alerts, datasetRegistration, management, declaredModels } = stack;
   const functions = [...Object.values(pipeline.functions), serving.predictFunction, datasetRegistration.registerFunction, management.handler];
 

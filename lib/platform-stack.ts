@@ -1,7 +1,7 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import type { ModelSpec } from '../lambdas/core/model-spec.js';
+import type { ModelSpec } from '../lambdas/core/training/model-spec.js';
 import { Alerts } from './alerts.js';
 import { DatasetRegistration } from './dataset-registration.js';
 import { DeclaredModels } from './declared-models.js';

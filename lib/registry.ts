@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { BY_TIME_INDEX } from '../lambdas/core/registry-keys.js';
+import { BY_TIME_INDEX } from '../lambdas/core/registry/keys.js';
 
 export interface TablesProps {
   /** RETAIN keeps the tables (and their items) when the stack goes. */

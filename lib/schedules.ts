@@ -4,8 +4,8 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import type { ModelSpec } from '../lambdas/core/model-spec.js';
-import type { TrainingRequest } from '../lambdas/core/run.js';
+import type { ModelSpec } from '../lambdas/core/training/model-spec.js';
+import type { TrainingRequest } from '../lambdas/core/training/run.js';
 
 export interface SchedulesProps {
   readonly pipeline: sfn.IStateMachine;

@@ -27,10 +27,10 @@
 //   BENCH_GATE_ROWS=2000 BENCH_GATE_REPEATS=1 npx tsx scripts/bench-gate.ts
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { compareWithChampion, type PairedHeldOut } from '../lambdas/core/champion-gate.js';
-import type { GateCheck } from '../lambdas/core/gate.js';
-import { classificationReport } from '../lambdas/core/metrics.js';
-import { ChampionPolicySchema, type ChampionTolerance } from '../lambdas/core/model-spec.js';
+import { compareWithChampion, type PairedHeldOut } from '../lambdas/core/evaluation/champion-gate.js';
+import type { GateCheck } from '../lambdas/core/evaluation/gate.js';
+import { classificationReport } from '../lambdas/core/evaluation/metrics.js';
+import { ChampionPolicySchema, type ChampionTolerance } from '../lambdas/core/training/model-spec.js';
 import { createRng } from '../lambdas/core/random.js';
 
 function positiveInteger(name: string, fallback: number): number {

@@ -22,14 +22,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseCsv } from '../lambdas/core/csv.js';
-import type { Table } from '../lambdas/core/dataset.js';
-import { fitEstimator } from '../lambdas/core/estimator.js';
-import { parseModelSpec, type Algorithm, type ModelSpec, type Task } from '../lambdas/core/model-spec.js';
-import { evaluateModel, splitRows, targetOf, trainModel } from '../lambdas/core/pipeline.js';
-import { predictFeatures } from '../lambdas/core/predict.js';
-import type { Cell } from '../lambdas/core/table-readers.js';
-import { fitTransforms, transformTable } from '../lambdas/core/transforms.js';
+import { parseCsv } from '../lambdas/core/data/csv.js';
+import type { Table } from '../lambdas/core/data/table.js';
+import { fitEstimator } from '../lambdas/core/training/estimator.js';
+import { parseModelSpec, type Algorithm, type ModelSpec, type Task } from '../lambdas/core/training/model-spec.js';
+import { evaluateModel, splitRows, targetOf, trainModel } from '../lambdas/core/training/train-model.js';
+import { predictFeatures } from '../lambdas/core/serving/predict.js';
+import type { Cell } from '../lambdas/core/data/table-readers.js';
+import { fitTransforms, transformTable } from '../lambdas/core/training/transforms.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_DIR = join(ROOT, '.bench');

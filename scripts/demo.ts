@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { deployLocal, ensureEmulator, LOCAL_REGION, PROJECT_ROOT, useLocalEndpoint } from '../lib/client/local-environment.js';
 import { formatMetrics } from '../lib/client/format.js';
 import { PlatformClient } from '../lib/client/platform-client.js';
-import { parseModelSpec } from '../lambdas/core/model-spec.js';
+import { parseModelSpec } from '../lambdas/core/training/model-spec.js';
 import { makeCreditDataset } from './make-demo-dataset.js';
 
 const started = Date.now();

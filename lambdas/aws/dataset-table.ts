@@ -1,7 +1,7 @@
 import { DataValidationError } from '../core/errors.js';
-import type { Table } from '../core/dataset.js';
-import type { DatasetRef } from '../core/run.js';
-import { formatFromFileName, readParquetTable, readTextTable, type Cell } from '../core/table-readers.js';
+import type { Table } from '../core/data/table.js';
+import type { DatasetRef } from '../core/data/dataset-version.js';
+import { formatFromFileName, readParquetTable, readTextTable, type Cell } from '../core/data/table-readers.js';
 import type { ObjectStore } from './object-store.js';
 
 /**

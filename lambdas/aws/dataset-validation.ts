@@ -1,8 +1,8 @@
-import { validateDataset, type ValidationReport } from '../core/dataset.js';
+import { validateDataset, type ValidationReport } from '../core/data/validation.js';
 import { DataValidationError, MlopsError } from '../core/errors.js';
-import type { ModelSpec } from '../core/model-spec.js';
-import { DatasetProfileSchema } from '../core/profile.js';
-import type { DatasetVersion } from '../core/run.js';
+import type { ModelSpec } from '../core/training/model-spec.js';
+import { DatasetProfileSchema } from '../core/data/profile.js';
+import type { DatasetVersion } from '../core/data/dataset-version.js';
 import type { ObjectStore } from './object-store.js';
 
 /**

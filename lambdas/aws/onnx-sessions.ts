@@ -1,8 +1,8 @@
 import type { InferenceSession } from 'onnxruntime-node';
-import { sha256Hex } from '../core/artifact.js';
+import { sha256Hex } from '../core/training/artifact.js';
 import { MlopsError } from '../core/errors.js';
-import type { ImportedArtifact, OnnxScorer } from '../core/imported-model.js';
-import { loadOnnx, scoreOnnxDetailed, type OnnxSignature } from '../core/onnx-model.js';
+import type { ImportedArtifact, OnnxScorer } from '../core/training/imported-model.js';
+import { loadOnnx, scoreOnnxDetailed, type OnnxSignature } from '../core/serving/onnx-model.js';
 import type { ObjectStore } from './object-store.js';
 
 /** ONNX sessions by the file's sha256: a warm function loads each imported model once. */

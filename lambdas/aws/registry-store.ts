@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { checkDecision, checkPromotable, planMove, planRollback, type Decision, type SettableAlias } from '../core/alias-rules.js';
+import { checkDecision, checkPromotable, planMove, planRollback, type Decision, type SettableAlias } from '../core/registry/alias-rules.js';
 import { ConflictError, MlopsError, NotFoundError } from '../core/errors.js';
-import { ModelSpecSchema, type ModelSpec } from '../core/model-spec.js';
+import { ModelSpecSchema, type ModelSpec } from '../core/training/model-spec.js';
 import {
   AliasSchema,
   AuditEventSchema,
@@ -14,7 +14,7 @@ import {
   type ModelSummary,
   type ModelVersion,
   type VersionStatus,
-} from '../core/registry.js';
+} from '../core/registry/records.js';
 import {
   ALIASES,
   aliasSk,
@@ -28,7 +28,7 @@ import {
   runVersionSk,
   versionSk,
   type AliasName,
-} from '../core/registry-keys.js';
+} from '../core/registry/keys.js';
 import { withoutKeys } from './items.js';
 
 /** How often a registration re-reads and tries again after losing a race for the next number. */

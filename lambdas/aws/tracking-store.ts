@@ -12,9 +12,10 @@ import {
   runPk,
   runsByModelPk,
   runsByModelSk,
-} from '../core/registry-keys.js';
+} from '../core/registry/keys.js';
 import { z } from 'zod';
-import { DatasetVersionSchema, RunRecordSchema, type DatasetVersion, type RunRecord } from '../core/run.js';
+import { RunRecordSchema, type RunRecord } from '../core/training/run.js';
+import { DatasetVersionSchema, type DatasetVersion } from '../core/data/dataset-version.js';
 
 /** A dataset in the catalog: its newest version and how many it has. */
 export const DatasetSummarySchema = z.object({

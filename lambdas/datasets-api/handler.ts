@@ -15,10 +15,11 @@ import {
   UploadRequestSchema,
   ValidateRequestSchema,
   type RegistrationJob,
-} from '../core/dataset-api.js';
+} from '../core/data/dataset-api.js';
 import { DataValidationError, InputValidationError, MlopsError, NotFoundError, parseOrThrow } from '../core/errors.js';
-import { DatasetProfileSchema } from '../core/profile.js';
-import { DATASET_NAME, DATASET_VERSION, failureReason } from '../core/run.js';
+import { DatasetProfileSchema } from '../core/data/profile.js';
+import { failureReason } from '../core/training/run.js';
+import { DATASET_NAME, DATASET_VERSION } from '../core/data/dataset-version.js';
 import { formatS3Uri } from '../core/s3-uri.js';
 
 const logger = new Logger({ serviceName: 'datasets-api' });

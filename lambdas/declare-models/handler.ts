@@ -5,7 +5,7 @@ import { requireEnv } from '../aws/env.js';
 import { RegistryStore } from '../aws/registry-store.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { InputValidationError, parseOrThrow } from '../core/errors.js';
-import { parseModelSpec, type ModelSpec } from '../core/model-spec.js';
+import { parseModelSpec, type ModelSpec } from '../core/training/model-spec.js';
 
 const logger = new Logger({ serviceName: 'declare-models' });
 const registry = new RegistryStore(createDocumentClient(), requireEnv('REGISTRY_TABLE'));

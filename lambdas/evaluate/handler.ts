@@ -9,12 +9,12 @@ import { ObjectStore } from '../aws/object-store.js';
 import { RegistryStore } from '../aws/registry-store.js';
 import { readStepState } from '../aws/step-context.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { sha256Hex } from '../core/artifact.js';
+import { sha256Hex } from '../core/training/artifact.js';
 import { DataValidationError, MlopsError, parseOrThrow } from '../core/errors.js';
-import { alignClasses, classesOf, HELD_OUT_FORMAT, modelOutputs, segmentValues, storableOutputs, type HeldOutFile } from '../core/held-out.js';
-import { parseModelFile, type ModelFile } from '../core/model-file.js';
-import { scoreHeldOut, splitRows, targetOf } from '../core/pipeline.js';
-import { ArtifactRefSchema, type ArtifactRef } from '../core/run.js';
+import { alignClasses, classesOf, HELD_OUT_FORMAT, modelOutputs, segmentValues, storableOutputs, type HeldOutFile } from '../core/evaluation/held-out.js';
+import { parseModelFile, type ModelFile } from '../core/serving/model-file.js';
+import { scoreHeldOut, splitRows, targetOf } from '../core/training/train-model.js';
+import { ArtifactRefSchema, type ArtifactRef } from '../core/training/run.js';
 
 const logger = new Logger({ serviceName: 'evaluate' });
 const objects = new ObjectStore(createS3Client());

@@ -6,9 +6,9 @@ import { ObjectStore } from '../aws/object-store.js';
 import { readStepState } from '../aws/step-context.js';
 import { TrackingStore } from '../aws/tracking-store.js';
 import { parseOrThrow } from '../core/errors.js';
-import { evaluateReleaseGate } from '../core/gate.js';
-import { HeldOutFileSchema } from '../core/held-out.js';
-import { championMetrics } from '../core/model-spec.js';
+import { evaluateReleaseGate } from '../core/evaluation/gate.js';
+import { HeldOutFileSchema } from '../core/evaluation/held-out.js';
+import { championMetrics } from '../core/training/model-spec.js';
 
 const logger = new Logger({ serviceName: 'gate' });
 const objects = new ObjectStore(createS3Client());

@@ -6,11 +6,11 @@ import { requireEnv } from '../aws/env.js';
 import { ObjectStore } from '../aws/object-store.js';
 import { RegistryStore } from '../aws/registry-store.js';
 import { onnxScorer } from '../aws/onnx-sessions.js';
-import { sha256Hex } from '../core/artifact.js';
-import { featureMatrix } from '../core/imported-model.js';
-import { parseModelFile, type ModelFile } from '../core/model-file.js';
-import { predict, toPrediction, validatePredictionRequest, validateRequestFor, type CheckedRequest, type Prediction } from '../core/predict.js';
-import { MODEL_NAME } from '../core/run.js';
+import { sha256Hex } from '../core/training/artifact.js';
+import { featureMatrix } from '../core/training/imported-model.js';
+import { parseModelFile, type ModelFile } from '../core/serving/model-file.js';
+import { predict, toPrediction, validatePredictionRequest, validateRequestFor, type CheckedRequest, type Prediction } from '../core/serving/predict.js';
+import { MODEL_NAME } from '../core/training/run.js';
 
 const logger = new Logger({ serviceName: 'predict' });
 const doc = createDocumentClient();

@@ -5,7 +5,7 @@ import { requireEnv } from '../aws/env.js';
 import { RegistryStore } from '../aws/registry-store.js';
 import { readStepState } from '../aws/step-context.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { checkExpected } from '../core/alias-rules.js';
+import { checkExpected } from '../core/registry/alias-rules.js';
 import { MlopsError, parseOrThrow } from '../core/errors.js';
 
 const logger = new Logger({ serviceName: 'promote' });

@@ -5,7 +5,7 @@ import { createDocumentClient, createSnsClient } from '../aws/clients.js';
 import { requireEnv } from '../aws/env.js';
 import { TrackingStore } from '../aws/tracking-store.js';
 import { parseOrThrow } from '../core/errors.js';
-import { failureReason, FailureSchema, RunContextSchema } from '../core/run.js';
+import { failureReason, FailureSchema, RunContextSchema } from '../core/training/run.js';
 
 const logger = new Logger({ serviceName: 'record-failure' });
 const tracking = new TrackingStore(createDocumentClient(), requireEnv('TRACKING_TABLE'));

@@ -3,8 +3,8 @@ import { createDocumentClient, createS3Client } from '../aws/clients.js';
 import { requireEnv } from '../aws/env.js';
 import { ObjectStore } from '../aws/object-store.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { datasetKey, profileKey, RegistrationJobSchema, type RegistrationJob } from '../core/dataset-api.js';
-import { scanDataset, type DatasetScan, type DatasetSource } from '../core/dataset-scan.js';
+import { datasetKey, profileKey, RegistrationJobSchema, type RegistrationJob } from '../core/data/dataset-api.js';
+import { scanDataset, type DatasetScan, type DatasetSource } from '../core/data/dataset-scan.js';
 import { DataValidationError, MlopsError, parseOrThrow } from '../core/errors.js';
 
 const logger = new Logger({ serviceName: 'register-dataset' });

@@ -5,9 +5,9 @@ import { requireEnv } from '../aws/env.js';
 import { ObjectStore } from '../aws/object-store.js';
 import { readStepState } from '../aws/step-context.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { sha256Hex } from '../core/artifact.js';
+import { sha256Hex } from '../core/training/artifact.js';
 import { MlopsError, parseOrThrow } from '../core/errors.js';
-import { parseModelFile } from '../core/model-file.js';
+import { parseModelFile } from '../core/serving/model-file.js';
 import { formatS3Uri } from '../core/s3-uri.js';
 import { readTarGzEntry } from './tarball.js';
 

@@ -5,10 +5,10 @@ import { requireEnv } from '../aws/env.js';
 import { RegistryStore } from '../aws/registry-store.js';
 import { readStepState } from '../aws/step-context.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { approvalRequired } from '../core/alias-rules.js';
+import { approvalRequired } from '../core/registry/alias-rules.js';
 import { parseOrThrow } from '../core/errors.js';
-import { ENVIRONMENT_NAMES } from '../core/model-spec.js';
-import { ArtifactRefSchema } from '../core/run.js';
+import { ENVIRONMENT_NAMES } from '../core/training/model-spec.js';
+import { ArtifactRefSchema } from '../core/training/run.js';
 
 const logger = new Logger({ serviceName: 'register' });
 const doc = createDocumentClient();

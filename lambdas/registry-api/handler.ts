@@ -6,12 +6,13 @@ import { requireEnv } from '../aws/env.js';
 import { apiHandler, type ApiRequest, type ApiRoute } from '../aws/http-api.js';
 import { RegistryStore } from '../aws/registry-store.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { checkExpected, checkPromotable, parseAliasName, parseWeight, REGISTRY_ERROR_STATUS, type Decision } from '../core/alias-rules.js';
+import { checkExpected, checkPromotable, parseAliasName, parseWeight, REGISTRY_ERROR_STATUS, type Decision } from '../core/registry/alias-rules.js';
 import { MlopsError, parseOrThrow } from '../core/errors.js';
-import { movesOf } from '../core/lineage.js';
-import { DecisionRequestSchema, parseVersionNumber, parseVersionRef, PromoteRequestSchema, RollbackRequestSchema } from '../core/registry-api.js';
-import type { VersionLineage } from '../core/registry.js';
-import { DATASET_NAME, DATASET_VERSION, MODEL_NAME, newRunId, type TrainingRequest } from '../core/run.js';
+import { movesOf } from '../core/registry/lineage.js';
+import { DecisionRequestSchema, parseVersionNumber, parseVersionRef, PromoteRequestSchema, RollbackRequestSchema } from '../core/registry/requests.js';
+import type { VersionLineage } from '../core/registry/records.js';
+import { MODEL_NAME, newRunId, type TrainingRequest } from '../core/training/run.js';
+import { DATASET_NAME, DATASET_VERSION } from '../core/data/dataset-version.js';
 
 const logger = new Logger({ serviceName: 'registry-api' });
 const doc = createDocumentClient();

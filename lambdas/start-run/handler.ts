@@ -4,12 +4,12 @@ import { createDocumentClient } from '../aws/clients.js';
 import { requireEnv } from '../aws/env.js';
 import { RegistryStore } from '../aws/registry-store.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { sha256Hex } from '../core/artifact.js';
-import { checkPromotable } from '../core/alias-rules.js';
+import { sha256Hex } from '../core/training/artifact.js';
+import { checkPromotable } from '../core/registry/alias-rules.js';
 import { InputValidationError, parseOrThrow } from '../core/errors.js';
-import { parseModelSpec, withParams, type ModelSpec } from '../core/model-spec.js';
+import { parseModelSpec, withParams, type ModelSpec } from '../core/training/model-spec.js';
 import { canonicalJson } from '../core/canonical-json.js';
-import { TrainingRequestSchema, type RunContext, type RunRecord } from '../core/run.js';
+import { TrainingRequestSchema, type RunContext, type RunRecord } from '../core/training/run.js';
 
 const logger = new Logger({ serviceName: 'start-run' });
 const doc = createDocumentClient();

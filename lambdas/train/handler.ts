@@ -6,9 +6,9 @@ import { ObjectStore } from '../aws/object-store.js';
 import { onnxScorer } from '../aws/onnx-sessions.js';
 import { readStepState } from '../aws/step-context.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { sha256Hex } from '../core/artifact.js';
-import { describeImport } from '../core/imported-model.js';
-import { trainModel } from '../core/pipeline.js';
+import { sha256Hex } from '../core/training/artifact.js';
+import { describeImport } from '../core/training/imported-model.js';
+import { trainModel } from '../core/training/train-model.js';
 
 const logger = new Logger({ serviceName: 'train' });
 const objects = new ObjectStore(createS3Client());

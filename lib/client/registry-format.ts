@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { parseAliasName, parseWeight, type SettableAlias } from '../../lambdas/core/alias-rules.js';
+import { parseAliasName, parseWeight, type SettableAlias } from '../../lambdas/core/registry/alias-rules.js';
 import { MlopsError } from '../../lambdas/core/errors.js';
-import { AliasSchema, type Alias, type AuditEvent, type DatasetLineage, type ModelSummary, type ModelVersion, type VersionLineage } from '../../lambdas/core/registry.js';
-import { ALIASES, type AliasName } from '../../lambdas/core/registry-keys.js';
-import { DATASET_NAME, DATASET_VERSION, MODEL_NAME } from '../../lambdas/core/run.js';
+import { AliasSchema, type Alias, type AuditEvent, type DatasetLineage, type ModelSummary, type ModelVersion, type VersionLineage } from '../../lambdas/core/registry/records.js';
+import { ALIASES, type AliasName } from '../../lambdas/core/registry/keys.js';
+import { MODEL_NAME } from '../../lambdas/core/training/run.js';
+import { DATASET_NAME, DATASET_VERSION } from '../../lambdas/core/data/dataset-version.js';
 import { formatMetrics } from './format.js';
 import type { ModelDetail, PipelineOutcome, VersionRef } from './platform-client.js';
 

@@ -1,8 +1,8 @@
-import { sha256Hex } from '../../lambdas/core/artifact.js';
-import type { SettableAlias } from '../../lambdas/core/alias-rules.js';
+import { sha256Hex } from '../../lambdas/core/training/artifact.js';
+import type { SettableAlias } from '../../lambdas/core/registry/alias-rules.js';
 import { InputValidationError, MlopsError } from '../../lambdas/core/errors.js';
-import { parseModelFile } from '../../lambdas/core/model-file.js';
-import type { EnvironmentName } from '../../lambdas/core/model-spec.js';
+import { parseModelFile } from '../../lambdas/core/serving/model-file.js';
+import type { EnvironmentName } from '../../lambdas/core/training/model-spec.js';
 import type { PlatformClient } from './platform-client.js';
 
 export interface TransferInput {

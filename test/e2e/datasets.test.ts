@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformClient } from '../../lib/client/platform-client.js';
 import { MlopsError } from '../../lambdas/core/errors.js';
-import { DatasetProfileSchema } from '../../lambdas/core/profile.js';
+import { DatasetProfileSchema } from '../../lambdas/core/data/profile.js';
 import { creditSpec, goodCsv, platformClient, uniqueName } from './fixtures.js';
 
 // Versioned datasets on the emulator: upload straight to S3 on presigned URLs, registration in its

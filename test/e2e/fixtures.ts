@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { inject } from 'vitest';
 import { LOCAL_REGION, PROJECT_ROOT, useLocalEndpoint } from '../../lib/client/local-environment.js';
 import { PlatformClient } from '../../lib/client/platform-client.js';
-import { parseModelSpec, type ModelSpec, type ModelSpecInput } from '../../lambdas/core/model-spec.js';
+import { parseModelSpec, type ModelSpec, type ModelSpecInput } from '../../lambdas/core/training/model-spec.js';
 import { makeCreditDataset } from '../../scripts/make-demo-dataset.js';
 
 export function platformClient(): PlatformClient {

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformClient } from '../../lib/client/platform-client.js';
 import { createRng } from '../../lambdas/core/random.js';
-import { parseCsv } from '../../lambdas/core/csv.js';
-import { fitLogistic } from '../../lambdas/core/trainers/logistic.js';
-import { fromRows } from '../../lambdas/core/trainers/matrix.js';
+import { parseCsv } from '../../lambdas/core/data/csv.js';
+import { fitLogistic } from '../../lambdas/core/training/trainers/logistic.js';
+import { fromRows } from '../../lambdas/core/training/trainers/matrix.js';
 import { logisticOnnx } from '../fixtures/onnx-builder.js';
 import { creditSpec, goodCsv, mlops, platformClient, trainingExecutions, uniqueName } from './fixtures.js';
 

@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { UPLOADS_PREFIX } from '../../lambdas/core/dataset-api.js';
+import { UPLOADS_PREFIX } from '../../lambdas/core/data/dataset-api.js';
 import { StackOutputsSchema } from '../../lib/client/stack-outputs.js';
 import { DATASET_ROUTES, REGISTRY_ROUTES } from '../../lib/management-api.js';
 import { TRANSIENT_ERRORS } from '../../lib/training-pipeline.js';

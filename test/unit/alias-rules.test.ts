@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { approvalRequired, checkDecision, checkExpected, checkPromotable, parseAliasName, parseWeight, planMove, planRollback } from '../../lambdas/core/alias-rules.js';
+import { approvalRequired, checkDecision, checkExpected, checkPromotable, parseAliasName, parseWeight, planMove, planRollback } from '../../lambdas/core/registry/alias-rules.js';
 import { MlopsError } from '../../lambdas/core/errors.js';
-import { ApprovalPolicySchema } from '../../lambdas/core/model-spec.js';
-import type { Alias, ModelVersion } from '../../lambdas/core/registry.js';
-import { movesOf } from '../../lambdas/core/lineage.js';
-import { parseVersionNumber, parseVersionRef, PromoteRequestSchema } from '../../lambdas/core/registry-api.js';
+import { ApprovalPolicySchema } from '../../lambdas/core/training/model-spec.js';
+import type { Alias, ModelVersion } from '../../lambdas/core/registry/records.js';
+import { movesOf } from '../../lambdas/core/registry/lineage.js';
+import { parseVersionNumber, parseVersionRef, PromoteRequestSchema } from '../../lambdas/core/registry/requests.js';
 import { thrownBy } from './helpers.js';
 
 const AT = '2026-11-23T10:00:00.000Z';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { bootstrapWeights, compareWithChampion, OTHER_VALUES, segmentSeed, weightedMetric, type PairedHeldOut } from '../../lambdas/core/champion-gate.js';
-import { evaluateGate, evaluateReleaseGate, type GateCheck, type ReleaseGateInput } from '../../lambdas/core/gate.js';
-import { classificationReport, regressionReport } from '../../lambdas/core/metrics.js';
-import { ChampionPolicySchema, GatePolicySchema, type ChampionPolicy, type ChampionTolerance } from '../../lambdas/core/model-spec.js';
+import { bootstrapWeights, compareWithChampion, OTHER_VALUES, segmentSeed, weightedMetric, type PairedHeldOut } from '../../lambdas/core/evaluation/champion-gate.js';
+import { evaluateGate, evaluateReleaseGate, type GateCheck, type ReleaseGateInput } from '../../lambdas/core/evaluation/gate.js';
+import { classificationReport, regressionReport } from '../../lambdas/core/evaluation/metrics.js';
+import { ChampionPolicySchema, GatePolicySchema, type ChampionPolicy, type ChampionTolerance } from '../../lambdas/core/training/model-spec.js';
 import { createRng } from '../../lambdas/core/random.js';
 
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));

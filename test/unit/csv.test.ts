@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv } from '../../lambdas/core/csv.js';
+import { parseCsv } from '../../lambdas/core/data/csv.js';
 import { DataValidationError } from '../../lambdas/core/errors.js';
 
 /** Runs parseCsv, expecting a DataValidationError, and returns its message. */

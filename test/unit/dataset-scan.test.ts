@@ -2,11 +2,11 @@ import type { AsyncBuffer } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_RECORD_CHARS } from '../../lambdas/core/csv.js';
-import { scanDataset, type DatasetSource, type ScanOptions } from '../../lambdas/core/dataset-scan.js';
+import { DEFAULT_MAX_RECORD_CHARS } from '../../lambdas/core/data/csv.js';
+import { scanDataset, type DatasetSource, type ScanOptions } from '../../lambdas/core/data/dataset-scan.js';
 import { DataValidationError, InputValidationError } from '../../lambdas/core/errors.js';
-import { parseDeclaredSchema, type DeclaredSchemaInput } from '../../lambdas/core/profile.js';
-import { bufferFile } from '../../lambdas/core/table-readers.js';
+import { parseDeclaredSchema, type DeclaredSchemaInput } from '../../lambdas/core/data/profile.js';
+import { bufferFile } from '../../lambdas/core/data/table-readers.js';
 import { rejectedWith, thrownBy } from './helpers.js';
 
 const bytesOf = (content: string | Uint8Array) => (typeof content === 'string' ? new Uint8Array(Buffer.from(content, 'utf8')) : content);

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { scanDataset } from '../../lambdas/core/dataset-scan.js';
-import { labelText, validateDataset, type DatasetEvidence, type ValidationReport } from '../../lambdas/core/dataset.js';
+import { scanDataset } from '../../lambdas/core/data/dataset-scan.js';
+import { labelText } from '../../lambdas/core/data/table.js';
+import { validateDataset, type DatasetEvidence, type ValidationReport } from '../../lambdas/core/data/validation.js';
 import { DataValidationError } from '../../lambdas/core/errors.js';
-import { DATA_CHECKS, DEFAULT_SEVERITIES, type DataCheckName } from '../../lambdas/core/model-spec.js';
-import { mergeProfiles } from '../../lambdas/core/profile.js';
+import { DATA_CHECKS, DEFAULT_SEVERITIES, type DataCheckName } from '../../lambdas/core/training/model-spec.js';
+import { mergeProfiles } from '../../lambdas/core/data/profile.js';
 import { smallSpec, thrownBy } from './helpers.js';
 
 const NOW = new Date('2025-06-15T12:00:00.000Z');

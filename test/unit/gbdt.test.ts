@@ -8,8 +8,8 @@ import {
   type GbdtModel,
   type GbdtParams,
   type Tree,
-} from '../../lambdas/core/trainers/gbdt.js';
-import { fromRows, rowOf, type Matrix } from '../../lambdas/core/trainers/matrix.js';
+} from '../../lambdas/core/training/trainers/gbdt.js';
+import { fromRows, rowOf, type Matrix } from '../../lambdas/core/training/trainers/matrix.js';
 import { createRng } from '../../lambdas/core/random.js';
 
 const params = (overrides: Partial<GbdtParams> = {}): GbdtParams => ({ ...GBDT_DEFAULTS, ...overrides });

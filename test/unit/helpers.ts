@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
-import type { ModelArtifact } from '../../lambdas/core/artifact.js';
-import { parseModelFile } from '../../lambdas/core/model-file.js';
-import { parseModelSpec, type ModelSpec } from '../../lambdas/core/model-spec.js';
+import type { ModelArtifact } from '../../lambdas/core/training/artifact.js';
+import { parseModelFile } from '../../lambdas/core/serving/model-file.js';
+import { parseModelSpec, type ModelSpec } from '../../lambdas/core/training/model-spec.js';
 import { createRng } from '../../lambdas/core/random.js';
 
 /** The credit-default spec exactly as it ships in config/models, as raw JSON. */

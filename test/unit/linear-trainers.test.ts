@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { minimizeLbfgs } from '../../lambdas/core/trainers/lbfgs.js';
-import { fitLinear, predictLinear } from '../../lambdas/core/trainers/linear.js';
-import { fitLogistic, predictProba, type LogisticModel } from '../../lambdas/core/trainers/logistic.js';
-import { fromRows, rowOf, type Matrix } from '../../lambdas/core/trainers/matrix.js';
+import { minimizeLbfgs } from '../../lambdas/core/training/trainers/lbfgs.js';
+import { fitLinear, predictLinear } from '../../lambdas/core/training/trainers/linear.js';
+import { fitLogistic, predictProba, type LogisticModel } from '../../lambdas/core/training/trainers/logistic.js';
+import { fromRows, rowOf, type Matrix } from '../../lambdas/core/training/trainers/matrix.js';
 import { createRng } from '../../lambdas/core/random.js';
 
 /** A standard-normal draw from a seeded uniform generator (Box-Muller). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { evaluateGate } from '../../lambdas/core/gate.js';
-import { rocAuc } from '../../lambdas/core/metrics.js';
-import { GatePolicySchema } from '../../lambdas/core/model-spec.js';
+import { evaluateGate } from '../../lambdas/core/evaluation/gate.js';
+import { rocAuc } from '../../lambdas/core/evaluation/metrics.js';
+import { GatePolicySchema } from '../../lambdas/core/training/model-spec.js';
 
 describe('rocAuc', () => {
   it('matches a hand count of correctly ordered positive/negative pairs', () => {

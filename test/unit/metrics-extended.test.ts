@@ -7,7 +7,7 @@ import {
   regressionReport,
   segmentBy,
   segmentReports,
-} from '../../lambdas/core/metrics.js';
+} from '../../lambdas/core/evaluation/metrics.js';
 
 // Six binary rows; P(class 1) 0.9, 0.3, 0.6, 0.4, 0.7, 0.2 for labels 1, 0, 1, 1, 0, 0.
 const BINARY_LABELS = [1, 0, 1, 1, 0, 0];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputValidationError } from '../../lambdas/core/errors.js';
-import { championMetrics, ModelSpecSchema, parseModelSpec } from '../../lambdas/core/model-spec.js';
+import { championMetrics, ModelSpecSchema, parseModelSpec } from '../../lambdas/core/training/model-spec.js';
 import { creditSpecJson, thrownBy } from './helpers.js';
 
 const minimal = () => ({

@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { InferenceSession } from 'onnxruntime-node';
 import { InputValidationError } from '../../lambdas/core/errors.js';
-import { checkInputs, loadOnnx, scoreOnnx, scoreOnnxDetailed, type OnnxSignature } from '../../lambdas/core/onnx-model.js';
+import { checkInputs, loadOnnx, scoreOnnx, scoreOnnxDetailed, type OnnxSignature } from '../../lambdas/core/serving/onnx-model.js';
 import { createRng } from '../../lambdas/core/random.js';
 import { buildOnnx, ElemType, linearOnnx, logisticOnnx, sklearnStyleOnnx, softmaxOnnx } from '../fixtures/onnx-builder.js';
 import { rejectedWith } from './helpers.js';

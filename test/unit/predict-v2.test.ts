@@ -1,9 +1,9 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ModelArtifact } from '../../lambdas/core/artifact.js';
-import type { Table } from '../../lambdas/core/dataset.js';
-import { parseModelSpec } from '../../lambdas/core/model-spec.js';
-import { trainModel } from '../../lambdas/core/pipeline.js';
-import { predict, validatePredictionRequest, type CheckedRequest } from '../../lambdas/core/predict.js';
+import type { ModelArtifact } from '../../lambdas/core/training/artifact.js';
+import type { Table } from '../../lambdas/core/data/table.js';
+import { parseModelSpec } from '../../lambdas/core/training/model-spec.js';
+import { trainModel } from '../../lambdas/core/training/train-model.js';
+import { predict, validatePredictionRequest, type CheckedRequest } from '../../lambdas/core/serving/predict.js';
 import { mixedDataset, mixedSpec } from './helpers.js';
 
 /** A row mixedSpec's features accept: age (not imputed), income (imputed), debt (bucketed), plan (categorical). */

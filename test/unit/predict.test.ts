@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ModelArtifact } from '../../lambdas/core/artifact.js';
-import { parseCsv, type ParsedCsv } from '../../lambdas/core/csv.js';
-import { argmax } from '../../lambdas/core/metrics.js';
-import type { ModelSpec } from '../../lambdas/core/model-spec.js';
-import { evaluateModel, splitRows, targetOf, trainModel } from '../../lambdas/core/pipeline.js';
-import { MAX_INSTANCES, predict, predictFeatures, validatePredictionRequest, type CheckedRequest, type Prediction } from '../../lambdas/core/predict.js';
+import type { ModelArtifact } from '../../lambdas/core/training/artifact.js';
+import { parseCsv, type ParsedCsv } from '../../lambdas/core/data/csv.js';
+import { argmax } from '../../lambdas/core/evaluation/metrics.js';
+import type { ModelSpec } from '../../lambdas/core/training/model-spec.js';
+import { evaluateModel, splitRows, targetOf, trainModel } from '../../lambdas/core/training/train-model.js';
+import { MAX_INSTANCES, predict, predictFeatures, validatePredictionRequest, type CheckedRequest, type Prediction } from '../../lambdas/core/serving/predict.js';
 import { makeCreditDataset } from '../../scripts/make-demo-dataset.js';
 import { creditSpec } from './helpers.js';
 

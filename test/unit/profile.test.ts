@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scanDataset, type ScanOptions } from '../../lambdas/core/dataset-scan.js';
+import { scanDataset, type ScanOptions } from '../../lambdas/core/data/dataset-scan.js';
 import { DataValidationError, InputValidationError } from '../../lambdas/core/errors.js';
 import {
   DatasetProfileSchema,
@@ -9,7 +9,7 @@ import {
   parseDeclaredSchema,
   type ColumnProfile,
   type DatasetProfile,
-} from '../../lambdas/core/profile.js';
+} from '../../lambdas/core/data/profile.js';
 import { createRng } from '../../lambdas/core/random.js';
 import { rejectedWith } from './helpers.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createRng, shuffledIndices } from '../../lambdas/core/random.js';
-import { stratifiedSplit } from '../../lambdas/core/split.js';
+import { stratifiedSplit } from '../../lambdas/core/training/split.js';
 
 const draws = (seed: number, n: number) => {
   const rng = createRng(seed);

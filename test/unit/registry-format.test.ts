@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { MlopsError } from '../../lambdas/core/errors.js';
-import type { Alias, AuditEvent, DatasetLineage, ModelVersion, VersionLineage } from '../../lambdas/core/registry.js';
+import type { Alias, AuditEvent, DatasetLineage, ModelVersion, VersionLineage } from '../../lambdas/core/registry/records.js';
 import type { PipelineOutcome } from '../../lib/client/platform-client.js';
 import {
   auditSummary,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../../lambdas/core/canonical-json.js';
-import { auditSk, runsByModelSk, versionSk } from '../../lambdas/core/registry-keys.js';
-import { failureReason, TrainingRequestSchema } from '../../lambdas/core/run.js';
+import { auditSk, runsByModelSk, versionSk } from '../../lambdas/core/registry/keys.js';
+import { failureReason, TrainingRequestSchema } from '../../lambdas/core/training/run.js';
 import { formatS3Uri, parseS3Uri } from '../../lambdas/core/s3-uri.js';
 
 describe('registry keys', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseModelSpec } from '../../lambdas/core/model-spec.js';
-import type { DatasetSchema } from '../../lambdas/core/profile.js';
-import { compareRuns, reproductionVerdict, specSchemaProblems } from '../../lambdas/core/run-comparison.js';
-import type { RunRecord } from '../../lambdas/core/run.js';
+import { parseModelSpec } from '../../lambdas/core/training/model-spec.js';
+import type { DatasetSchema } from '../../lambdas/core/data/profile.js';
+import { compareRuns, reproductionVerdict, specSchemaProblems } from '../../lambdas/core/training/run-comparison.js';
+import type { RunRecord } from '../../lambdas/core/training/run.js';
 
 const SHA_A = 'a'.repeat(64);
 const SHA_B = 'b'.repeat(64);

@@ -10,7 +10,7 @@ import {
   QuantileSketchJsonSchema,
   RowFingerprints,
   quantileKey,
-} from '../../lambdas/core/sketches.js';
+} from '../../lambdas/core/data/sketches.js';
 
 /** A standard normal deviate from a seeded uniform generator (Box-Muller). */
 function normal(rng: () => number): number {

@@ -6,8 +6,8 @@ import {
   ModelSpecFileSchema,
   parseModelSpec,
   withParams,
-} from '../../lambdas/core/model-spec.js';
-import { TrainingRequestSchema } from '../../lambdas/core/run.js';
+} from '../../lambdas/core/training/model-spec.js';
+import { TrainingRequestSchema } from '../../lambdas/core/training/run.js';
 import { mixedSpec, thrownBy } from './helpers.js';
 
 const base = (task = 'binary_classification', training: Record<string, unknown> = { algorithm: 'logistic_regression' }, extra: Record<string, unknown> = {}) => ({

@@ -2,7 +2,7 @@ import { parquetMetadata } from 'hyparquet';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { CsvTableReader, parseCsv } from '../../lambdas/core/csv.js';
+import { CsvTableReader, parseCsv } from '../../lambdas/core/data/csv.js';
 import { DataValidationError } from '../../lambdas/core/errors.js';
 import {
   bufferFile,
@@ -12,7 +12,7 @@ import {
   readTextTable,
   type Cell,
   type TableSink,
-} from '../../lambdas/core/table-readers.js';
+} from '../../lambdas/core/data/table-readers.js';
 import { rejectedWith } from './helpers.js';
 
 /** What a sink received: the column names, and each row with its position. */

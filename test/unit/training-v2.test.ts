@@ -1,12 +1,12 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { serializeArtifact, sha256Hex } from '../../lambdas/core/artifact.js';
-import type { Table } from '../../lambdas/core/dataset.js';
+import { serializeArtifact, sha256Hex } from '../../lambdas/core/training/artifact.js';
+import type { Table } from '../../lambdas/core/data/table.js';
 import { DataValidationError } from '../../lambdas/core/errors.js';
-import { evaluateGate } from '../../lambdas/core/gate.js';
-import { argmax, classificationReport, regressionReport } from '../../lambdas/core/metrics.js';
-import { METRICS_FOR_TASK, parseModelSpec, type ModelSpec } from '../../lambdas/core/model-spec.js';
-import { evaluateModel, splitRows, targetOf, trainModel } from '../../lambdas/core/pipeline.js';
-import { predict, predictFeatures, validatePredictionRequest, type FeatureRow, type Prediction } from '../../lambdas/core/predict.js';
+import { evaluateGate } from '../../lambdas/core/evaluation/gate.js';
+import { argmax, classificationReport, regressionReport } from '../../lambdas/core/evaluation/metrics.js';
+import { METRICS_FOR_TASK, parseModelSpec, type ModelSpec } from '../../lambdas/core/training/model-spec.js';
+import { evaluateModel, splitRows, targetOf, trainModel } from '../../lambdas/core/training/train-model.js';
+import { predict, predictFeatures, validatePredictionRequest, type FeatureRow, type Prediction } from '../../lambdas/core/serving/predict.js';
 import { createRng, shuffledIndices } from '../../lambdas/core/random.js';
 import { TASK_ALGORITHMS, mixedDataset, mixedSpec, parseArtifact, thrownBy } from './helpers.js';
 

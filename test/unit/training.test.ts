@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACT_FORMAT, serializeArtifact, sha256Hex } from '../../lambdas/core/artifact.js';
-import { parseCsv, type ParsedCsv } from '../../lambdas/core/csv.js';
+import { ARTIFACT_FORMAT, serializeArtifact, sha256Hex } from '../../lambdas/core/training/artifact.js';
+import { parseCsv, type ParsedCsv } from '../../lambdas/core/data/csv.js';
 import { InputValidationError } from '../../lambdas/core/errors.js';
-import { evaluateGate } from '../../lambdas/core/gate.js';
-import { evaluateModel, trainModel } from '../../lambdas/core/pipeline.js';
+import { evaluateGate } from '../../lambdas/core/evaluation/gate.js';
+import { evaluateModel, trainModel } from '../../lambdas/core/training/train-model.js';
 import { createRng, shuffledIndices } from '../../lambdas/core/random.js';
 import { makeCreditDataset } from '../../scripts/make-demo-dataset.js';
 import { creditSpec, parseArtifact, thrownBy } from './helpers.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { Table } from '../../lambdas/core/dataset.js';
+import type { Table } from '../../lambdas/core/data/table.js';
 import { DataValidationError, InputValidationError } from '../../lambdas/core/errors.js';
-import type { Cell } from '../../lambdas/core/table-readers.js';
-import { rowOf } from '../../lambdas/core/trainers/matrix.js';
+import type { Cell } from '../../lambdas/core/data/table-readers.js';
+import { rowOf } from '../../lambdas/core/training/trainers/matrix.js';
 import {
   FeatureSchema,
   FittedTransformsSchema,
@@ -14,7 +14,7 @@ import {
   type Feature,
   type FittedFeature,
   type FittedTransforms,
-} from '../../lambdas/core/transforms.js';
+} from '../../lambdas/core/training/transforms.js';
 import { thrownBy } from './helpers.js';
 
 const features = (...raw: unknown[]): Feature[] => raw.map((f) => FeatureSchema.parse(f));

@@ -1,7 +1,7 @@
-import { ConflictError, InputValidationError, MlopsError } from './errors.js';
-import { type ApprovalPolicy, type EnvironmentName } from './model-spec.js';
-import type { Alias, ModelVersion } from './registry.js';
-import { ALIASES, type AliasName } from './registry-keys.js';
+import { ConflictError, InputValidationError, MlopsError } from '../errors.js';
+import { type ApprovalPolicy, type EnvironmentName } from '../training/model-spec.js';
+import type { Alias, ModelVersion } from './records.js';
+import { ALIASES, type AliasName } from './keys.js';
 
 /**
  * The registry's alias rules, free of the AWS SDK: which moves are allowed, and what state a move,

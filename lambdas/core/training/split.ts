@@ -1,4 +1,4 @@
-import { createRng, shuffledIndices } from './random.js';
+import { createRng, shuffledIndices } from '../random.js';
 
 export interface Split {
   readonly train: number[];

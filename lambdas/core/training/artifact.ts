@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../canonical-json.js';
 import { EstimatorSchema } from './estimator.js';
 import { ALGORITHMS, FeatureSchema, TASKS, type Algorithm } from './model-spec.js';
 import { FittedTransformsSchema } from './transforms.js';

@@ -1,4 +1,4 @@
-import { DataValidationError } from './errors.js';
+import { DataValidationError } from '../errors.js';
 
 export interface ParsedCsv {
   readonly header: string[];

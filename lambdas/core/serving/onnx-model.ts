@@ -18,7 +18,7 @@
  * importing this file costs nothing to a function that never scores an ONNX model.
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-node';
-import { InputValidationError } from './errors.js';
+import { InputValidationError } from '../errors.js';
 
 export type OnnxTask = 'binary_classification' | 'multiclass_classification' | 'regression';
 

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { canonicalJson } from './canonical-json.js';
-import type { Table } from './dataset.js';
-import { DataValidationError, InputValidationError } from './errors.js';
+import { canonicalJson } from '../canonical-json.js';
+import type { Table } from '../data/table.js';
+import { DataValidationError, InputValidationError } from '../errors.js';
 import { TASKS, type ModelSpec } from './model-spec.js';
-import { cellsOf, scoreHeldOut, splitRows, targetOf } from './pipeline.js';
-import { parseDecimal } from './profile.js';
-import type { Cell } from './table-readers.js';
+import { cellsOf, scoreHeldOut, splitRows, targetOf } from './train-model.js';
+import { parseDecimal } from '../data/profile.js';
+import type { Cell } from '../data/table-readers.js';
 
 export const IMPORTED_FORMAT = 'serverless-mlops/onnx@1';
 

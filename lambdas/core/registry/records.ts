@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { ALIASES } from './registry-keys.js';
-import { ArtifactRefSchema, DatasetRefSchema, MODEL_NAME, TransferSourceSchema, type TransferSource } from './run.js';
+import { ALIASES } from './keys.js';
+import { ArtifactRefSchema, MODEL_NAME, TransferSourceSchema, type TransferSource } from '../training/run.js';
+import { DatasetRefSchema } from '../data/dataset-version.js';
 
 /**
  * A version's release state. Its artifact, metrics, run and number never change; only this

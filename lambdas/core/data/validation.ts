@@ -1,5 +1,5 @@
-import { DataValidationError } from './errors.js';
-import { DEFAULT_SEVERITIES, durationMs, type DataCheckName, type ModelSpec } from './model-spec.js';
+import { DataValidationError } from '../errors.js';
+import { DEFAULT_SEVERITIES, durationMs, type DataCheckName, type ModelSpec } from '../training/model-spec.js';
 import { exactValueCounts, parseDecimal, type ColumnProfile, type DatasetProfile, type DatasetSchema } from './profile.js';
 import type { Cell } from './table-readers.js';
 
@@ -216,12 +216,3 @@ function scheduleCadence(schedule: string | undefined): string | undefined {
   const match = schedule?.match(/^rate\((\d+ \w+)\)$/);
   return match?.[1];
 }
-
-/** A table in memory: the column names and the rows, as the table readers produce them. */
-export interface Table {
-  readonly header: readonly string[];
-  readonly rows: readonly (readonly Cell[])[];
-}
-
-/** A label as text, the way the spec's positiveLabel spells it. */
-export const labelText = (cell: Cell | undefined) => (cell === null || cell === undefined ? '' : typeof cell === 'string' ? cell.trim() : String(cell));

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { InputValidationError } from './errors.js';
-import { ALIASES, type AliasName } from './registry-keys.js';
+import { InputValidationError } from '../errors.js';
+import { ALIASES, type AliasName } from './keys.js';
 
 /** Request bodies and path parameters of the registry's HTTP API (docs/CLI.md lists the routes). */
 

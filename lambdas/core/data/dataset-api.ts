@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { DeclaredSchemaSchema } from './profile.js';
-import { DATASET_FORMATS, DATASET_NAME, DATASET_VERSION, MODEL_NAME } from './run.js';
+import { MODEL_NAME } from '../training/run.js';
+import { DATASET_FORMATS } from '../data/table-readers.js';
+import { DATASET_NAME, DATASET_VERSION } from '../data/dataset-version.js';
 
 /**
  * Bodies of the datasets HTTP API (docs/CLI.md documents them), and the request the

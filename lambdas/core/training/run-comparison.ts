@@ -1,5 +1,5 @@
 import type { ModelSpec } from './model-spec.js';
-import type { DatasetSchema } from './profile.js';
+import type { DatasetSchema } from '../data/profile.js';
 import type { RunRecord } from './run.js';
 
 export interface ComparedValue {

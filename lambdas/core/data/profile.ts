@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DataValidationError, InputValidationError, parseOrThrow } from './errors.js';
+import { DataValidationError, InputValidationError, parseOrThrow } from '../errors.js';
 import {
   FrequencySketch,
   FrequencySketchJsonSchema,

@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { labelText, type Table } from './dataset.js';
-import { featureMatrix, rowCells, type OnnxScorer } from './imported-model.js';
-import type { ModelFile } from './model-file.js';
-import { TASKS, type ModelSpec } from './model-spec.js';
-import { cellsOf } from './pipeline.js';
-import { predictFeatures } from './predict.js';
-import { DatasetRefSchema, MODEL_NAME } from './run.js';
+import { labelText, type Table } from '../data/table.js';
+import { featureMatrix, rowCells, type OnnxScorer } from '../training/imported-model.js';
+import type { ModelFile } from '../serving/model-file.js';
+import { TASKS, type ModelSpec } from '../training/model-spec.js';
+import { cellsOf } from '../training/train-model.js';
+import { predictFeatures } from '../serving/predict.js';
+import { MODEL_NAME } from '../training/run.js';
+import { DatasetRefSchema } from '../data/dataset-version.js';
 
 /**
  * The held-out evidence Evaluate leaves for the Gate: per test row, the label, the candidate's

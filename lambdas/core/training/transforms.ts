@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import type { Table } from './dataset.js';
-import { DataValidationError, InputValidationError } from './errors.js';
-import { parseDecimal } from './profile.js';
-import type { Cell } from './table-readers.js';
+import type { Table } from '../data/table.js';
+import { DataValidationError, InputValidationError } from '../errors.js';
+import { parseDecimal } from '../data/profile.js';
+import type { Cell } from '../data/table-readers.js';
 import { matrix, type Matrix } from './trainers/matrix.js';
 
 /**

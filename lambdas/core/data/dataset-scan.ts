@@ -1,5 +1,5 @@
 import type { AsyncBuffer } from 'hyparquet';
-import { DataValidationError } from './errors.js';
+import { DataValidationError } from '../errors.js';
 import { DatasetProfiler, type DatasetProfile, type DatasetSchema, type DeclaredSchema } from './profile.js';
 import { readParquetTable, readTextTable, sha256OfChunks, type DatasetFormat, type ReadLimits } from './table-readers.js';
 

@@ -1,6 +1,6 @@
-import type { GateCheck } from './gate.js';
+import type { GateCheck } from './gate-check.js';
 import { argmax } from './metrics.js';
-import { COMPARABLE_METRICS, LOWER_IS_BETTER, type ChampionPolicy, type ChampionTolerance, type Task } from './model-spec.js';
+import { COMPARABLE_METRICS, LOWER_IS_BETTER, type ChampionPolicy, type ChampionTolerance, type Task } from '../training/model-spec.js';
 
 /**
  * The release gate's "no regression against production": the candidate and the current production

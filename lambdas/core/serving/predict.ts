@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import type { ModelArtifact } from './artifact.js';
-import { zodIssues } from './errors.js';
-import { estimatorOutput } from './estimator.js';
-import type { Cell } from './table-readers.js';
-import { transformRow } from './transforms.js';
+import type { ModelArtifact } from '../training/artifact.js';
+import { zodIssues } from '../errors.js';
+import { estimatorOutput } from '../training/estimator.js';
+import type { Cell } from '../data/table-readers.js';
+import { transformRow } from '../training/transforms.js';
 
 /** The most rows one request may score: keeps a response well under API Gateway's 10 MB. */
 export const MAX_INSTANCES = 1000;

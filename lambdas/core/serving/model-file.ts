@@ -1,6 +1,6 @@
-import { ModelArtifactSchema, type ModelArtifact } from './artifact.js';
-import { InputValidationError, parseOrThrow } from './errors.js';
-import { IMPORTED_FORMAT, ImportedArtifactSchema, type ImportedArtifact } from './imported-model.js';
+import { ModelArtifactSchema, type ModelArtifact } from '../training/artifact.js';
+import { InputValidationError, parseOrThrow } from '../errors.js';
+import { IMPORTED_FORMAT, ImportedArtifactSchema, type ImportedArtifact } from '../training/imported-model.js';
 
 /** A registered model file: a built-in artifact, or the manifest of an imported ONNX model. */
 export type ModelFile = { kind: 'builtin'; artifact: ModelArtifact } | { kind: 'imported'; manifest: ImportedArtifact };

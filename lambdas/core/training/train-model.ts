@@ -1,14 +1,14 @@
 import { ARTIFACT_FORMAT, serializeArtifact, sha256Hex, type ModelArtifact } from './artifact.js';
-import { labelText, type Table } from './dataset.js';
-import { DataValidationError } from './errors.js';
+import { labelText, type Table } from '../data/table.js';
+import { DataValidationError } from '../errors.js';
 import { fitEstimator } from './estimator.js';
-import { classificationReport, regressionReport, segmentBy } from './metrics.js';
+import { classificationReport, regressionReport, segmentBy } from '../evaluation/metrics.js';
 import { isClassification, type ModelSpec } from './model-spec.js';
-import { predictFeatures } from './predict.js';
-import { parseDecimal } from './profile.js';
-import { createRng, shuffledIndices } from './random.js';
+import { predictFeatures } from '../serving/predict.js';
+import { parseDecimal } from '../data/profile.js';
+import { createRng, shuffledIndices } from '../random.js';
 import { stratifiedSplit, type Split } from './split.js';
-import type { Cell } from './table-readers.js';
+import type { Cell } from '../data/table-readers.js';
 import { matrix } from './trainers/matrix.js';
 import { fitTransforms, transformRow } from './transforms.js';
 

@@ -1,4 +1,4 @@
-import { AliasSchema, type AuditEvent, type VersionLineage } from './registry.js';
+import { AliasSchema, type AuditEvent, type VersionLineage } from './records.js';
 
 type Move = VersionLineage['moves'][number];
 

@@ -1,11 +1,11 @@
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { createHash } from 'node:crypto';
 import { CsvTableReader, DEFAULT_MAX_RECORD_CHARS } from './csv.js';
-import { DataValidationError } from './errors.js';
+import { DataValidationError } from '../errors.js';
 
-import type { DatasetFormat } from './run.js';
 
-export type { DatasetFormat };
+export const DATASET_FORMATS = ['csv', 'parquet', 'jsonl'] as const;
+export type DatasetFormat = (typeof DATASET_FORMATS)[number];
 
 /** One value of a table: text from CSV, or typed values from Parquet and JSON Lines. `null` is missing. */
 export type Cell = string | number | null;

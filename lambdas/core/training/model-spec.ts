@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { parseOrThrow } from './errors.js';
-import { DATASET_NAME, MODEL_NAME } from './run.js';
+import { parseOrThrow } from '../errors.js';
+import { DATASET_NAME } from '../data/dataset-version.js';
+import { MODEL_NAME } from './run.js';
 import { GBDT_DEFAULTS } from './trainers/gbdt.js';
 import { FeatureSchema } from './transforms.js';
 
