@@ -3,7 +3,8 @@
 // `cdk synth` synthesizes every environment; `cdk deploy -c env=dev` picks one.
 import { App } from 'aws-cdk-lib';
 import { ConfigError, loadModelSpecs, parseEnvironments, selectEnvironments } from '../lib/config.js';
-import { PlatformStack, stackName } from '../lib/platform-stack.js';
+import { stackName } from '../lambdas/contract/stack.js';
+import { PlatformStack } from '../lib/platform-stack.js';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';

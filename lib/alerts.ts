@@ -6,6 +6,12 @@ import { Construct } from 'constructs';
 export interface AlertsProps {
   /** @default - no e-mail subscription */
   readonly email?: string;
+  /**
+   * Refuse requests that do not use TLS (a resource policy denying aws:SecureTransport false).
+   * Off only on the emulator, which serves plain HTTP and, with AUTH=true, would refuse every role.
+   * @default true
+   */
+  readonly tlsOnly?: boolean;
 }
 
 /** The SNS topic that failed runs, failed gates and (later) drift and alarms publish to. */
@@ -17,7 +23,7 @@ export class Alerts extends Construct {
     this.topic = new sns.Topic(this, 'Topic', {
       displayName: 'serverless-mlops alerts',
       masterKey: kms.Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
-      enforceSSL: true,
+      enforceSSL: props.tlsOnly ?? true,
     });
     if (props.email) this.topic.addSubscription(new subscriptions.EmailSubscription(props.email));
   }

@@ -15,6 +15,12 @@ export interface ArtifactStoreProps {
    * @default - true when removalPolicy is DESTROY
    */
   readonly autoDeleteObjects?: boolean;
+  /**
+   * Refuse requests that do not use TLS (a resource policy denying aws:SecureTransport false).
+   * Off only on the emulator, which serves plain HTTP and, with AUTH=true, would refuse every role.
+   * @default true
+   */
+  readonly tlsOnly?: boolean;
 }
 
 /**
@@ -33,11 +39,12 @@ export class ArtifactStore extends Construct {
     super(scope, id);
     const destroy = props.autoDeleteObjects ?? props.removalPolicy === RemovalPolicy.DESTROY;
     const transitionDays = props.predictionLogTransitionDays ?? 30;
+    const tlsOnly = props.tlsOnly ?? true;
 
     this.accessLogs = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-      enforceSSL: true,
+      enforceSSL: tlsOnly,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
       removalPolicy: props.removalPolicy,
       autoDeleteObjects: destroy,
@@ -49,7 +56,7 @@ export class ArtifactStore extends Construct {
         versioned: true,
         encryption: s3.BucketEncryption.S3_MANAGED,
         blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
-        enforceSSL: true,
+        enforceSSL: tlsOnly,
         removalPolicy: props.removalPolicy,
         autoDeleteObjects: destroy,
         serverAccessLogsBucket: this.accessLogs,

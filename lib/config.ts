@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import { zodIssues } from '../lambdas/core/errors.js';
-import { ENVIRONMENT_NAMES, parseModelSpec, type EnvironmentName, type ModelSpec } from '../lambdas/core/training/model-spec.js';
+import { ENVIRONMENT_NAMES, type EnvironmentName } from '../lambdas/contract/stack.js';
+import { parseModelSpec, type ModelSpec } from '../lambdas/core/training/model-spec.js';
 
-export { ENVIRONMENT_NAMES, type EnvironmentName } from '../lambdas/core/training/model-spec.js';
+export { ENVIRONMENT_NAMES, type EnvironmentName } from '../lambdas/contract/stack.js';
 
 export const EnvironmentConfigSchema = z
   .object({
@@ -32,8 +33,23 @@ export const EnvironmentConfigSchema = z
       .default(3 * 24 * 3600),
     /** Largest dataset file accepted, in bytes. @default 5 GiB, the most one S3 CopyObject moves */
     maxDatasetBytes: z.number().int().min(1024).max(5 * 1024 ** 3).default(5 * 1024 ** 3),
+    /**
+     * The management API's stage throttle (requests per second, and the burst above it). The
+     * emulator enforces it too, and the e2e suite's many CLI calls go past 20/s.
+     * @default { rateLimit: 20, burstLimit: 40 }
+     */
+    managementApiThrottle: z
+      .object({ rateLimit: z.number().int().min(1).max(10_000), burstLimit: z.number().int().min(1).max(5_000) })
+      .strict()
+      .default({ rateLimit: 20, burstLimit: 40 }),
     /** Runs against the local emulator: leaves out what it cannot run (see docs/ARCHITECTURE.md). */
     emulator: z.boolean().default(false),
+    /**
+     * The fault switch: Register and Promote read fault plans a test writes (lambdas/aws/faults.ts)
+     * and throw where they say. Only `local` may set it; parseEnvironments refuses it elsewhere.
+     * @default false
+     */
+    faultInjection: z.boolean().default(false),
   })
   .strict();
 export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
@@ -59,6 +75,13 @@ export function parseEnvironments(raw: unknown): Partial<Record<EnvironmentName,
     throw new ConfigError(
       `invalid cdk.json context "environments" (allowed environments: ${ENVIRONMENT_NAMES.join(', ')}):\n` +
         describeIssues('environments', result.error),
+    );
+  }
+  // Faults are for the emulator's tests: no other environment may carry the switch.
+  const wrong = Object.entries(result.data).filter(([name, config]) => name !== 'local' && config?.faultInjection);
+  if (wrong.length > 0) {
+    throw new ConfigError(
+      `invalid cdk.json context "environments":\n${wrong.map(([name]) => `  environments.${name}.faultInjection: only the local environment may inject faults`).join('\n')}`,
     );
   }
   return result.data;

@@ -1,9 +1,11 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { DATASET_ROUTES, REGISTRY_ROUTES, RUNS_ROUTES, routeResource, type ManagementRoute } from '../lambdas/contract/routes.js';
 import { UPLOADS_PREFIX } from '../lambdas/core/data/dataset-api.js';
 import type { ArtifactStore } from './artifact-store.js';
 import { PlatformFunction } from './platform-function.js';
@@ -18,37 +20,13 @@ export interface ManagementApiProps {
   readonly trainingPipeline: sfn.IStateMachine;
   /** Largest dataset file accepted, in bytes. */
   readonly maxDatasetBytes: number;
+  /** The stage's throttle (requests per second and burst), per environment. */
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
   /** The API that declares the account's API Gateway logging role, which this one shares. */
   readonly sharesLoggingRoleOf: PlatformRestApi;
 }
-
-/** Routes of the datasets API, as `METHOD path`; docs/CLI.md documents each. */
-export const DATASET_ROUTES = [
-  'GET /datasets',
-  'GET /datasets/{name}/versions',
-  'POST /datasets/{name}/uploads',
-  'POST /datasets/{name}/versions',
-  'GET /datasets/{name}/versions/{version}',
-  'GET /datasets/{name}/versions/{version}/profile',
-  'POST /datasets/{name}/versions/{version}/validate',
-  'GET /datasets/{name}/registrations/{registrationId}',
-] as const;
-
-/** Routes of the model registry API, served by their own function. */
-export const REGISTRY_ROUTES = [
-  'GET /models',
-  'GET /models/{model}',
-  'GET /models/{model}/versions/{version}',
-  'GET /models/{model}/versions/{version}/lineage',
-  'POST /models/{model}/versions/{version}/approve',
-  'POST /models/{model}/versions/{version}/reject',
-  'POST /models/{model}/aliases/{alias}',
-  'POST /models/{model}/rollback',
-  'GET /models/{model}/audit',
-  'GET /datasets/{name}/versions/{version}/lineage',
-] as const;
 
 /**
  * The platform's management HTTP API, which the CLI is a thin client of: IAM-authorized routes
@@ -60,6 +38,8 @@ export class ManagementApi extends Construct {
   public readonly api: apigateway.RestApi;
   public readonly handler: PlatformFunction;
   public readonly registryHandler: PlatformFunction;
+  /** Serves RUNS_ROUTES: starts runs through the pipeline and reads them back; writes no table. */
+  public readonly runsHandler: PlatformFunction;
 
   constructor(scope: Construct, id: string, props: ManagementApiProps) {
     super(scope, id);
@@ -110,15 +90,51 @@ export class ManagementApi extends Construct {
     props.trainingPipeline.grantStartExecution(registryFn);
     // Approve and reject complete the task token a waiting release holds.
     props.trainingPipeline.grantTaskResponse(registryFn);
+    // An approval whose task token is gone asks whether the release still runs (someone else answered) or ended.
+    props.trainingPipeline.grantExecution(registryFn, 'states:DescribeExecution');
+    // A version's gate report, answered by GET /models/{model}/versions/{version}/gate-report.
+    store.reports.grantRead(registryFn, 'gates/*');
+
+    this.runsHandler = new PlatformFunction(this, 'RunsApi', {
+      handlerDir: 'runs-api',
+      description: 'Runs API: starts, shows, lists and compares runs; ONNX imports and cross-environment transfers',
+      logRetention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+      timeout: Duration.seconds(29),
+      // An import's ONNX file is read whole and loaded to check its input before the run starts.
+      memorySize: 2048,
+      onnxRuntime: true,
+      environment: {
+        TRACKING_TABLE: props.trackingTable.tableName,
+        REGISTRY_TABLE: props.registryTable.tableName,
+        TRAINING_PIPELINE_ARN: props.trainingPipeline.stateMachineArn,
+        MODELS_BUCKET: store.models.bucketName,
+      },
+    });
+    const runsFn = this.runsHandler.function;
+    // Runs are written by the pipeline's StartRun step, never by the API: it only reads the tables.
+    props.registryTable.grantReadData(runsFn);
+    props.trackingTable.grantReadData(runsFn);
+    props.trainingPipeline.grantStartExecution(runsFn);
+    props.trainingPipeline.grantExecution(runsFn, 'states:DescribeExecution', 'states:GetExecutionHistory');
+    // Model files and uploads are read (checked, hashed, presigned GETs); presigned PUTs carry this
+    // role's permission, so it may put only under the imports/ and transfers/ keys it issues.
+    store.models.grantRead(runsFn, 'models/*');
+    store.models.grantPut(runsFn, 'models/*/imports/*');
+    store.models.grantPut(runsFn, 'models/*/transfers/*');
+    store.reports.grantRead(runsFn, 'validation/*');
+    store.reports.grantRead(runsFn, 'gates/*');
+    // A version's dataset on a presigned GET, for the environment it is promoted into.
+    store.datasets.grantRead(runsFn, 'datasets/*');
 
     this.api = new PlatformRestApi(this, 'Rest', {
       description: 'serverless-mlops management API (datasets and model registry)',
       logRetention: props.logRetention,
       removalPolicy: props.removalPolicy,
-      throttle: { rateLimit: 20, burstLimit: 40 },
+      throttle: props.throttle,
       sharesLoggingRoleOf: props.sharesLoggingRoleOf,
     }).api;
-    // API Gateway checks that a POST body is a JSON object; the function checks its fields with zod.
+    // API Gateway checks that a POST or PUT body is a JSON object; the function checks its fields with zod.
     const validator = this.api.addRequestValidator('BodyValidator', { validateRequestBody: true, validateRequestParameters: true });
     const jsonObject = this.api.addModel('JsonObject', {
       contentType: 'application/json',
@@ -131,11 +147,23 @@ export class ManagementApi extends Construct {
         this.api.root.resourceForPath(path).addMethod(method, integration, {
           requestValidator: validator,
           requestParameters: Object.fromEntries(pathParameters.map((name) => [name, true])),
-          ...(method === 'POST' ? { requestModels: { 'application/json': jsonObject } } : {}),
+          ...(method === 'POST' || method === 'PUT' ? { requestModels: { 'application/json': jsonObject } } : {}),
         });
       }
     };
     addRoutes(DATASET_ROUTES, new apigateway.LambdaIntegration(fn));
     addRoutes(REGISTRY_ROUTES, new apigateway.LambdaIntegration(registryFn));
+    addRoutes(RUNS_ROUTES, new apigateway.LambdaIntegration(runsFn));
+  }
+
+  /** The execute-api ARN of one route on this API's stage, path parameters as `*` (docs/IAM.md). */
+  routeArn(route: ManagementRoute): string {
+    const [method, path] = routeResource(route).split(/\/(.*)/s) as [string, string];
+    return this.api.arnForExecuteApi(method, `/${path}`, this.api.deploymentStage.stageName);
+  }
+
+  /** Lets `grantee` call exactly these routes (a viewer, a trainer, an approver: docs/IAM.md has examples). */
+  grantInvoke(grantee: iam.IGrantable, routes: readonly ManagementRoute[]): iam.Grant {
+    return iam.Grant.addToPrincipal({ grantee, actions: ['execute-api:Invoke'], resourceArns: routes.map((route) => this.routeArn(route)) });
   }
 }

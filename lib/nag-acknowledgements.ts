@@ -21,6 +21,8 @@ export interface AcknowledgedPlatform extends Stack {
   readonly datasetRegistration: DatasetRegistration;
   readonly management: ManagementApi;
   readonly declaredModels: DeclaredModels;
+  /** False on the emulator only, which serves plain HTTP (see PlatformStack). */
+  readonly tlsOnly: boolean;
 }
 
 /** `<LogicalId.Arn>`, the way cdk-nag spells a resource ARN in an IAM5 finding. */
@@ -88,7 +90,8 @@ export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
 
   // RegistryApi: reads and writes the registry table, reads the tracking table (and its index), starts
   // and answers training pipeline executions; no bucket, so none of the bucket findings above.
-  // Its SendTaskSuccess/SendTaskFailure grant is on the training pipeline's ARN (grantTaskResponse), not "*".
+  // Its SendTaskSuccess/SendTaskFailure grant is on the training pipeline's ARN (grantTaskResponse), not "*";
+  // only the emulator's stack (local) adds them on "*", which the emulator needs (PlatformStack; docs/IAM.md).
   Validations.of(management.registryHandler).acknowledge(basicExecutionRole, tracing, trackingIndexes, {
     id: 'Serverless-LambdaDLQ',
     reason: 'Invoked synchronously by API Gateway, which returns a failure to the caller (the CLI); an async DLQ would never receive anything.',
@@ -204,6 +207,13 @@ export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
       reason: 'This queue is itself the dead-letter queue of the retraining schedules\' EventBridge targets; it has no consumer to redrive from.',
     },
   );
+
+  if (!stack.tlsOnly) {
+    const plainHttp = 'Only on the local emulator, which serves plain HTTP and, with AUTH=true, evaluates aws:SecureTransport: a TLS-only policy would refuse every role. Every other environment is TLS-only (infra test).';
+    for (const bucket of [store.accessLogs, store.datasets, store.models, store.reports, store.predictionLogs]) Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S10', reason: plainHttp });
+    Validations.of(schedules.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS4', reason: plainHttp });
+    Validations.of(alerts.topic).acknowledge({ id: 'AwsSolutions-SNS3', reason: plainHttp });
+  }
 
   Validations.of(alerts.topic).acknowledge({
     id: 'Serverless-SNSRedrivePolicy',

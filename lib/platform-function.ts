@@ -12,6 +12,9 @@ const LAMBDAS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'lambdas
 /** The runtime every function of the platform uses. */
 export const PLATFORM_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
+/** esbuild's target for that runtime (`nodejs24.x` -> `node24`), so the bundle is lowered for exactly the Node it runs on. */
+export const PLATFORM_ESBUILD_TARGET = PLATFORM_RUNTIME.name.replace(/^nodejs(\d+)\.x$/, 'node$1');
+
 export interface PlatformFunctionProps {
   /** Folder under lambdas/ holding handler.ts, e.g. `predict`. */
   readonly handlerDir: string;
@@ -61,7 +64,7 @@ export class PlatformFunction extends Construct {
         minify: true,
         sourceMap: true,
         bundleAwsSDK: true,
-        target: 'node22',
+        target: PLATFORM_ESBUILD_TARGET,
         // A native module: loaded at run time from the layer (or, on the emulator, the project's node_modules).
         externalModules: ['onnxruntime-node'],
       },

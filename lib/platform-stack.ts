@@ -1,6 +1,8 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import type { StackOutputs } from '../lambdas/contract/stack.js';
 import type { ModelSpec } from '../lambdas/core/training/model-spec.js';
 import { Alerts } from './alerts.js';
 import { DatasetRegistration } from './dataset-registration.js';
@@ -48,10 +50,17 @@ export class PlatformStack extends Stack {
   public readonly declaredModels: DeclaredModels;
   public readonly datasetRegistration: DatasetRegistration;
   public readonly management: ManagementApi;
+  /** Whether resource policies refuse plain HTTP: everywhere but on the emulator. */
+  public readonly tlsOnly: boolean;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
-    super(scope, id, props);
+    // On the emulator (AUTH=true, plain HTTP) the bootstrap roles cannot reach the TLS-only bootstrap
+    // bucket, so the deploy publishes assets with the caller's own credentials instead.
+    super(scope, id, { ...props, synthesizer: props.synthesizer ?? (props.config.emulator ? new CliCredentialsStackSynthesizer() : undefined) });
     const { config } = props;
+    // The emulator serves plain HTTP: TLS-only resource policies would refuse every role there.
+    const tlsOnly = !config.emulator;
+    this.tlsOnly = tlsOnly;
     const removalPolicy = config.removalPolicy === 'retain' ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const logRetention = config.logRetentionDays as logs.RetentionDays;
     Tags.of(this).add('mlops:environment', props.environmentName);
@@ -60,10 +69,11 @@ export class PlatformStack extends Stack {
       removalPolicy,
       // The emulator deletes nothing on stack deletion, so skip the auto-delete custom resource there.
       autoDeleteObjects: removalPolicy === RemovalPolicy.DESTROY && !config.emulator,
+      tlsOnly,
     });
     this.registry = new Registry(this, 'Registry', { removalPolicy });
     this.tracking = new Tracking(this, 'Tracking', { removalPolicy });
-    this.alerts = new Alerts(this, 'Alerts', config.alarmEmail ? { email: config.alarmEmail } : {});
+    this.alerts = new Alerts(this, 'Alerts', { tlsOnly, ...(config.alarmEmail ? { email: config.alarmEmail } : {}) });
     this.pipeline = new TrainingPipeline(this, 'TrainingPipeline', {
       store: this.store,
       registryTable: this.registry.table,
@@ -71,6 +81,8 @@ export class PlatformStack extends Stack {
       alertTopic: this.alerts.topic,
       productionRequiresApproval: config.productionRequiresApproval,
       approvalTimeout: Duration.seconds(config.approvalTimeoutSeconds),
+      // The fault switch exists in `local` only, whatever config a caller hands over.
+      faultInjection: config.faultInjection && props.environmentName === 'local',
       environmentName: props.environmentName,
       codeVersion: props.codeVersion ?? 'unversioned',
       logRetention,
@@ -99,13 +111,23 @@ export class PlatformStack extends Stack {
       registration: this.datasetRegistration.stateMachine,
       trainingPipeline: this.pipeline.stateMachine,
       maxDatasetBytes: config.maxDatasetBytes,
+      throttle: config.managementApiThrottle,
       logRetention,
       removalPolicy,
       sharesLoggingRoleOf: this.serving.restApi,
     });
+    if (config.emulator) {
+      // The emulator (AUTH=true) cannot tell which state machine a task token belongs to, so it checks
+      // SendTaskSuccess/SendTaskFailure against "*" and the grant on the pipeline's ARN never matches.
+      // AWS checks the pipeline's ARN: every other environment keeps grantTaskResponse's narrow grant.
+      this.management.registryHandler.function.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }),
+      );
+    }
     this.schedules = new Schedules(this, 'Schedules', {
       pipeline: this.pipeline.stateMachine,
       models: props.models,
+      tlsOnly,
     });
     this.declaredModels = new DeclaredModels(this, 'DeclaredModels', {
       registryTable: this.registry.table,
@@ -115,7 +137,8 @@ export class PlatformStack extends Stack {
     });
     acknowledgePlatformFindings(this);
 
-    const outputs: Record<string, string> = {
+    // Typed by the contract: an output missing or renamed here fails `tsc`, as the CLI reads these names.
+    const outputs: StackOutputs = {
       DatasetsBucket: this.store.datasets.bucketName,
       ModelsBucket: this.store.models.bucketName,
       ReportsBucket: this.store.reports.bucketName,
@@ -134,9 +157,4 @@ export class PlatformStack extends Stack {
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }
-}
-
-/** Stack name for an environment, e.g. `Mlops-dev`. */
-export function stackName(environmentName: EnvironmentName): string {
-  return `Mlops-${environmentName}`;
 }

@@ -6,11 +6,18 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { ModelSpec } from '../lambdas/core/training/model-spec.js';
 import type { TrainingRequest } from '../lambdas/core/training/run.js';
+import { SYSTEM_ACTORS } from '../lambdas/core/training/start-run.js';
 
 export interface SchedulesProps {
   readonly pipeline: sfn.IStateMachine;
   /** Declared models; each with a `schedule` and a `dataset` gets a rule. */
   readonly models: readonly ModelSpec[];
+  /**
+   * Refuse requests that do not use TLS (a resource policy denying aws:SecureTransport false).
+   * Off only on the emulator, which serves plain HTTP and, with AUTH=true, would refuse every role.
+   * @default true
+   */
+  readonly tlsOnly?: boolean;
 }
 
 /** EventBridge rules that start the training pipeline for each declared model on its schedule. */
@@ -23,7 +30,7 @@ export class Schedules extends Construct {
     super(scope, id);
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetters', {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
+      enforceSSL: props.tlsOnly ?? true,
       retentionPeriod: Duration.days(14),
     });
     for (const spec of props.models) {
@@ -32,7 +39,7 @@ export class Schedules extends Construct {
         model: spec.name,
         dataset: { name: spec.dataset },
         trigger: 'schedule',
-        actor: 'eventbridge',
+        actor: SYSTEM_ACTORS.schedule,
       };
       const rule = new events.Rule(this, `Retrain-${spec.name}`, {
         description: `Retrains ${spec.name} on the newest version of dataset ${spec.dataset}`,

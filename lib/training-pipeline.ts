@@ -38,6 +38,13 @@ export interface TrainingPipelineProps {
    * @default - the Train function trains the model
    */
   readonly externalTraining?: ExternalTraining;
+  /**
+   * Register and Promote read fault plans from the tracking table and throw where they say
+   * (lambdas/aws/faults.ts), so tests can provoke transient and permanent faults inside the
+   * functions. For the local emulator only.
+   * @default false
+   */
+  readonly faultInjection?: boolean;
 }
 
 /** Errors that a retry can cure: throttles and brief service faults surfaced by the SDK. */
@@ -51,6 +58,9 @@ export const TRANSIENT_ERRORS = [
   'InternalError',
   'ServiceUnavailable',
 ];
+
+/** A function that ran out of time (Lambda's error for it); retried only for short idempotent steps. */
+export const TIMEOUT_ERRORS = ['Sandbox.Timedout'];
 
 /**
  * The training pipeline, which is also the release path: a Standard state machine
@@ -100,7 +110,7 @@ export class TrainingPipeline extends Construct {
         APPROVAL_TIMEOUT_SECONDS: String(approvalTimeout.toSeconds()),
       },
     };
-    const fn = (handlerDir: string, description: string, extra?: { timeout?: Duration; memorySize?: number; onnxRuntime?: boolean }) =>
+    const fn = (handlerDir: string, description: string, extra?: { timeout?: Duration; memorySize?: number; onnxRuntime?: boolean; environment?: Record<string, string> }) =>
       new PlatformFunction(this, `${handlerDir.replace(/(^|-)(\w)/g, (_, __, c: string) => c.toUpperCase())}Handler`, {
         handlerDir,
         description,
@@ -135,10 +145,11 @@ export class TrainingPipeline extends Construct {
       timeout: Duration.minutes(5),
       memorySize: 1024,
     });
-    const register = fn('register', 'Register: creates the model version and points candidate at it');
+    const faults = props.faultInjection ? { environment: { ...common.environment, FAULT_INJECTION: 'on' } } : {};
+    const register = fn('register', 'Register: creates the model version and points candidate at it', faults);
     const requestApproval = fn('request-approval', 'WaitForApproval: marks the version as waiting, keeps the task token and alerts');
     const expireApproval = fn('expire-approval', 'Closes an approval request nobody answered in time');
-    const promote = fn('promote', 'Promote: moves production to the released version (one conditional write)');
+    const promote = fn('promote', 'Promote: moves production to the released version (one conditional write)', faults);
     const recordFailure = fn('record-failure', 'Marks the run FAILED with the reason and publishes an alert');
     this.functions = {
       startRun,
@@ -211,18 +222,18 @@ export class TrainingPipeline extends Construct {
       task.addCatch(failWith(`${name}Failed`, name, caughtError, caughtCause), { errors: ['States.ALL'], resultPath: '$.caught' });
       return task;
     };
-    const step = (name: string, handler: PlatformFunction, resultPath: string, payload?: sfn.TaskInput) =>
-      guard(
-        name,
-        new tasks.LambdaInvoke(this, name, {
-          lambdaFunction: handler.function,
-          payloadResponseOnly: true,
-          payload,
-          resultPath,
-          retryOnServiceExceptions: true,
-        }),
-        { errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 },
-      );
+    const step = (name: string, handler: PlatformFunction, resultPath: string, payload?: sfn.TaskInput, options: { retryTimeouts?: boolean } = {}) => {
+      const task = new tasks.LambdaInvoke(this, name, {
+        lambdaFunction: handler.function,
+        payloadResponseOnly: true,
+        payload,
+        resultPath,
+        retryOnServiceExceptions: true,
+      });
+      // A short, idempotent step that timed out (a slow dependency) is tried again; a long one (Train) is not.
+      if (options.retryTimeouts) task.addRetry({ errors: TIMEOUT_ERRORS, interval: Duration.seconds(2), maxAttempts: 2, backoffRate: 2 });
+      return guard(name, task, { errors: TRANSIENT_ERRORS, interval: Duration.seconds(2), maxAttempts: 3, backoffRate: 2 });
+    };
     this.externalTraining = externalTraining?.bind(this, { store });
     // Called where Train sits in the chain, so the default definition is built in the same order as before.
     const training = () => {
@@ -263,7 +274,7 @@ export class TrainingPipeline extends Construct {
     );
 
     // The release: after Register, a person approves where the policy says so, then production moves.
-    const promoteStep = step('Promote', promote, '$.release').next(
+    const promoteStep = step('Promote', promote, '$.release', undefined, { retryTimeouts: true }).next(
       new sfn.Choice(this, 'Promoted?')
         .when(sfn.Condition.booleanEquals('$.release.moved', true), new sfn.Succeed(this, 'Released'))
         .otherwise(
@@ -309,7 +320,7 @@ export class TrainingPipeline extends Construct {
       errors: ['States.ALL'],
       resultPath: '$.caught',
     });
-    const release = step('Register', register, '$.registration').next(
+    const release = step('Register', register, '$.registration', undefined, { retryTimeouts: true }).next(
       new sfn.Choice(this, 'Release?')
         // `mlops train --register-only`: the version stays a candidate, to promote later.
         .when(sfn.Condition.booleanEquals('$.registration.release', false), new sfn.Succeed(this, 'Registered'))

@@ -1,7 +1,7 @@
 // `npm run bench -- --only training`: our built-in trainers against scikit-learn on real public
 // tables (penguins, cars, seattle-weather from the vega-datasets package), on the same split.
 //
-// For each dataset and algorithm we build a model spec, run trainModel/evaluateModel as the
+// For each dataset and algorithm we build a model spec, run trainModel and scoreOnHeldOut as the
 // Train/Evaluate Lambdas do, and hand the table plus the exact train/test row indices that
 // splitRows chose to scripts/bench_sklearn.py, which fits the equivalent scikit-learn pipeline
 // (median imputation + standard scaling, constant imputation + one-hot with unknowns ignored,
@@ -26,7 +26,8 @@ import { parseCsv } from '../lambdas/core/data/csv.js';
 import type { Table } from '../lambdas/core/data/table.js';
 import { fitEstimator } from '../lambdas/core/training/estimator.js';
 import { parseModelSpec, type Algorithm, type ModelSpec, type Task } from '../lambdas/core/training/model-spec.js';
-import { evaluateModel, splitRows, targetOf, trainModel } from '../lambdas/core/training/train-model.js';
+import { scoreOnHeldOut } from '../lambdas/core/evaluation/evaluate.js';
+import { splitRows, targetOf, trainModel } from '../lambdas/core/training/train-model.js';
 import { predictFeatures } from '../lambdas/core/serving/predict.js';
 import type { Cell } from '../lambdas/core/data/table-readers.js';
 import { fitTransforms, transformTable } from '../lambdas/core/training/transforms.js';
@@ -138,7 +139,7 @@ const median = (values: readonly number[]) => {
 
 const matrixRows = (m: { rows: number; cols: number; data: Float64Array }) => Array.from({ length: m.rows }, (_, i) => Array.from(m.data.subarray(i * m.cols, (i + 1) * m.cols)));
 
-function runOurs(dataset: BenchDataset, algorithm: Algorithm, params: Record<string, unknown>): OurResult {
+async function runOurs(dataset: BenchDataset, algorithm: Algorithm, params: Record<string, unknown>): Promise<OurResult> {
   const spec = parseModelSpec({
     name: `bench-${dataset.name}-${algorithm.replace(/_/g, '-')}`,
     task: dataset.task,
@@ -161,7 +162,7 @@ function runOurs(dataset: BenchDataset, algorithm: Algorithm, params: Record<str
     fitTimes.push((performance.now() - started) / 1000);
   }
   const { artifact } = trained;
-  const { metrics } = evaluateModel(table, spec, artifact);
+  const { metrics } = await scoreOnHeldOut(table, spec, { kind: 'builtin', artifact });
 
   const x = transformTable(fitTransforms(spec.features, table, split.train), table, split.train);
   const trainY = Float64Array.from(split.train, (row) => y[row]!);
@@ -308,7 +309,7 @@ export async function runTraining(): Promise<void> {
   }
 
   const ours: OurResult[] = [];
-  for (const dataset of datasets) for (const [algorithm, params] of algorithmsFor(dataset.task)) ours.push(runOurs(dataset, algorithm, params));
+  for (const dataset of datasets) for (const [algorithm, params] of algorithmsFor(dataset.task)) ours.push(await runOurs(dataset, algorithm, params));
   const sk = runSklearn(ours);
   const theirs = new Map(sk.results.map((r) => [r.id, r]));
   console.log(

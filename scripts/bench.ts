@@ -19,11 +19,15 @@
 // gate (scripts/bench-gate.ts): the release gate's paired bootstrap against the champion
 // (compareWithChampion) against the textbook bootstrap on materialized resamples, same rows.
 //
-//   npm run bench                       all four parts
+// cli (scripts/bench-cli.ts): the mlops CLI's start-up (`--help`, `models list --json` against the
+// local stack when deployed) against starting Node itself; BENCH_CLI_BEFORE=<dir> adds an older checkout.
+//
+//   npm run bench                       all five parts
 //   npm run bench -- --only core        the in-memory stages only
 //   npm run bench -- --only data        the file stages only (BENCH_DATA_MB=50 for a quick run)
 //   npm run bench -- --only training    ours vs scikit-learn only
 //   npm run bench -- --only gate        the champion comparison vs the textbook bootstrap only
+//   npm run bench -- --only cli         the CLI's start-up (scripts/bench-cli.ts)
 import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -34,9 +38,11 @@ import { CsvTableReader, parseCsv } from '../lambdas/core/data/csv.js';
 import { scanDataset } from '../lambdas/core/data/dataset-scan.js';
 import { validateDataset, type DatasetEvidence } from '../lambdas/core/data/validation.js';
 import { parseModelSpec } from '../lambdas/core/training/model-spec.js';
-import { evaluateModel, trainModel } from '../lambdas/core/training/train-model.js';
+import { scoreOnHeldOut } from '../lambdas/core/evaluation/evaluate.js';
+import { trainModel } from '../lambdas/core/training/train-model.js';
 import { predict, validatePredictionRequest } from '../lambdas/core/serving/predict.js';
 import { createRng } from '../lambdas/core/random.js';
+import { runCliBench } from './bench-cli.js';
 import { runGate } from './bench-gate.js';
 import { runTraining } from './bench-training.js';
 import { makeCreditDataset } from './make-demo-dataset.js';
@@ -229,7 +235,7 @@ async function runStage(stage: Stage, file: string | undefined): Promise<void> {
     const report = validateDataset(evidence, spec, new Date());
     const csv = parseCsv(text);
     const { artifact: trained } = trainModel(csv, spec);
-    const { metrics } = evaluateModel(csv, spec, trained);
+    const { metrics } = await scoreOnHeldOut(csv, spec, { kind: 'builtin', artifact: trained });
     rows = csv.rows.length;
     note = `${report.passed ? 'valid' : 'invalid'}, ${trained.training.iterations} iterations, accuracy ${(metrics.accuracy ?? Number.NaN).toFixed(3)}`;
   } else if (stage === 'data-floor') {
@@ -375,8 +381,8 @@ function argValue(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const only = argValue('--only');
-  if (only !== undefined && only !== 'core' && only !== 'data' && only !== 'training' && only !== 'gate') {
-    throw new Error(`--only takes "core", "data", "training" or "gate", got "${only}"`);
+  if (only !== undefined && only !== 'core' && only !== 'data' && only !== 'training' && only !== 'gate' && only !== 'cli') {
+    throw new Error(`--only takes "core", "data", "training", "gate" or "cli", got "${only}"`);
   }
   if (only === undefined || only === 'core') runCore();
   if (only === undefined) console.log('');
@@ -385,6 +391,8 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'training') await runTraining();
   if (only === undefined) console.log('');
   if (only === undefined || only === 'gate') runGate();
+  if (only === undefined) console.log('');
+  if (only === undefined || only === 'cli') await runCliBench();
 }
 
 const stage = argValue('--stage');

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployLocal, ensureEmulator, LOCAL_REGION, PROJECT_ROOT, useLocalEndpoint } from '../lib/client/local-environment.js';
-import { formatMetrics } from '../lib/client/format.js';
+import { formatMetrics } from '../lib/client/render/common.js';
 import { PlatformClient } from '../lib/client/platform-client.js';
 import { parseModelSpec } from '../lambdas/core/training/model-spec.js';
 import { makeCreditDataset } from './make-demo-dataset.js';
@@ -30,7 +30,7 @@ async function main(): Promise<void> {
     if (/CREATE_COMPLETE|UPDATE_COMPLETE|✅|Bundling|Error|error/.test(line) && shown++ % 5 === 0) detail(line.trim().slice(0, 140));
   });
   detail(`pipeline ${outputs.TrainingPipelineArn}`);
-  const platform = new PlatformClient(outputs, process.env.AWS_REGION ?? LOCAL_REGION);
+  const platform = PlatformClient.fromStackOutputs(outputs, process.env.AWS_REGION ?? LOCAL_REGION, process.env.AWS_ENDPOINT_URL);
 
   step('Register a dataset (upload to S3, one streaming pass: schema + profile) and the model');
   const csv = makeCreditDataset(2000, 7);
@@ -47,16 +47,11 @@ async function main(): Promise<void> {
   const age = profile.columns.find((column) => column.name === 'age')?.numeric;
   detail(`profile: age p05/p50/p95 ${age?.quantiles.p05?.toFixed(1)}/${age?.quantiles.p50?.toFixed(1)}/${age?.quantiles.p95?.toFixed(1)}; classes ${JSON.stringify(profile.target?.classes)}`);
   const spec = parseModelSpec(JSON.parse(readFileSync(join(PROJECT_ROOT, 'config', 'models', 'credit-default.json'), 'utf8')));
-  await platform.createModel(spec, 'demo');
+  await platform.createModel(spec);
   detail(`model ${spec.name}: ${spec.training.algorithm}, gate ${JSON.stringify(spec.gate)}`);
 
   step('Run the training pipeline');
-  const { runId, executionArn } = await platform.startTraining({
-    model: spec.name,
-    dataset: { name: dataset.name, version: dataset.version },
-    trigger: 'manual',
-    actor: 'demo',
-  });
+  const { runId, executionArn } = await platform.startRun(spec.name, { dataset: { name: dataset.name, version: dataset.version } });
   detail(`run ${runId}`);
   const outcome = await platform.waitForRun(runId, executionArn, { onStep: (name) => detail(`-> ${name}`) });
   if (outcome.status !== 'SUCCEEDED' || !outcome.run) {
@@ -72,7 +67,7 @@ async function main(): Promise<void> {
   detail(`model version ${spec.name} v${run.modelVersion} -> alias production`);
 
   step('Release: a candidate is promoted through the gate against production, then rolled back in one write');
-  const candidateRun = await platform.startTraining({ model: spec.name, dataset: { name: dataset.name, version: dataset.version }, actor: 'demo', params: { C: 0.5 }, release: false });
+  const candidateRun = await platform.startRun(spec.name, { dataset: { name: dataset.name, version: dataset.version }, params: { C: 0.5 }, release: false });
   const candidate = await platform.waitForRun(candidateRun.runId, candidateRun.executionArn);
   const candidateVersion = candidate.run?.modelVersion;
   if (candidate.status !== 'SUCCEEDED' || !candidateVersion) throw new Error(`the candidate run ended ${candidate.status}: ${candidate.run?.failure?.reason}`);
@@ -88,16 +83,18 @@ async function main(): Promise<void> {
   const lineage = await platform.versionLineage(spec.name, candidateVersion);
   detail(`lineage of v${candidateVersion}: dataset ${lineage.dataset.name}@${lineage.dataset.version.slice(0, 12)} -> run ${lineage.run?.runId} -> ${lineage.moves.map((move) => `${move.alias} ${move.from ?? '-'}->${move.to ?? '-'}`).join(', ')}`);
 
-  step('A broken copy of the data (column "income" dropped) is stopped at ValidateData');
+  step('A broken copy of the data (column "income" dropped) is refused before any run starts');
   const lines = csv.trim().split('\n');
   const incomeAt = lines[0]!.split(',').indexOf('income');
   const broken = lines.map((line) => line.split(',').filter((_, i) => i !== incomeAt).join(',')).join('\n');
   const { dataset: brokenVersion } = await platform.registerDataset({ name: 'credit-applications', bytes: Buffer.from(broken), fileName: 'broken.csv', owner: 'demo' });
-  const brokenRun = await platform.startTraining({ model: spec.name, dataset: { name: brokenVersion.name, version: brokenVersion.version }, actor: 'demo' });
-  const stopped = await platform.waitForRun(brokenRun.runId, brokenRun.executionArn);
-  detail(`run ${stopped.status} at ${stopped.run?.failure?.step}: ${stopped.run?.validationSummary}`);
-  detail(`report ${stopped.run?.validationReportUri}; dataset version quarantined: ${(await platform.getDatasetVersion(brokenVersion.name, brokenVersion.version)).quarantined}`);
-  if (stopped.status !== 'FAILED' || stopped.run?.failure?.step !== 'ValidateData') throw new Error('the broken copy was not stopped at ValidateData');
+  // The runs API checks the spec against the version's schema first: nothing starts, nothing is written.
+  const refusal = await platform.startRun(spec.name, { dataset: { name: brokenVersion.name, version: brokenVersion.version } }).then(
+    (started) => { throw new Error(`the broken copy started run ${started.runId}`); },
+    (error: unknown) => error as Error & { code?: string },
+  );
+  detail(`refused (${refusal.code}): ${refusal.message}`);
+  if (refusal.code !== 'INVALID_INPUT') throw refusal;
 
   step('Predict over HTTPS (API Gateway -> predict Lambda)');
   const good = await platform.predict(spec.name, JSON.stringify({ inputs: { age: 29, income: 31000, debt_ratio: 0.62, credit_lines: 2, late_payments: 3 } }));

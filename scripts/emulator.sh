@@ -5,6 +5,9 @@
 #   scripts/emulator.sh status  print health; exit 1 when it is not answering
 #   scripts/emulator.sh reset   wipe all emulator state
 # No Docker is needed: MiniStack is a Python process and runs Node.js Lambdas as local processes.
+# It runs with AUTH=true: SigV4 signatures are verified and IAM policies evaluated (users' policies,
+# and each function's execution role for the function's own calls). The `test` key stays the
+# account's root (allowed everything, signature not checked), which the deploy and the tests use.
 set -euo pipefail
 
 MINISTACK_VERSION="1.5.33"
@@ -19,6 +22,7 @@ LOG_FILE="$STATE/ministack.log"
 SERVICES_LIST="s3,dynamodb,lambda,iam,sts,stepfunctions,sns,sqs,events,apigateway,cloudformation,logs,ssm,ecr,kms,cloudwatch"
 
 healthy() { curl -fsS -m 2 "$URL/_ministack/health" >/dev/null 2>&1; }
+enforces_iam() { curl -fsS -m 2 "$URL/_ministack/health" 2>/dev/null | grep -q '"auth": *"enabled"'; }
 
 install() {
   # Captured first: `pip show | grep -q` under pipefail fails when grep exits before pip does.
@@ -33,6 +37,10 @@ install() {
 
 up() {
   if healthy; then
+    if ! enforces_iam; then
+      echo "emulator: the one running at $URL does not enforce IAM (started without AUTH=true); restart it: $0 down && $0 up" >&2
+      return 1
+    fi
     echo "emulator: already running at $URL" >&2
     return 0
   fi
@@ -43,7 +51,11 @@ up() {
   # providers the project's real AWS SDK instead of the emulator's stubs.
   (
     cd "$STATE"
-    BIND_HOST=127.0.0.1 MINISTACK_HOST=127.0.0.1 GATEWAY_PORT="$PORT" IOT_MTLS_ENABLED=0 \
+    # A daemon must not keep the caller's descriptors: under `flock <lock> ...` it would hold the lock for good.
+    for fd in /proc/$BASHPID/fd/*; do fd="${fd##*/}"; [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+    # The root key is pinned to `test`: the emulator treats its own AWS_ACCESS_KEY_ID as root too.
+    env -u AWS_SESSION_TOKEN -u AWS_PROFILE AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
+      AUTH=true BIND_HOST=127.0.0.1 MINISTACK_HOST=127.0.0.1 GATEWAY_PORT="$PORT" IOT_MTLS_ENABLED=0 \
       SERVICES="$SERVICES_LIST" NODE_PATH="$ROOT/node_modules" LOG_LEVEL="${EMULATOR_LOG_LEVEL:-WARNING}" \
       nohup "$VENV/bin/python" -m hypercorn ministack.app:app --bind "127.0.0.1:$PORT" \
       --log-level "${EMULATOR_LOG_LEVEL:-WARNING}" --keep-alive 75 >"$LOG_FILE" 2>&1 &

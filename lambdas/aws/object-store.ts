@@ -102,6 +102,24 @@ export class ObjectStore {
     return { uploadId: UploadId, urls };
   }
 
+  /** A presigned PUT of one object (up to S3's 5 GB), so a client uploads straight to S3. */
+  presignPut(bucket: string, key: string, expiresInSeconds: number): Promise<string> {
+    return getSignedUrl(this.s3, new PutObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
+  }
+
+  /** A presigned GET of an object, so a client downloads it (or streams it elsewhere) without S3 rights of its own. */
+  presignGet(uri: string, expiresInSeconds: number): Promise<string> {
+    const { bucket, key } = parseS3Uri(uri);
+    return getSignedUrl(this.s3, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
+  }
+
+  /** The sha256 (hex) of an object's bytes, read as a stream. */
+  async sha256(uri: string): Promise<string> {
+    const hash = createHash('sha256');
+    for await (const chunk of this.stream(uri)) hash.update(chunk);
+    return hash.digest('hex');
+  }
+
   async completeUpload(bucket: string, key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<string> {
     await this.s3.send(
       new CompleteMultipartUploadCommand({

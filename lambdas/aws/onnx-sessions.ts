@@ -1,7 +1,6 @@
 import type { InferenceSession } from 'onnxruntime-node';
-import { sha256Hex } from '../core/training/artifact.js';
-import { MlopsError } from '../core/errors.js';
 import type { ImportedArtifact, OnnxScorer } from '../core/training/imported-model.js';
+import { verifyArtifact } from '../core/serving/model-file.js';
 import { loadOnnx, scoreOnnxDetailed, type OnnxSignature } from '../core/serving/onnx-model.js';
 import type { ObjectStore } from './object-store.js';
 
@@ -9,13 +8,10 @@ import type { ObjectStore } from './object-store.js';
 const sessions = new Map<string, Promise<{ session: InferenceSession; signature: OnnxSignature }>>();
 
 /** Loads an ONNX file from S3, checking its bytes against the sha256 recorded for it. */
-export function onnxSession(objects: ObjectStore, onnx: { uri: string; sha256: string }) {
+export function onnxSession(objects: Pick<ObjectStore, 'getBytes'>, onnx: { uri: string; sha256: string }) {
   let loading = sessions.get(onnx.sha256);
   if (!loading) {
-    loading = objects.getBytes(onnx.uri).then((bytes) => {
-      if (sha256Hex(bytes) !== onnx.sha256) throw new MlopsError('ARTIFACT_MISMATCH', `ONNX file ${onnx.uri} does not match its recorded sha256`);
-      return loadOnnx(bytes);
-    });
+    loading = objects.getBytes(onnx.uri).then((bytes) => loadOnnx(verifyArtifact(bytes, onnx, 'ONNX file')));
     loading.catch(() => sessions.delete(onnx.sha256));
     sessions.set(onnx.sha256, loading);
   }
@@ -24,7 +20,7 @@ export function onnxSession(objects: ObjectStore, onnx: { uri: string; sha256: s
 
 /** A scorer for the pure evaluation code; with a manifest, the output and scale it recorded are used. */
 export function onnxScorer(
-  objects: ObjectStore,
+  objects: Pick<ObjectStore, 'getBytes'>,
   onnx: { uri: string; sha256: string },
   task: ImportedArtifact['task'],
   recorded?: Pick<ImportedArtifact, 'scale'>,

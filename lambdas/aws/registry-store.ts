@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { checkDecision, checkPromotable, planMove, planRollback, type Decision, type SettableAlias } from '../core/registry/alias-rules.js';
-import { ConflictError, MlopsError, NotFoundError } from '../core/errors.js';
+import { checkPromotable, planMove, planRollback, type Decision, type SettableAlias } from '../core/registry/alias-rules.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
 import { ModelSpecSchema, type ModelSpec } from '../core/training/model-spec.js';
 import {
   AliasSchema,
@@ -29,6 +29,7 @@ import {
   versionSk,
   type AliasName,
 } from '../core/registry/keys.js';
+import type { PendingApproval } from '../core/registry/approval.js';
 import { withoutKeys } from './items.js';
 
 /** How often a registration re-reads and tries again after losing a race for the next number. */
@@ -334,44 +335,47 @@ export class RegistryStore {
     return { ...version, status: 'PENDING_APPROVAL', approval };
   }
 
-  /**
-   * Approves or rejects a pending version, recording who and why, and hands back the task token
-   * that resumes (or stops) the waiting release. Only a pending, unexpired request can be decided.
-   */
-  async decide(input: { model: string; version: number; decision: Decision; actor: string; reason: string }): Promise<{ version: ModelVersion; taskToken: string | undefined }> {
+  /** A version with the task token its waiting release keeps with it (none unless an approval is pending). */
+  async pendingApproval(model: string, version: number): Promise<PendingApproval> {
     const { Item } = await this.doc.send(
-      new GetCommand({ TableName: this.tableName, Key: { pk: modelPk(input.model), sk: versionSk(input.version) }, ConsistentRead: true }),
+      new GetCommand({ TableName: this.tableName, Key: { pk: modelPk(model), sk: versionSk(version) }, ConsistentRead: true }),
     );
-    if (!Item) throw await this.versionNotFound(input.model, input.version);
-    const version = ModelVersionSchema.parse(withoutKeys(Item));
-    const now = this.now();
-    checkDecision(version, input.decision, now);
-    const at = now.toISOString();
+    if (!Item) throw await this.versionNotFound(model, version);
+    return { version: ModelVersionSchema.parse(withoutKeys(Item)), taskToken: typeof Item.approvalToken === 'string' ? Item.approvalToken : undefined };
+  }
+
+  /**
+   * Records an approval or rejection, with who and why, if the version still waits for `runId`'s
+   * release. Idempotent per run: a version that already carries this decision for this run answers
+   * true without a second audit event (Promote calls it again after the API did). False when the
+   * request was closed otherwise (someone else decided, or it expired).
+   */
+  async recordDecision(input: { model: string; version: number; runId: string; decision: Decision; actor: string; reason: string; at: string }): Promise<boolean> {
+    const version = await this.getVersion(input.model, input.version);
     const status = input.decision === 'approve' ? 'APPROVED' : 'REJECTED';
-    const approval: Approval = { ...version.approval!, state: status, decidedAt: at, decidedBy: input.actor, reason: input.reason };
-    const changed = await this.changeApproval(version, { status, approval, from: { pendingFor: version.approval!.runId } }, {
+    if (version.approval?.runId !== input.runId) return false;
+    if (version.status === status && version.approval.state === status) return true;
+    if (version.status !== 'PENDING_APPROVAL' || version.approval.state !== 'PENDING') return false;
+    const approval: Approval = { ...version.approval, state: status, decidedAt: input.at, decidedBy: input.actor, reason: input.reason };
+    return this.changeApproval(version, { status, approval, from: { pendingFor: input.runId } }, {
       actor: input.actor,
       action: input.decision === 'approve' ? 'approval.granted' : 'approval.rejected',
       reason: input.reason,
-    }, at);
-    if (!changed) {
-      throw new MlopsError('APPROVAL_NOT_PENDING', `version ${input.version} of ${input.model} was decided by someone else meanwhile; nothing changed`, { field: 'version' });
-    }
-    return { version: { ...version, status, approval }, taskToken: typeof Item.approvalToken === 'string' ? Item.approvalToken : undefined };
+    }, input.at);
+  }
+
+  /** Closes a request whose release no longer waits (timed out, stopped): back to REGISTERED, approval EXPIRED. False if it was not pending for `runId`. */
+  async closeApproval(input: { model: string; version: number; runId: string; actor: string; reason: string; at?: string }): Promise<boolean> {
+    const version = await this.getVersion(input.model, input.version);
+    if (version.status !== 'PENDING_APPROVAL' || version.approval?.runId !== input.runId) return false;
+    const at = input.at ?? this.now().toISOString();
+    const approval: Approval = { ...version.approval, state: 'EXPIRED', decidedAt: at, decidedBy: input.actor, reason: input.reason };
+    return this.changeApproval(version, { status: 'REGISTERED', approval, from: { pendingFor: input.runId } }, { actor: input.actor, action: 'approval.expired', reason: input.reason }, at);
   }
 
   /** Closes an approval request nobody answered in time; a request already decided is left as it is. */
   async expireApproval(input: { model: string; version: number; runId: string }): Promise<{ expired: boolean }> {
-    const version = await this.getVersion(input.model, input.version);
-    if (version.status !== 'PENDING_APPROVAL' || version.approval?.runId !== input.runId) return { expired: false };
-    const at = this.now().toISOString();
-    const approval: Approval = { ...version.approval, state: 'EXPIRED', decidedAt: at, decidedBy: 'timeout', reason: 'nobody approved or rejected it in time' };
-    const expired = await this.changeApproval(version, { status: 'REGISTERED', approval, from: { pendingFor: input.runId } }, {
-      actor: 'timeout',
-      action: 'approval.expired',
-      reason: approval.reason!,
-    }, at);
-    return { expired };
+    return { expired: await this.closeApproval({ ...input, actor: 'timeout', reason: 'nobody approved or rejected it in time' }) };
   }
 
   /**

@@ -1,5 +1,5 @@
 import { GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { NotFoundError } from '../core/errors.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
 import {
   DATASET_CATALOG_PK,
   DATASET_LATEST_SK,
@@ -13,18 +13,8 @@ import {
   runsByModelPk,
   runsByModelSk,
 } from '../core/registry/keys.js';
-import { z } from 'zod';
 import { RunRecordSchema, type RunRecord } from '../core/training/run.js';
-import { DatasetVersionSchema, type DatasetVersion } from '../core/data/dataset-version.js';
-
-/** A dataset in the catalog: its newest version and how many it has. */
-export const DatasetSummarySchema = z.object({
-  name: z.string(),
-  latestVersion: z.string(),
-  latestArrivedAt: z.string(),
-  versionCount: z.number().int().nonnegative(),
-});
-export type DatasetSummary = z.infer<typeof DatasetSummarySchema>;
+import { DatasetSummarySchema, DatasetVersionSchema, type DatasetSummary, type DatasetVersion, type QuarantineEntry } from '../core/data/dataset-version.js';
 import { isConditionFailure, withoutKeys } from './items.js';
 
 /** Experiment tracking (runs) and dataset versions in the tracking table. */
@@ -101,6 +91,35 @@ export class TrackingStore {
   /** A model's runs, newest first. */
   async listRuns(model: string, limit = 50): Promise<RunRecord[]> {
     return (await this.newestFirst(runsByModelPk(model), limit)).map((item) => RunRecordSchema.parse(withoutKeys(item)));
+  }
+
+  /**
+   * A model's runs, newest first, started in [since, until) and with a status: the time window is
+   * a key condition on the byTime index, the status a filter, paged until `limit` runs match.
+   */
+  async findRuns(filter: { model: string; status?: RunRecord['status']; since?: string; until?: string; limit: number }): Promise<RunRecord[]> {
+    // Sort keys are `<startedAt ISO>#<runId>`: '0' sorts below every ISO time, '~' above (a key value may not be empty).
+    const from = filter.since ? new Date(filter.since).toISOString() : '0';
+    const to = filter.until ? new Date(filter.until).toISOString() : '~';
+    const runs: RunRecord[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: BY_TIME_INDEX,
+          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk BETWEEN :from AND :to',
+          ...(filter.status ? { FilterExpression: '#status = :status', ExpressionAttributeNames: { '#status': 'status' } } : {}),
+          ExpressionAttributeValues: { ':pk': runsByModelPk(filter.model), ':from': from, ':to': to, ...(filter.status ? { ':status': filter.status } : {}) },
+          ScanIndexForward: false,
+          Limit: filter.limit,
+          ExclusiveStartKey,
+        }),
+      );
+      runs.push(...(page.Items ?? []).map((item) => RunRecordSchema.parse(withoutKeys(item))));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey && runs.length < filter.limit);
+    return runs.slice(0, filter.limit);
   }
 
   /** Items under one byTime partition (a model's runs, a dataset's versions), newest first. */
@@ -214,15 +233,36 @@ export class TrackingStore {
     return found;
   }
 
-  async quarantineDatasetVersion(name: string, version: string, reason: string): Promise<void> {
-    await this.doc.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: datasetPk(name), sk: datasetVersionSk(version) },
-        UpdateExpression: 'SET quarantined = :true, quarantineReason = :reason',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':true': true, ':reason': reason },
-      }),
-    );
+  /**
+   * Records that `entry.model`'s validation gate blocked a dataset version: the version stays
+   * usable by every other model, whose gate judges it for itself. Kept once per model (a retried
+   * or repeated block changes nothing); the old `quarantined` flag and reason are still set, so
+   * readers of the old fields keep working. The list is replaced only if nobody changed it since it
+   * was read, so two models blocking the same version at once both land.
+   */
+  async quarantineDatasetVersion(name: string, version: string, entry: QuarantineEntry): Promise<{ quarantined: boolean }> {
+    for (let attempt = 1; attempt <= 5; attempt += 1) {
+      const found = await this.findDatasetVersion(name, version);
+      if (!found) throw new NotFoundError(`dataset version ${name}@${version} does not exist`, { field: 'dataset.version' });
+      if (found.quarantinedFor.some((q) => q.model === entry.model)) return { quarantined: false };
+      const seen = found.quarantinedFor.length;
+      try {
+        await this.doc.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: { pk: datasetPk(name), sk: datasetVersionSk(version) },
+            UpdateExpression: 'SET quarantined = :true, quarantineReason = :reason, quarantinedFor = :list',
+            // Registered versions carry an empty list; records from before per-model quarantine have none.
+            ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(quarantinedFor) OR size(quarantinedFor) = :seen)',
+            ExpressionAttributeValues: { ':true': true, ':reason': entry.reason, ':list': [...found.quarantinedFor, entry], ':seen': seen },
+          }),
+        );
+        return { quarantined: true };
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+        // Another model's gate blocked it meanwhile: read again and add ours.
+      }
+    }
+    throw new ConflictError(`dataset version ${name}@${version} kept changing while quarantining it for ${entry.model}`, { field: 'dataset.version' });
   }
 }

@@ -58,12 +58,20 @@ export function zodIssues(error: z.ZodError): { field: string; problem: string }
   return error.issues.map((issue) => ({ field: issue.path.length ? issue.path.join('.') : '(root)', problem: issue.message }));
 }
 
+/** Several problems as one InputValidationError naming the first field; `context` leads the message. */
+export function problemsError(problems: readonly { field: string; problem: string }[], context?: string): InputValidationError {
+  const list = problems.map((p) => `${p.field}: ${p.problem}`).join('; ');
+  return new InputValidationError(context ? `${context}: ${list}` : list, { field: problems[0]?.field });
+}
+
+/** Problems found before anything starts: none passes, any becomes one INVALID_INPUT error. */
+export function rejectProblems(problems: readonly { field: string; problem: string }[], context?: string): void {
+  if (problems.length > 0) throw problemsError(problems, context);
+}
+
 /** Parses `value` or throws an InputValidationError naming every bad field of `what`. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = zodIssues(result.error);
-  throw new InputValidationError(`invalid ${what}: ${issues.map((i) => `${i.field}: ${i.problem}`).join('; ')}`, {
-    field: issues[0]?.field,
-  });
+  throw problemsError(zodIssues(result.error), `invalid ${what}`);
 }

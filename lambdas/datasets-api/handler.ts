@@ -1,10 +1,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DescribeExecutionCommand, ExecutionDoesNotExist, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { randomBytes } from 'node:crypto';
 import { createDocumentClient, createS3Client, createSfnClient } from '../aws/clients.js';
 import { validateDatasetVersion } from '../aws/dataset-validation.js';
 import { apiHandler, type ApiRoute } from '../aws/http-api.js';
 import { requireEnv } from '../aws/env.js';
+import { StepFunctions } from '../aws/step-functions.js';
+import type { DatasetRoute } from '../contract/routes.js';
 import { ObjectStore } from '../aws/object-store.js';
 import { RegistryStore } from '../aws/registry-store.js';
 import { TrackingStore } from '../aws/tracking-store.js';
@@ -25,7 +26,7 @@ import { formatS3Uri } from '../core/s3-uri.js';
 const logger = new Logger({ serviceName: 'datasets-api' });
 const doc = createDocumentClient();
 const objects = new ObjectStore(createS3Client());
-const sfn = createSfnClient();
+const stepFunctions = new StepFunctions(createSfnClient());
 const tracking = new TrackingStore(doc, requireEnv('TRACKING_TABLE'));
 const registry = new RegistryStore(doc, requireEnv('REGISTRY_TABLE'));
 const DATASETS_BUCKET = requireEnv('DATASETS_BUCKET');
@@ -41,8 +42,6 @@ class PayloadTooLargeError extends MlopsError {
   }
 }
 
-const STATUS_BY_CODE: Record<string, number> = { INVALID_INPUT: 400, DATA_VALIDATION_FAILED: 422, NOT_FOUND: 404, CONFLICT: 409, PAYLOAD_TOO_LARGE: 413 };
-
 interface Request {
   readonly name: string;
   readonly version: string | undefined;
@@ -52,14 +51,12 @@ interface Request {
 }
 type Route = (request: Request) => Promise<{ status: number; body: unknown }>;
 
-const executionArn = (registrationId: string) => `${REGISTRATION_STATE_MACHINE_ARN.replace(':stateMachine:', ':execution:')}:${registrationId}`;
-
 /** `latest` or a sha256. */
 async function findVersion(name: string, version: string | undefined) {
   return tracking.getDatasetVersion(name, version === 'latest' ? undefined : version);
 }
 
-const routes: Record<string, Route> = {
+const routes = {
   'GET /datasets': async () => ({ status: 200, body: { datasets: await tracking.listDatasets() } }),
 
   'GET /datasets/{name}/versions': async ({ name }) => ({ status: 200, body: { versions: await tracking.listDatasetVersions(name) } }),
@@ -128,7 +125,7 @@ const routes: Record<string, Route> = {
     };
     // Step Functions execution names stop at 80 characters: a 63-character name leaves room for 8 + 6.
     const registrationId = `${name}-${request.sha256.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
-    await sfn.send(new StartExecutionCommand({ stateMachineArn: REGISTRATION_STATE_MACHINE_ARN, name: registrationId, input: JSON.stringify(job) }));
+    await stepFunctions.start(REGISTRATION_STATE_MACHINE_ARN, registrationId, job);
     return { status: 202, body: { status: 'RUNNING', registrationId } };
   },
 
@@ -137,9 +134,9 @@ const routes: Record<string, Route> = {
     if (!registrationId.startsWith(`${name}-`)) throw new NotFoundError(`no registration ${registrationId} for dataset "${name}"`, { field: 'registrationId' });
     let execution;
     try {
-      execution = await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(registrationId) }));
+      execution = await stepFunctions.describe(StepFunctions.executionArn(REGISTRATION_STATE_MACHINE_ARN, registrationId));
     } catch (error) {
-      if (error instanceof ExecutionDoesNotExist || (error as Error).name === 'ExecutionDoesNotExist') {
+      if (error instanceof NotFoundError) {
         throw new NotFoundError(`no registration ${registrationId} for dataset "${name}"`, { field: 'registrationId', cause: error });
       }
       throw error;
@@ -167,8 +164,7 @@ const routes: Record<string, Route> = {
       context: { trigger: 'manual' },
     });
     return { status: 200, body: { model, dataset: { name, version: dataset.version }, reportUri, ...report } };
-  },
-};
+  },} satisfies Record<DatasetRoute, Route>;
 
 /**
  * A failed registration's error as the API reports it. A rejected file ends in the Rejected
@@ -192,4 +188,4 @@ const withDataset =
  * The datasets HTTP API: one function behind IAM-authorized routes, thin over the tracking
  * store, S3 and the registration state machine. Client mistakes get a 4xx JSON error with a code.
  */
-export const handler = apiHandler(logger, Object.fromEntries(Object.entries(routes).map(([key, route]) => [key, withDataset(route)])), STATUS_BY_CODE);
+export const handler = apiHandler(logger, Object.fromEntries(Object.entries(routes).map(([key, route]) => [key, withDataset(route)])));

@@ -7,15 +7,23 @@ import { readStepState } from '../aws/step-context.js';
 import { parseOrThrow } from '../core/errors.js';
 
 const logger = new Logger({ serviceName: 'expire-approval' });
-const registry = new RegistryStore(createDocumentClient(), requireEnv('REGISTRY_TABLE'));
 
 const InputSchema = z.object({ registration: z.object({ version: z.number().int().positive() }) });
 
+/** The one registry call this step makes (a conditional transaction in the DynamoDB store). */
+export interface ApprovalExpiry {
+  expireApproval(input: { model: string; version: number; runId: string }): Promise<{ expired: boolean }>;
+}
+
 /** After WaitForApproval timed out: the request is closed as expired (unless someone decided meanwhile) and production stays. */
-export const handler = async (event: unknown) => {
-  const { run } = readStepState(event, 'ExpireApproval');
-  const { registration } = parseOrThrow(InputSchema, event, 'ExpireApproval input');
-  const { expired } = await registry.expireApproval({ model: run.model, version: registration.version, runId: run.runId });
-  logger.info('approval request closed', { runId: run.runId, version: registration.version, expired });
-  return { expired };
-};
+export function createHandler(registry: ApprovalExpiry) {
+  return async (event: unknown) => {
+    const { run } = readStepState(event, 'ExpireApproval');
+    const { registration } = parseOrThrow(InputSchema, event, 'ExpireApproval input');
+    const { expired } = await registry.expireApproval({ model: run.model, version: registration.version, runId: run.runId });
+    logger.info('approval request closed', { runId: run.runId, version: registration.version, expired });
+    return { expired };
+  };
+}
+
+export const handler = createHandler(new RegistryStore(createDocumentClient(), requireEnv('REGISTRY_TABLE')));

@@ -6,11 +6,10 @@ import { requireEnv } from '../aws/env.js';
 import { ObjectStore } from '../aws/object-store.js';
 import { RegistryStore } from '../aws/registry-store.js';
 import { onnxScorer } from '../aws/onnx-sessions.js';
-import { sha256Hex } from '../core/training/artifact.js';
 import { featureMatrix } from '../core/training/imported-model.js';
-import { parseModelFile, type ModelFile } from '../core/serving/model-file.js';
+import { loadModelFile, type ModelFile } from '../core/serving/model-file.js';
 import { predict, toPrediction, validatePredictionRequest, validateRequestFor, type CheckedRequest, type Prediction } from '../core/serving/predict.js';
-import { MODEL_NAME } from '../core/training/run.js';
+import { MODEL_NAME, type ArtifactRef } from '../core/training/run.js';
 
 const logger = new Logger({ serviceName: 'predict' });
 const doc = createDocumentClient();
@@ -34,13 +33,11 @@ function respond(statusCode: number, body: unknown, requestId: string): APIGatew
 const error = (statusCode: number, code: string, message: string, requestId: string, fields?: unknown) =>
   respond(statusCode, { error: { code, message, ...(fields ? { fields } : {}) }, requestId }, requestId);
 
-async function loadModelFile(uri: string, sha256: string): Promise<ModelFile> {
-  const cached = modelFiles.get(sha256);
+async function cachedModelFile(artifact: ArtifactRef): Promise<ModelFile> {
+  const cached = modelFiles.get(artifact.sha256);
   if (cached) return cached;
-  const text = await objects.getText(uri);
-  if (sha256Hex(text) !== sha256) throw new Error(`artifact ${uri} does not match its registered sha256`);
-  const file = parseModelFile(text);
-  modelFiles.set(sha256, file);
+  const file = await loadModelFile(objects, artifact);
+  modelFiles.set(artifact.sha256, file);
   return file;
 }
 
@@ -87,7 +84,7 @@ export const handler = async (event: APIGatewayProxyEvent): Promise<APIGatewayPr
       : error(404, 'MODEL_NOT_FOUND', `no model named "${model}"`, requestId);
   }
   const version = await registry.getVersion(model, alias.version);
-  const { checked, predictions } = await score(await loadModelFile(version.artifact.uri, version.artifact.sha256), body);
+  const { checked, predictions } = await score(await cachedModelFile(version.artifact), body);
   if (!checked.ok) {
     const summary = checked.errors.map((e) => `${e.field}: ${e.problem}`).join('; ');
     return error(400, 'INVALID_REQUEST', `the request does not match model ${model}'s features: ${summary}`, requestId, checked.errors);

@@ -5,13 +5,11 @@ import { createDocumentClient, createSnsClient } from '../aws/clients.js';
 import { requireEnv } from '../aws/env.js';
 import { TrackingStore } from '../aws/tracking-store.js';
 import { parseOrThrow } from '../core/errors.js';
-import { failureReason, FailureSchema, RunContextSchema } from '../core/training/run.js';
+import type { Alerts, RunUpdates } from '../core/stores.js';
+import { recordRunFailure } from '../core/training/run-failure.js';
+import { FailureSchema, RunContextSchema } from '../core/training/run.js';
 
 const logger = new Logger({ serviceName: 'record-failure' });
-const tracking = new TrackingStore(createDocumentClient(), requireEnv('TRACKING_TABLE'));
-const sns = createSnsClient();
-const ALERT_TOPIC_ARN = requireEnv('ALERT_TOPIC_ARN');
-const ENVIRONMENT_NAME = requireEnv('ENVIRONMENT_NAME');
 
 // StartRun failures arrive before a run exists: then only the request is known.
 const EventSchema = z.object({
@@ -20,28 +18,25 @@ const EventSchema = z.object({
   failure: FailureSchema,
 });
 
-/** Marks the run FAILED with a reason a person can act on, and publishes the alert. */
-export const handler = async (event: unknown) => {
-  const { run, model, failure } = parseOrThrow(EventSchema, event, 'RecordFailure input');
-  const reason = failureReason(failure.cause, failure.error);
-  if (run) {
-    await tracking.updateRun(run.runId, {
-      status: 'FAILED',
-      endedAt: new Date().toISOString(),
-      failure: { step: failure.step, error: failure.error, reason },
-    });
-  }
-  const modelName = run?.model ?? model ?? 'unknown model';
-  const alert = {
-    environment: ENVIRONMENT_NAME,
-    kind: 'training-run-failed',
-    model: modelName,
-    runId: run?.runId ?? null,
-    step: failure.step,
-    error: failure.error,
-    reason,
+type Stores = { runs: RunUpdates; alerts: Alerts };
+
+/** RecordFailure over the stores it is given: parse, record and alert (core/training/run-failure.ts), answer. */
+export function createHandler(stores: Stores, environment: string) {
+  return async (event: unknown) => {
+    const input = parseOrThrow(EventSchema, event, 'RecordFailure input');
+    const { recorded, alerted, alert } = await recordRunFailure(stores, environment, input);
+    logger.warn('run failed', alert);
+    return { recorded, alerted };
   };
-  await publishAlert(sns, ALERT_TOPIC_ARN, `[mlops ${ENVIRONMENT_NAME}] ${modelName}: ${run?.promotion ? `promotion of version ${run.promotion.version}` : 'training'} failed at ${failure.step}`, alert);
-  logger.warn('run failed', alert);
-  return { recorded: Boolean(run), alerted: true };
-};
+}
+
+function awsStores(): Stores {
+  const sns = createSnsClient();
+  const topicArn = requireEnv('ALERT_TOPIC_ARN');
+  return {
+    runs: new TrackingStore(createDocumentClient(), requireEnv('TRACKING_TABLE')),
+    alerts: { publish: (subject, alert) => publishAlert(sns, topicArn, subject, alert) },
+  };
+}
+
+export const handler = createHandler(awsStores(), requireEnv('ENVIRONMENT_NAME'));

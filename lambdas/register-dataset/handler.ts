@@ -69,6 +69,7 @@ export const handler = async (event: unknown) => {
     source: job.source,
     arrivedAt: new Date().toISOString(),
     quarantined: false,
+    quarantinedFor: [],
   });
   await objects.delete(job.uploadUri);
   logger.info('dataset registered', { name: version.name, version: version.version, rows: version.rowCount, created });

@@ -7,7 +7,7 @@ import { readStepState } from '../aws/step-context.js';
 import { TrackingStore } from '../aws/tracking-store.js';
 import { sha256Hex } from '../core/training/artifact.js';
 import { MlopsError, parseOrThrow } from '../core/errors.js';
-import { parseModelFile } from '../core/serving/model-file.js';
+import { readModelFile } from '../core/serving/model-file.js';
 import { formatS3Uri } from '../core/s3-uri.js';
 import { readTarGzEntry } from './tarball.js';
 
@@ -43,18 +43,19 @@ export const handler = async (event: unknown) => {
   const size = await objects.size(artifactUri);
   if (size === undefined) throw new ExternalArtifactError(`the training job left no artifact at ${artifactUri}`);
   if (size > MAX_OUTPUT_BYTES) throw new ExternalArtifactError(`the training output ${artifactUri} is ${size} bytes; at most ${MAX_OUTPUT_BYTES} are read`);
-  let text: string;
+  let bytes: Uint8Array;
   if (artifactUri.endsWith('.tar.gz')) {
-    const bytes = readTarGzEntry(await objects.getBytes(artifactUri), ARTIFACT_NAME, MAX_OUTPUT_BYTES);
-    if (!bytes) throw new ExternalArtifactError(`${artifactUri} holds no ${ARTIFACT_NAME} at its top level (write it to /opt/ml/model/${ARTIFACT_NAME})`);
-    // Decoded the way Evaluate reads it back, so both hash the same text.
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    const entry = readTarGzEntry(await objects.getBytes(artifactUri), ARTIFACT_NAME, MAX_OUTPUT_BYTES);
+    if (!entry) throw new ExternalArtifactError(`${artifactUri} holds no ${ARTIFACT_NAME} at its top level (write it to /opt/ml/model/${ARTIFACT_NAME})`);
+    bytes = entry;
   } else {
-    text = await objects.getText(artifactUri);
+    bytes = await objects.getBytes(artifactUri);
   }
 
-  // Read the way Evaluate reads it: a built-in artifact, or the manifest of an ONNX model.
-  const file = parseModelFile(text);
+  // The bytes are stored and hashed as they are, and read back the way Evaluate and serving read
+  // them (lambdas/core/serving/model-file.ts): a built-in artifact, or the manifest of an ONNX model.
+  const recordedSha256 = sha256Hex(bytes);
+  const file = readModelFile(bytes, { uri: artifactUri, sha256: recordedSha256 });
   const artifact = file.kind === 'builtin' ? file.artifact : file.manifest;
   const mismatch = (['model', 'task', 'target'] as const).find((key) => artifact[key] !== (key === 'model' ? run.model : spec[key]));
   if (mismatch) {
@@ -62,8 +63,8 @@ export const handler = async (event: unknown) => {
   }
 
   const key = `models/${run.model}/runs/${run.runId}/${ARTIFACT_NAME}`;
-  const uri = artifactUri === formatS3Uri(MODELS_BUCKET, key) ? artifactUri : await objects.put(MODELS_BUCKET, key, text, 'application/json');
-  const recorded = { uri, sha256: sha256Hex(text) };
+  const uri = artifactUri === formatS3Uri(MODELS_BUCKET, key) ? artifactUri : await objects.put(MODELS_BUCKET, key, bytes, 'application/json');
+  const recorded = { uri, sha256: recordedSha256 };
   await tracking.updateRun(run.runId, { artifact: recorded });
   logger.info('external artifact recorded', { runId: run.runId, artifact: recorded, source: artifactUri });
   return { artifact: recorded, source: artifactUri };

@@ -1,48 +1,78 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SendTaskFailureCommand, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { randomBytes } from 'node:crypto';
-import { createDocumentClient, createSfnClient } from '../aws/clients.js';
+import { createDocumentClient, createS3Client, createSfnClient } from '../aws/clients.js';
 import { requireEnv } from '../aws/env.js';
 import { apiHandler, type ApiRequest, type ApiRoute } from '../aws/http-api.js';
+import { ObjectStore } from '../aws/object-store.js';
+import type { GateReportAnswer, ModelDetail, PromoteAnswer, PutModelAnswer, RollbackAnswer } from '../contract/registry.js';
+import type { RegistryRoute } from '../contract/routes.js';
+import { PipelineReleaseTasks } from '../aws/release-tasks.js';
 import { RegistryStore } from '../aws/registry-store.js';
+import { StepFunctions } from '../aws/step-functions.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { checkExpected, checkPromotable, parseAliasName, parseWeight, REGISTRY_ERROR_STATUS, type Decision } from '../core/registry/alias-rules.js';
+import { checkExpected, checkPromotable, parseAliasName, parseWeight, type Decision } from '../core/registry/alias-rules.js';
 import { MlopsError, parseOrThrow } from '../core/errors.js';
-import { movesOf } from '../core/registry/lineage.js';
+import { decideApproval } from '../core/registry/approval.js';
+import { versionLineage } from '../core/registry/lineage.js';
+import { putModelSpec } from '../core/registry/model-specs.js';
+import { StoredGateReportSchema } from '../core/evaluation/gate-report.js';
 import { DecisionRequestSchema, parseVersionNumber, parseVersionRef, PromoteRequestSchema, RollbackRequestSchema } from '../core/registry/requests.js';
-import type { VersionLineage } from '../core/registry/records.js';
 import { MODEL_NAME, newRunId, type TrainingRequest } from '../core/training/run.js';
 import { DATASET_NAME, DATASET_VERSION } from '../core/data/dataset-version.js';
 
 const logger = new Logger({ serviceName: 'registry-api' });
 const doc = createDocumentClient();
-const sfn = createSfnClient();
+const stepFunctions = new StepFunctions(createSfnClient());
 const registry = new RegistryStore(doc, requireEnv('REGISTRY_TABLE'));
 const tracking = new TrackingStore(doc, requireEnv('TRACKING_TABLE'));
+const objects = new ObjectStore(createS3Client());
 const TRAINING_PIPELINE_ARN = requireEnv('TRAINING_PIPELINE_ARN');
+const releaseTasks = new PipelineReleaseTasks(stepFunctions, TRAINING_PIPELINE_ARN);
 
 const modelOf = ({ params }: ApiRequest) => parseOrThrow(MODEL_NAME, params.model ?? '', 'model name');
 
-/** Approve or reject: the registry records who and why, then the waiting release resumes or stops. */
+/**
+ * Approve or reject: the release and the registry's record are kept in step (see decideApproval:
+ * a rejection is recorded first, an approval resumes the release first).
+ */
 async function decide(request: ApiRequest, decision: Decision) {
   const model = modelOf(request);
   const { reason } = parseOrThrow(DecisionRequestSchema, request.body, `${decision} request`);
-  const { version, taskToken } = await registry.decide({ model, version: parseVersionNumber(request.params.version), decision, actor: request.actor, reason });
-  if (taskToken) {
-    if (decision === 'approve') await sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify({ approvedBy: request.actor, reason }) }));
-    else await sfn.send(new SendTaskFailureCommand({ taskToken, error: 'ApprovalRejected', cause: `rejected by ${request.actor}: ${reason}` }));
-  }
-  logger.info('approval decided', { model, version: version.version, decision, actor: request.actor });
-  return { status: 200, body: { status: version.status, version } };
+  const result = await decideApproval(
+    registry,
+    releaseTasks,
+    { model, version: parseVersionNumber(request.params.version), decision, actor: request.actor, reason, now: new Date() },
+    logger,
+  );
+  logger.info('approval decided', { model, version: result.version.version, decision, actor: request.actor, release: result.release, recorded: result.recorded });
+  return { status: 200, body: { status: result.version.status, version: result.version, release: result.release } };
 }
 
-const routes: Record<string, ApiRoute> = {
+const routes = {
   'GET /models': async () => ({ status: 200, body: { models: await registry.listModels() } }),
 
   'GET /models/{model}': async (request) => {
     const name = modelOf(request);
     const [model, aliases, versions] = await Promise.all([registry.getModel(name), registry.listAliases(name), registry.listVersions(name)]);
-    return { status: 200, body: { name, spec: model.spec, latestVersion: model.latestVersion, createdAt: model.createdAt, updatedAt: model.updatedAt, aliases, versions } };
+    const body: ModelDetail = { name, spec: model.spec, latestVersion: model.latestVersion, createdAt: model.createdAt, updatedAt: model.updatedAt, aliases, versions };
+    return { status: 200, body };
+  },
+
+  /** Create a model or replace its spec; the features a spec leaves out come from the dataset's schema. */
+  'PUT /models/{model}': async (request) => {
+    const stores = { getDatasetVersion: (name: string, version?: string) => tracking.getDatasetVersion(name, version), putModel: registry.putModel.bind(registry) };
+    const body: PutModelAnswer = await putModelSpec(stores, modelOf(request), request.body, request.actor);
+    logger.info('model spec put', { model: body.model, created: body.created, actor: request.actor });
+    return { status: body.created ? 201 : 200, body };
+  },
+
+  /** The gate report stored when the version's run was judged, parsed (a corrupt report is an error, not an answer). */
+  'GET /models/{model}/versions/{version}/gate-report': async (request) => {
+    const model = modelOf(request);
+    const version = await registry.resolveVersion(model, parseVersionRef(request.params.version));
+    const report = StoredGateReportSchema.parse(JSON.parse(await objects.getText(version.gateReportUri)));
+    const body: GateReportAnswer = { model, version: version.version, runId: version.runId, uri: version.gateReportUri, report };
+    return { status: 200, body };
   },
 
   'GET /models/{model}/versions/{version}': async (request) => ({
@@ -61,7 +91,7 @@ const routes: Record<string, ApiRoute> = {
     const reason = body.reason ?? `${alias} moved to version ${body.version} through the API`;
     if (alias !== 'production') {
       const moved = await registry.moveAlias({ model, alias, version: body.version, expectedVersion: body.expectedVersion, weight: body.weight, actor: request.actor, reason });
-      return { status: 200, body: { status: 'MOVED', ...moved } };
+      return { status: 200, body: { status: 'MOVED', ...moved } satisfies PromoteAnswer };
     }
     // Everything that can be refused now is, so a doomed promotion starts nothing.
     const version = await registry.getVersion(model, body.version);
@@ -81,7 +111,7 @@ const routes: Record<string, ApiRoute> = {
       actor: request.actor,
       promotion: { version: version.version, reason, ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }) },
     };
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: TRAINING_PIPELINE_ARN, name: runId, input: JSON.stringify(input) }));
+    const { executionArn } = await stepFunctions.start(TRAINING_PIPELINE_ARN, runId, input);
     logger.info('promotion started', { model, version: version.version, runId, actor: request.actor });
     return { status: 202, body: { status: 'RUNNING', runId, executionArn, version: version.version, expectedVersion: body.expectedVersion ?? null } };
   },
@@ -90,51 +120,16 @@ const routes: Record<string, ApiRoute> = {
     const model = modelOf(request);
     const body = parseOrThrow(RollbackRequestSchema, request.body, 'rollback request');
     const result = await registry.rollback({ model, actor: request.actor, reason: body.reason ?? 'rolled back through the API', expectedVersion: body.expectedVersion });
-    return { status: 200, body: { status: 'ROLLED_BACK', ...result } };
+    return { status: 200, body: { status: 'ROLLED_BACK', ...result } satisfies RollbackAnswer };
   },
 
   'POST /models/{model}/versions/{version}/approve': (request) => decide(request, 'approve'),
   'POST /models/{model}/versions/{version}/reject': (request) => decide(request, 'reject'),
 
-  'GET /models/{model}/versions/{version}/lineage': async (request) => {
-    const model = modelOf(request);
-    const version = await registry.resolveVersion(model, parseVersionRef(request.params.version));
-    const [run, dataset, aliases, events] = await Promise.all([
-      tracking.findRun(version.runId),
-      tracking.findDatasetVersion(version.dataset.name, version.dataset.version),
-      registry.listAliases(model),
-      registry.listAudit(model),
-    ]);
-    const lineage: VersionLineage = {
-      model,
-      version: version.version,
-      status: version.status,
-      dataset: { ...version.dataset, ...(dataset ? { rowCount: dataset.rowCount, arrivedAt: dataset.arrivedAt } : {}) },
-      run: run
-        ? {
-            runId: run.runId,
-            trigger: run.trigger,
-            actor: run.actor,
-            codeVersion: run.codeVersion,
-            specHash: run.specHash,
-            algorithm: run.algorithm,
-            parameters: run.parameters,
-            seed: run.seed,
-            metrics: run.metrics ?? {},
-            startedAt: run.startedAt,
-            endedAt: run.endedAt ?? null,
-            executionArn: run.executionArn,
-          }
-        : null,
-      artifact: version.artifact,
-      gateReportUri: version.gateReportUri,
-      ...(version.approval ? { approval: version.approval } : {}),
-      ...(version.promotedFrom ? { promotedFrom: version.promotedFrom } : {}),
-      aliases: aliases.filter((alias) => alias.version === version.version).map((alias) => ({ alias: alias.alias, weight: alias.weight, since: alias.updatedAt, by: alias.updatedBy })),
-      moves: movesOf(events, version.version),
-    };
-    return { status: 200, body: lineage };
-  },
+  'GET /models/{model}/versions/{version}/lineage': async (request) => ({
+    status: 200,
+    body: await versionLineage({ registry, tracking }, modelOf(request), parseVersionRef(request.params.version)),
+  }),
 
   'GET /models/{model}/audit': async (request) => {
     const model = modelOf(request);
@@ -148,7 +143,7 @@ const routes: Record<string, ApiRoute> = {
     const dataset = await tracking.getDatasetVersion(name, version);
     return { status: 200, body: await registry.datasetLineage(name, dataset.version) };
   },
-};
+} satisfies Record<RegistryRoute, ApiRoute>;
 
 /** The registry HTTP API: IAM-authorized routes over the registry store and the release path. */
-export const handler = apiHandler(logger, routes, REGISTRY_ERROR_STATUS);
+export const handler = apiHandler(logger, routes);

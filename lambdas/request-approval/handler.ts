@@ -6,13 +6,9 @@ import { requireEnv } from '../aws/env.js';
 import { RegistryStore } from '../aws/registry-store.js';
 import { readStepState } from '../aws/step-context.js';
 import { parseOrThrow } from '../core/errors.js';
+import { requestApproval } from '../core/registry/release.js';
 
 const logger = new Logger({ serviceName: 'request-approval' });
-const registry = new RegistryStore(createDocumentClient(), requireEnv('REGISTRY_TABLE'));
-const sns = createSnsClient();
-const ALERT_TOPIC_ARN = requireEnv('ALERT_TOPIC_ARN');
-const ENVIRONMENT_NAME = requireEnv('ENVIRONMENT_NAME');
-const APPROVAL_TIMEOUT_SECONDS = Number(requireEnv('APPROVAL_TIMEOUT_SECONDS'));
 
 const InputSchema = z.object({
   taskToken: z.string().min(1),
@@ -20,30 +16,31 @@ const InputSchema = z.object({
   gate: z.object({ summary: z.string(), reportUri: z.string() }),
 });
 
+type Stores = Parameters<typeof requestApproval>[0];
+type Settings = Parameters<typeof requestApproval>[1];
+
 /**
- * WaitForApproval (invoked with a task token): marks the version as waiting, keeps the token with
- * it for `mlops approve|reject`, and tells people what waits. The execution then waits until
- * someone decides or the state's timeout rejects it.
+ * WaitForApproval (invoked with a task token) over the stores it is given: parse, record the
+ * request and alert (core/registry/release.ts), answer. The execution then waits until someone
+ * decides or the state's timeout rejects it.
  */
-export const handler = async (event: unknown) => {
-  const { run } = readStepState(event, 'WaitForApproval');
-  const { taskToken, registration, gate } = parseOrThrow(InputSchema, event, 'WaitForApproval input');
-  const expiresAt = new Date(Date.now() + APPROVAL_TIMEOUT_SECONDS * 1000).toISOString();
-  const version = await registry.requestApproval({ model: run.model, version: registration.version, runId: run.runId, taskToken, expiresAt, actor: run.actor });
-  const alert = {
-    environment: ENVIRONMENT_NAME,
-    kind: 'approval-requested',
-    model: run.model,
-    version: registration.version,
-    runId: run.runId,
-    replaces: registration.judgedAgainst,
-    expiresAt: version.approval?.expiresAt ?? expiresAt,
-    gate: gate.summary,
-    gateReportUri: gate.reportUri,
-    approve: `mlops --env ${ENVIRONMENT_NAME} approve ${run.model} ${registration.version} --reason "..."`,
-    reject: `mlops --env ${ENVIRONMENT_NAME} reject ${run.model} ${registration.version} --reason "..."`,
+export function createHandler(stores: Stores, settings: Settings) {
+  return async (event: unknown) => {
+    const { run } = readStepState(event, 'WaitForApproval');
+    const { taskToken, registration, gate } = parseOrThrow(InputSchema, event, 'WaitForApproval input');
+    const alert = await requestApproval(stores, settings, { run, taskToken, registration, gate });
+    logger.info('approval requested', alert);
+    return { requested: true };
   };
-  await publishAlert(sns, ALERT_TOPIC_ARN, `[mlops ${ENVIRONMENT_NAME}] ${run.model} v${registration.version} waits for approval to go to production`, alert);
-  logger.info('approval requested', alert);
-  return { requested: true };
-};
+}
+
+function awsStores(): Stores {
+  const sns = createSnsClient();
+  const topicArn = requireEnv('ALERT_TOPIC_ARN');
+  return {
+    registry: new RegistryStore(createDocumentClient(), requireEnv('REGISTRY_TABLE')),
+    alerts: { publish: (subject, alert) => publishAlert(sns, topicArn, subject, alert) },
+  };
+}
+
+export const handler = createHandler(awsStores(), { environment: requireEnv('ENVIRONMENT_NAME'), timeoutSeconds: Number(requireEnv('APPROVAL_TIMEOUT_SECONDS')) });

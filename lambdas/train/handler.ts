@@ -6,32 +6,29 @@ import { ObjectStore } from '../aws/object-store.js';
 import { onnxScorer } from '../aws/onnx-sessions.js';
 import { readStepState } from '../aws/step-context.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { sha256Hex } from '../core/training/artifact.js';
-import { describeImport } from '../core/training/imported-model.js';
-import { trainModel } from '../core/training/train-model.js';
+import { trainRun, type TrainStores } from '../core/training/train-run.js';
 
 const logger = new Logger({ serviceName: 'train' });
-const objects = new ObjectStore(createS3Client());
-const tracking = new TrackingStore(createDocumentClient(), requireEnv('TRACKING_TABLE'));
-const MODELS_BUCKET = requireEnv('MODELS_BUCKET');
 
-/**
- * Train: fits the model on the training split and stores the artifact under the run's id. For an
- * import, it writes the manifest of the ONNX model instead (features in order, classes, how its
- * output reads), so Evaluate, the gate and serving treat it like a built-in model.
- */
-export const handler = async (event: unknown) => {
-  const { run, spec } = readStepState(event, 'Train');
-  const table = await loadDatasetTable(objects, run.dataset);
-  let text: string;
-  if (run.mode === 'import' && run.onnx) {
-    ({ text } = await describeImport(table, spec, run.onnx, onnxScorer(objects, run.onnx, spec.task)));
-  } else {
-    text = trainModel(table, spec).artifactText;
-  }
-  const uri = await objects.put(MODELS_BUCKET, `models/${run.model}/runs/${run.runId}/model.json`, text, 'application/json');
-  const artifact = { uri, sha256: sha256Hex(text) };
-  await tracking.updateRun(run.runId, { artifact });
-  logger.info(run.mode === 'import' ? 'model imported' : 'model trained', { runId: run.runId, artifact });
-  return { artifact };
-};
+/** Train over the stores it is given: parse the state, train or describe the import (core/training/train-run.ts), answer. */
+export function createHandler(stores: TrainStores) {
+  return async (event: unknown) => {
+    const { run, spec } = readStepState(event, 'Train');
+    const answer = await trainRun(stores, { run, spec });
+    logger.info(run.mode === 'import' ? 'model imported' : 'model trained', { runId: run.runId, artifact: answer.artifact });
+    return answer;
+  };
+}
+
+function awsStores(): TrainStores {
+  const objects = new ObjectStore(createS3Client());
+  const modelsBucket = requireEnv('MODELS_BUCKET');
+  return {
+    datasets: { loadTable: (dataset) => loadDatasetTable(objects, dataset) },
+    onnx: (onnx, task) => onnxScorer(objects, onnx, task),
+    models: { put: (key, text) => objects.put(modelsBucket, key, text, 'application/json') },
+    runs: new TrackingStore(createDocumentClient(), requireEnv('TRACKING_TABLE')),
+  };
+}
+
+export const handler = createHandler(awsStores());

@@ -14,8 +14,8 @@ const REPORTS_BUCKET = requireEnv('REPORTS_BUCKET');
 
 /**
  * ValidateData: judges the dataset version against the model spec from the profile made at
- * registration, and stores the report. A blocking failure quarantines the dataset version and
- * fails the step, so nothing reaches training or the registry.
+ * registration, and stores the report. A blocking failure quarantines the dataset version for
+ * this model and fails the step, so nothing reaches training or the registry.
  */
 export const handler = async (event: unknown) => {
   const { run, spec } = readStepState(event, 'ValidateData');
@@ -31,7 +31,15 @@ export const handler = async (event: unknown) => {
   logger.info('dataset validated', { runId: run.runId, passed: report.passed, summary: report.summary });
 
   if (!report.passed) {
-    await tracking.quarantineDatasetVersion(run.dataset.name, run.dataset.version, report.summary);
+    // Quarantined for this model only: other models' gates judge the version for themselves.
+    await tracking.quarantineDatasetVersion(run.dataset.name, run.dataset.version, {
+      model: run.model,
+      gate: 'data-validation',
+      reason: report.summary,
+      reportUri,
+      runId: run.runId,
+      at: new Date().toISOString(),
+    });
     throw new DataValidationError(`data validation failed: ${report.summary} (report: ${reportUri})`, { step: 'ValidateData' });
   }
   return { passed: true, reportUri, summary: report.summary, rowCount: report.rowCount };

@@ -2,15 +2,37 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stackName } from '../platform-stack.js';
-import { StackOutputsSchema, type StackOutputs } from './stack-outputs.js';
+import { stackName, StackOutputsSchema, type StackOutputs } from '../../lambdas/contract/stack.js';
+import { MlopsError } from '../../lambdas/core/errors.js';
 
-export const PROJECT_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The package's root: the nearest folder with a package.json above this module (lib/client/ in a clone, dist/cli/ when built). */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+export const PROJECT_ROOT = packageRoot();
 export const LOCAL_ENDPOINT = 'http://127.0.0.1:4566';
 export const LOCAL_REGION = 'us-east-1';
 export const LOCAL_STACK = stackName('local');
 const STATE_DIR = join(PROJECT_ROOT, '.emulator');
 const OUTPUTS_FILE = join(STATE_DIR, 'outputs.json');
+
+/**
+ * The `local` commands run the project's own emulator script and deploy its CDK app with cdklocal:
+ * they need a clone of serverless-mlops with its devDependencies installed, not just the package.
+ */
+export function requireDevToolchain(what: 'emulator' | 'deploy'): void {
+  const needed = [join(PROJECT_ROOT, 'scripts', 'emulator.sh'), ...(what === 'deploy' ? [join(PROJECT_ROOT, 'node_modules', '.bin', 'cdklocal'), join(PROJECT_ROOT, 'bin', 'app.ts')] : [])];
+  const missing = needed.filter((path) => !existsSync(path));
+  if (missing.length === 0) return;
+  throw new MlopsError(
+    'DEV_TOOLCHAIN_MISSING',
+    `mlops local needs the development toolchain (missing ${missing.join(', ')}): run it in a clone of serverless-mlops after \`npm install\` with devDependencies; the other commands work from the installed package`,
+    { field: 'local' },
+  );
+}
 
 /**
  * Points this process (and the processes it starts) at the emulator unless the caller already
@@ -65,6 +87,7 @@ export function run(command: string, args: string[], options: { onLine?: (line: 
 export async function ensureEmulator(onLine?: (line: string) => void): Promise<{ started: boolean }> {
   useLocalEndpoint();
   if (await isHealthy()) return { started: false };
+  requireDevToolchain('emulator');
   await run('bash', [join(PROJECT_ROOT, 'scripts', 'emulator.sh'), 'up'], { onLine });
   return { started: true };
 }
@@ -74,6 +97,7 @@ export async function ensureEmulator(onLine?: (line: string) => void): Promise<{
  * The emulator drops a table's items when a redeploy changes it, so deploy once per session.
  */
 export async function deployLocal(onLine?: (line: string) => void): Promise<StackOutputs> {
+  requireDevToolchain('deploy');
   useLocalEndpoint();
   mkdirSync(STATE_DIR, { recursive: true });
   const cdklocal = join(PROJECT_ROOT, 'node_modules', '.bin', 'cdklocal');

@@ -1,31 +1,71 @@
-import { DescribeExecutionCommand, GetExecutionHistoryCommand, StartExecutionCommand, type HistoryEvent } from '@aws-sdk/client-sfn';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { createDocumentClient, createS3Client, createSfnClient } from '../../lambdas/aws/clients.js';
-import { ObjectStore } from '../../lambdas/aws/object-store.js';
-import { RegistryStore } from '../../lambdas/aws/registry-store.js';
-import { TrackingStore } from '../../lambdas/aws/tracking-store.js';
+import { Readable } from 'node:stream';
+import { z } from 'zod';
+import {
+  AuditAnswerSchema,
+  DecisionAnswerSchema,
+  GateReportAnswerSchema,
+  ModelDetailSchema,
+  ModelListAnswerSchema,
+  PromoteAnswerSchema,
+  PutModelAnswerSchema,
+  RollbackAnswerSchema,
+  type GateReportAnswer,
+  type ModelDetail,
+  type PromoteAnswer,
+  type PutModelAnswer,
+  type RollbackAnswer,
+} from '../../lambdas/contract/registry.js';
+import {
+  ArtifactAnswerSchema,
+  ManyComparisonSchema,
+  PairComparisonSchema,
+  ReportAnswerSchema,
+  RunDetailSchema,
+  RunListAnswerSchema,
+  StartRunAnswerSchema,
+  UploadAnswerSchema,
+  type ArtifactAnswer,
+  type ComparisonSchema,
+  type ReportKind,
+  type RunDetail,
+  type RunListQuery,
+  type StartRunAnswer,
+  type StartRunBody,
+  type TransferRequest,
+  type UploadAnswer,
+} from '../../lambdas/contract/runs.js';
+import type { StackOutputs } from '../../lambdas/contract/stack.js';
 import type { ValidationReport } from '../../lambdas/core/data/validation.js';
-import { MlopsError } from '../../lambdas/core/errors.js';
+import { MlopsError, parseOrThrow, zodIssues } from '../../lambdas/core/errors.js';
 import type { SettableAlias } from '../../lambdas/core/registry/alias-rules.js';
-import type { ModelSpec } from '../../lambdas/core/training/model-spec.js';
-import type { DatasetProfile, DeclaredSchemaInput } from '../../lambdas/core/data/profile.js';
-import type { Alias, AuditEvent, DatasetLineage, ModelSummary, ModelVersion, VersionLineage } from '../../lambdas/core/registry/records.js';
-import type { AliasName } from '../../lambdas/core/registry/keys.js';
-import { newRunId, TrainingRequestSchema, type RunRecord, type TrainingRequest } from '../../lambdas/core/training/run.js';
-import { type DatasetFormat } from '../../lambdas/core/data/table-readers.js';
-import { type DatasetVersion } from '../../lambdas/core/data/dataset-version.js';
-import { formatFromFileName } from '../../lambdas/core/data/table-readers.js';
-import type { DatasetSummary } from '../../lambdas/aws/tracking-store.js';
+import { DatasetProfileSchema, type DatasetProfile, type DeclaredSchemaInput } from '../../lambdas/core/data/profile.js';
+import {
+  DatasetLineageSchema,
+  ModelVersionSchema,
+  VersionLineageSchema,
+  type AuditEvent,
+  type DatasetLineage,
+  type ModelSummary,
+  type ModelVersion,
+  type VersionLineage,
+} from '../../lambdas/core/registry/records.js';
+import { MODEL_NAME, type RunRecord } from '../../lambdas/core/training/run.js';
+import { formatFromFileName, type DatasetFormat } from '../../lambdas/core/data/formats.js';
+import { DatasetSummarySchema, DatasetVersionSchema, type DatasetSummary, type DatasetVersion } from '../../lambdas/core/data/dataset-version.js';
+import type { VersionRef } from './arguments.js';
+import { endpointsFromOutputs, type ApiEndpoints } from './endpoints.js';
 import { signedFetch, type SignedResponse } from './signed-fetch.js';
-import { apiBaseUrl, managementApiUrl, type StackOutputs } from './stack-outputs.js';
 
-/** A file to register: a path on disk (streamed, any size) or bytes in memory. */
+/** A file to register: a path on disk (streamed, any size), bytes in memory, or a URL (read by range, any size). */
 export interface DatasetFile {
   readonly path?: string;
   readonly bytes?: Uint8Array;
+  /** Another environment's dataset version on a presigned GET: its sha256 and size are known, so it is read once, part by part. */
+  readonly remote?: { readonly url: string; readonly sha256: string; readonly bytes: number };
   /** Names the format (by extension) and is the default source. */
   readonly fileName: string;
 }
@@ -58,6 +98,14 @@ async function* fileChunks(file: DatasetFile): AsyncIterable<Uint8Array> {
 
 async function readRange(file: DatasetFile, start: number, length: number): Promise<Uint8Array> {
   if (file.bytes) return file.bytes.subarray(start, start + length);
+  if (file.remote) {
+    const end = Math.min(start + length, file.remote.bytes) - 1;
+    const response = await fetch(file.remote.url, { headers: { range: `bytes=${start}-${end}` } });
+    if (response.status !== 206 && !(response.status === 200 && start === 0 && end === file.remote.bytes - 1)) {
+      throw new MlopsError('DOWNLOAD_FAILED', `cannot read bytes ${start}-${end} of the source: HTTP ${response.status}`);
+    }
+    return new Uint8Array(await response.arrayBuffer());
+  }
   const handle = await open(file.path!, 'r');
   try {
     const buffer = Buffer.alloc(length);
@@ -87,22 +135,6 @@ export interface PipelineOutcome {
   run: RunRecord | undefined;
 }
 
-/** A version by number, or the alias pointing at it. */
-export type VersionRef = number | AliasName;
-
-/** `GET /models/{model}`. */
-export interface ModelDetail {
-  name: string;
-  spec: ModelSpec;
-  latestVersion: number;
-  createdAt: string;
-  updatedAt: string;
-  /** In ALIASES order. */
-  aliases: Alias[];
-  /** Oldest first. */
-  versions: ModelVersion[];
-}
-
 export interface PromoteOptions {
   /** Why; recorded with the move in the audit log. */
   readonly reason?: string;
@@ -112,49 +144,39 @@ export interface PromoteOptions {
   readonly weight?: number;
 }
 
-/** Production starts the release path (202); any other alias moves at once (200). */
-export type PromoteAnswer =
-  | { status: 'RUNNING'; runId: string; executionArn: string; version: number; expectedVersion?: number | null }
-  | { status: 'MOVED'; alias: Alias; before: Alias | null };
+const decisionAnswer = <S extends 'APPROVED' | 'REJECTED'>(status: S) => DecisionAnswerSchema.extend({ status: z.literal(status) });
+export type DecisionAnswer<S extends 'APPROVED' | 'REJECTED'> = { status: S; version: ModelVersion };
 
-export interface RollbackAnswer {
-  status: 'ROLLED_BACK';
-  production: Alias;
-  before: Alias;
-}
-
-export interface DecisionAnswer<S extends 'APPROVED' | 'REJECTED'> {
-  status: S;
-  version: ModelVersion;
-}
+// The registry's answer schemas live in the contract module, shared with the server.
+export { ModelDetailSchema, PromoteAnswerSchema, RollbackAnswerSchema, type GateReportAnswer, type ModelDetail, type PromoteAnswer, type PutModelAnswer, type RollbackAnswer };
 
 const modelPath = (model: string) => `/models/${encodeURIComponent(model)}`;
 
-/** Everything the CLI, the demo and the e2e tests do against a deployed platform. */
+/**
+ * Everything the CLI, the demo and the e2e tests do against a deployed platform, through its signed
+ * HTTP APIs. Every answer is parsed with the schema the server builds it from; a malformed answer
+ * is an INVALID_ANSWER error naming the route and the field.
+ */
 export class PlatformClient {
-  readonly registry: RegistryStore;
-  readonly tracking: TrackingStore;
-  readonly objects: ObjectStore;
-  private readonly sfn = createSfnClient();
+  constructor(readonly endpoints: ApiEndpoints) {}
 
-  constructor(
-    readonly outputs: StackOutputs,
-    private readonly region: string,
-  ) {
-    const doc = createDocumentClient();
-    this.registry = new RegistryStore(doc, outputs.RegistryTable);
-    this.tracking = new TrackingStore(doc, outputs.TrackingTable);
-    this.objects = new ObjectStore(createS3Client());
+  /** A client for a stack whose outputs the caller has; `endpoint` is an emulator's (AWS_ENDPOINT_URL). */
+  static fromStackOutputs(outputs: StackOutputs, region: string, endpoint?: string): PlatformClient {
+    return new PlatformClient(endpointsFromOutputs(outputs, region, endpoint));
+  }
+
+  get region(): string {
+    return this.endpoints.region;
   }
 
   /**
    * Calls the management API with a SigV4-signed request; an error answer becomes an MlopsError
-   * with the API's code, message and field.
+   * with the API's code, message and field. Prefer `call`, which also parses the answer.
    */
-  async api<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<{ status: number; body: T }> {
-    const response = await signedFetch(`${managementApiUrl(this.outputs)}${path}`, {
+  async api<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<{ status: number; body: T }> {
+    const response = await signedFetch(`${this.endpoints.managementUrl}${path}`, {
       method,
-      region: this.region,
+      region: this.endpoints.region,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     if (response.status >= 400) {
@@ -162,6 +184,12 @@ export class PlatformClient {
       throw new MlopsError(error?.code ?? `HTTP_${response.status}`, error?.message ?? response.text.slice(0, 500), error?.field ? { field: error.field } : {});
     }
     return { status: response.status, body: response.body as T };
+  }
+
+  /** `api`, then the answer parsed with `schema` (the one the server answers with). */
+  async call<S extends z.ZodType>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, schema: S, body?: unknown): Promise<{ status: number; body: z.output<S> }> {
+    const answer = await this.api<unknown>(method, path, body);
+    return { status: answer.status, body: parseAnswer(schema, answer.body, `${method} ${path}`) };
   }
 
   /**
@@ -175,16 +203,22 @@ export class PlatformClient {
     const progress = input.onProgress ?? (() => {});
     const format = input.format ?? formatFromFileName(input.fileName);
     if (!format) throw new MlopsError('INVALID_INPUT', `cannot tell the format of ${input.fileName}; name it .csv, .parquet or .jsonl, or pass --format`, { field: 'format' });
-    const hash = createHash('sha256');
+    let sha256: string;
     let bytes = 0;
-    for await (const chunk of fileChunks(input)) {
-      hash.update(chunk);
-      bytes += chunk.byteLength;
+    if (input.remote) {
+      // The version id is the sha256: the server checks it when it registers the upload.
+      ({ sha256, bytes } = input.remote);
+    } else {
+      const hash = createHash('sha256');
+      for await (const chunk of fileChunks(input)) {
+        hash.update(chunk);
+        bytes += chunk.byteLength;
+      }
+      sha256 = hash.digest('hex');
     }
-    const sha256 = hash.digest('hex');
     const path = `/datasets/${encodeURIComponent(input.name)}`;
     const { body: plan } = await this.api<UploadPlan>('POST', `${path}/uploads`, { sha256, bytes, format });
-    if (plan.status === 'EXISTS') return { dataset: plan.dataset!, created: false };
+    if (plan.status === 'EXISTS') return { dataset: parseAnswer(DatasetVersionSchema, plan.dataset, `POST ${path}/uploads`), created: false };
 
     progress(`uploading ${bytes} bytes in ${plan.parts.length} part(s)`);
     const etags: { partNumber: number; etag: string }[] = [];
@@ -214,7 +248,7 @@ export class PlatformClient {
         'GET',
         `${path}/registrations/${started.registrationId}`,
       );
-      if (status.status === 'SUCCEEDED') return { dataset: status.dataset!, created: status.created === true };
+      if (status.status === 'SUCCEEDED') return { dataset: parseAnswer(DatasetVersionSchema, status.dataset, `GET ${path}/registrations`), created: status.created === true };
       if (status.status === 'FAILED') throw new MlopsError(status.error?.code ?? 'REGISTRATION_FAILED', status.error?.message ?? 'registration failed', { field: 'file' });
       if (Date.now() > deadline) throw new MlopsError('TIMEOUT', `registration ${started.registrationId} is still running; check it later`);
       await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -222,20 +256,20 @@ export class PlatformClient {
   }
 
   async listDatasets(): Promise<DatasetSummary[]> {
-    return (await this.api<{ datasets: DatasetSummary[] }>('GET', '/datasets')).body.datasets;
+    return (await this.call('GET', '/datasets', z.object({ datasets: z.array(DatasetSummarySchema) }))).body.datasets;
   }
 
   async listDatasetVersions(name: string): Promise<DatasetVersion[]> {
-    return (await this.api<{ versions: DatasetVersion[] }>('GET', `/datasets/${encodeURIComponent(name)}/versions`)).body.versions;
+    return (await this.call('GET', `/datasets/${encodeURIComponent(name)}/versions`, z.object({ versions: z.array(DatasetVersionSchema) }))).body.versions;
   }
 
   /** A version by sha256, or the newest one. */
   async getDatasetVersion(name: string, version?: string): Promise<DatasetVersion> {
-    return (await this.api<DatasetVersion>('GET', `/datasets/${encodeURIComponent(name)}/versions/${version ?? 'latest'}`)).body;
+    return (await this.call('GET', `/datasets/${encodeURIComponent(name)}/versions/${version ?? 'latest'}`, DatasetVersionSchema)).body;
   }
 
   async getDatasetProfile(name: string, version?: string): Promise<DatasetProfile> {
-    return (await this.api<{ profile: DatasetProfile }>('GET', `/datasets/${encodeURIComponent(name)}/versions/${version ?? 'latest'}/profile`)).body.profile;
+    return (await this.call('GET', `/datasets/${encodeURIComponent(name)}/versions/${version ?? 'latest'}/profile`, z.object({ profile: DatasetProfileSchema }))).body.profile;
   }
 
   /** The data validation gate on its own, for a model; the report is stored and returned, nothing is quarantined. */
@@ -247,24 +281,61 @@ export class PlatformClient {
     )).body;
   }
 
-  createModel(spec: ModelSpec, actor: string) {
-    return this.registry.putModel(spec, actor);
-  }
+  // Runs, through the runs API. The actor of every run is the signed caller: nothing here sends one.
 
-  /** Starts the training pipeline; the execution name is the run id. */
-  async startTraining(request: TrainingRequest): Promise<{ runId: string; executionArn: string }> {
-    const parsed = TrainingRequestSchema.parse(request);
-    const runId = newRunId(parsed.model, new Date(), randomBytes(3).toString('hex'));
-    const { executionArn } = await this.sfn.send(
-      new StartExecutionCommand({ stateMachineArn: this.outputs.TrainingPipelineArn, name: runId, input: JSON.stringify(parsed) }),
-    );
-    if (!executionArn) throw new Error('Step Functions returned no execution ARN');
-    return { runId, executionArn };
+  /**
+   * Starts a run of `model` (a training by default, an import or a reproduction): the API checks
+   * everything it can first, so a refused request starts nothing. The answer says which dataset
+   * version the run uses and why.
+   */
+  async startRun(model: string, body: StartRunBody = {}): Promise<StartRunAnswer> {
+    return (await this.call('POST', `${modelPath(model)}/runs`, StartRunAnswerSchema, body)).body;
   }
 
   /**
-   * Polls an execution to its end, reporting each state it enters. With `stopAt`, it also returns
-   * while the execution sits in one of those states (status `RUNNING`, `stoppedAt` naming it).
+   * Uploads an ONNX file for an import of `model`, streamed from disk to a presigned PUT (never
+   * whole in memory); name the answer in `startRun(model, { mode: 'import', onnx })`.
+   */
+  async uploadOnnx(model: string, path: string): Promise<{ uploadKey: string; sha256: string }> {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+      hash.update(chunk as Buffer);
+      bytes += (chunk as Buffer).byteLength;
+    }
+    const sha256 = hash.digest('hex');
+    const upload = (await this.call('POST', `${modelPath(model)}/imports/uploads`, UploadAnswerSchema, { sha256, bytes })).body;
+    await putStream(upload.url, Readable.toWeb(createReadStream(path, { highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>, bytes);
+    return { uploadKey: upload.uploadKey, sha256 };
+  }
+
+  /** A run's record (null until its first step wrote it) and its execution: status and the states it entered. */
+  async getRun(runId: string): Promise<RunDetail> {
+    return (await this.call('GET', `/runs/${encodeURIComponent(runId)}`, RunDetailSchema)).body;
+  }
+
+  /** A model's runs, newest first, filtered by status and start time ([since, until)). */
+  async listRuns(filter: RunListQuery): Promise<RunRecord[]> {
+    const query = new URLSearchParams(Object.entries(filter).filter(([, value]) => value !== undefined).map(([key, value]): [string, string] => [key, String(value)]));
+    return (await this.call('GET', `/runs?${query}`, RunListAnswerSchema)).body.runs;
+  }
+
+  /** Two runs side by side (the `runs compare` shape), or three to ten with one value per run in each row. */
+  async compareRuns(runIds: readonly [string, string]): Promise<z.output<typeof PairComparisonSchema>>;
+  async compareRuns(runIds: readonly [string, string, string, ...string[]]): Promise<z.output<typeof ManyComparisonSchema>>;
+  async compareRuns(runIds: readonly string[]): Promise<z.output<typeof ComparisonSchema>>;
+  async compareRuns(runIds: readonly string[]): Promise<z.output<typeof ComparisonSchema>> {
+    return (await this.call('POST', '/runs/compare', runIds.length === 2 ? PairComparisonSchema : ManyComparisonSchema, { runIds })).body;
+  }
+
+  /** The validation or gate report a run stored, parsed. */
+  async getRunReport(runId: string, kind: ReportKind): Promise<z.output<typeof ReportAnswerSchema>> {
+    return (await this.call('GET', `/runs/${encodeURIComponent(runId)}/reports/${kind}`, ReportAnswerSchema)).body;
+  }
+
+  /**
+   * Polls GET /runs/{runId} to the run's end, reporting each state it enters. With `stopAt`, it also
+   * returns while the execution sits in one of those states (status `RUNNING`, `stoppedAt` naming it).
    */
   async waitForRun(
     runId: string,
@@ -275,21 +346,17 @@ export class PlatformClient {
     const deadline = Date.now() + timeoutMs;
     const steps: string[] = [];
     for (;;) {
-      // Status first: a history read after the execution ended holds every state it entered.
-      const { status } = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
-      for (const name of (await this.history(executionArn)).slice(steps.length)) {
+      const { run, execution } = await this.getRun(runId);
+      for (const name of execution.steps.slice(steps.length)) {
         steps.push(name);
         options.onStep?.(name);
       }
-      if (status && status !== 'RUNNING') {
-        return { runId, executionArn, status: status as ExecutionStatus, steps, run: await this.tracking.findRun(runId) };
-      }
+      const outcome = { runId, executionArn: execution.executionArn ?? executionArn, steps, run: run ?? undefined };
+      if (execution.status !== 'RUNNING') return { ...outcome, status: execution.status };
       // Only the state it is in now: one it passed between two polls is no reason to stop.
       const current = steps.at(-1);
-      if (current !== undefined && options.stopAt?.includes(current)) {
-        return { runId, executionArn, status: 'RUNNING', stoppedAt: current, steps, run: await this.tracking.findRun(runId) };
-      }
-      if (Date.now() > deadline) throw new Error(`run ${runId} still running after ${Math.round(timeoutMs / 1000)} s`);
+      if (current !== undefined && options.stopAt?.includes(current)) return { ...outcome, status: 'RUNNING', stoppedAt: current };
+      if (Date.now() > deadline) throw new MlopsError('TIMEOUT', `run ${runId} still running after ${Math.round(timeoutMs / 1000)} s`);
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 1000));
     }
   }
@@ -309,18 +376,21 @@ export class PlatformClient {
     return outcome.stoppedAt === APPROVAL_STATE ? { ...outcome, status: 'WAITING_FOR_APPROVAL' } : outcome;
   }
 
-  private async history(executionArn: string): Promise<string[]> {
-    const names: string[] = [];
-    let nextToken: string | undefined;
-    do {
-      const page = await this.sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
-      for (const event of page.events ?? ([] as HistoryEvent[])) {
-        const name = event.stateEnteredEventDetails?.name;
-        if (name) names.push(name);
-      }
-      nextToken = page.nextToken;
-    } while (nextToken);
-    return names;
+  // Cross-environment promotion: the source's artifact route, the target's transfer routes (lib/client/transfer.ts).
+
+  /** A version's model file and dataset version on presigned GETs, with the model's spec. */
+  async versionArtifact(model: string, version: VersionRef): Promise<ArtifactAnswer> {
+    return (await this.call('GET', `${modelPath(model)}/versions/${encodeURIComponent(String(version))}/artifact`, ArtifactAnswerSchema)).body;
+  }
+
+  /** A presigned PUT for an artifact coming from another environment. */
+  async transferUpload(model: string, file: { sha256: string; bytes: number }): Promise<UploadAnswer> {
+    return (await this.call('POST', `${modelPath(model)}/transfers/uploads`, UploadAnswerSchema, file)).body;
+  }
+
+  /** Starts the transfer-mode run that judges an uploaded artifact here and registers it as a new version with its origin. */
+  async startTransfer(model: string, body: TransferRequest): Promise<StartRunAnswer> {
+    return (await this.call('POST', `${modelPath(model)}/transfers`, StartRunAnswerSchema, body)).body;
   }
 
   // The model registry, through the management API. The caller's identity (who promoted,
@@ -328,17 +398,33 @@ export class PlatformClient {
 
   /** Every model with its newest version number and where its aliases point. */
   async listModels(): Promise<ModelSummary[]> {
-    return (await this.api<{ models: ModelSummary[] }>('GET', '/models')).body.models;
+    return (await this.call('GET', '/models', ModelListAnswerSchema)).body.models;
+  }
+
+  /**
+   * Creates a model, or replaces its spec: `spec` is a spec file's content. Features it leaves out
+   * come from `dataset`'s schema (default: the spec's dataset, newest version), and the spec is
+   * checked against that schema by the API; the signed caller is recorded as the actor.
+   */
+  async createModel(spec: unknown, options: { dataset?: { name: string; version?: string } } = {}): Promise<PutModelAnswer> {
+    // The path names the model; the API checks the whole spec.
+    const { name } = parseOrThrow(z.looseObject({ name: MODEL_NAME }), spec, 'model spec');
+    return (await this.call('PUT', modelPath(name), PutModelAnswerSchema, { spec, ...(options.dataset ? { dataset: options.dataset } : {}) })).body;
+  }
+
+  /** The gate report stored when a version (by number or alias) was judged. */
+  async gateReport(model: string, version: VersionRef): Promise<GateReportAnswer> {
+    return (await this.call('GET', `${modelPath(model)}/versions/${encodeURIComponent(String(version))}/gate-report`, GateReportAnswerSchema)).body;
   }
 
   /** A model's spec, aliases and versions. */
   async showModel(model: string): Promise<ModelDetail> {
-    return (await this.api<ModelDetail>('GET', modelPath(model))).body;
+    return (await this.call('GET', modelPath(model), ModelDetailSchema)).body;
   }
 
   /** A version by number, or the version an alias points at. */
   async getVersion(model: string, version: VersionRef): Promise<ModelVersion> {
-    return (await this.api<ModelVersion>('GET', `${modelPath(model)}/versions/${encodeURIComponent(String(version))}`)).body;
+    return (await this.call('GET', `${modelPath(model)}/versions/${encodeURIComponent(String(version))}`, ModelVersionSchema)).body;
   }
 
   /**
@@ -353,7 +439,7 @@ export class PlatformClient {
       ...(options.expectedVersion !== undefined ? { expectedVersion: options.expectedVersion } : {}),
       ...(options.weight !== undefined ? { weight: options.weight } : {}),
     };
-    return (await this.api<PromoteAnswer>('POST', `${modelPath(model)}/aliases/${encodeURIComponent(alias)}`, body)).body;
+    return (await this.call('POST', `${modelPath(model)}/aliases/${encodeURIComponent(alias)}`, PromoteAnswerSchema, body)).body;
   }
 
   /** Production goes back to the `previous` version, which is then cleared. */
@@ -362,41 +448,58 @@ export class PlatformClient {
       ...(options.reason !== undefined ? { reason: options.reason } : {}),
       ...(options.expectedVersion !== undefined ? { expectedVersion: options.expectedVersion } : {}),
     };
-    return (await this.api<RollbackAnswer>('POST', `${modelPath(model)}/rollback`, body)).body;
+    return (await this.call('POST', `${modelPath(model)}/rollback`, RollbackAnswerSchema, body)).body;
   }
 
   /** Approves a version waiting for approval; its waiting release resumes and moves production. */
   async approve(model: string, version: number, reason: string): Promise<DecisionAnswer<'APPROVED'>> {
-    return (await this.api<DecisionAnswer<'APPROVED'>>('POST', `${modelPath(model)}/versions/${version}/approve`, { reason })).body;
+    return (await this.call('POST', `${modelPath(model)}/versions/${version}/approve`, decisionAnswer('APPROVED'), { reason })).body;
   }
 
   /** Rejects a version waiting for approval: its release ends, and it never serves. */
   async reject(model: string, version: number, reason: string): Promise<DecisionAnswer<'REJECTED'>> {
-    return (await this.api<DecisionAnswer<'REJECTED'>>('POST', `${modelPath(model)}/versions/${version}/reject`, { reason })).body;
+    return (await this.call('POST', `${modelPath(model)}/versions/${version}/reject`, decisionAnswer('REJECTED'), { reason })).body;
   }
 
   /** Where a version (by number or alias) came from (dataset, run) and where it went (alias moves). */
   async versionLineage(model: string, version: VersionRef): Promise<VersionLineage> {
-    return (await this.api<VersionLineage>('GET', `${modelPath(model)}/versions/${encodeURIComponent(String(version))}/lineage`)).body;
+    return (await this.call('GET', `${modelPath(model)}/versions/${encodeURIComponent(String(version))}/lineage`, VersionLineageSchema)).body;
   }
 
   /** The model versions trained on a dataset version (a sha256, or the newest). */
   async datasetLineage(name: string, version = 'latest'): Promise<DatasetLineage> {
-    return (await this.api<DatasetLineage>('GET', `/datasets/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/lineage`)).body;
+    return (await this.call('GET', `/datasets/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}/lineage`, DatasetLineageSchema)).body;
   }
 
   /** A model's audit events, oldest first. */
   async audit(model: string): Promise<AuditEvent[]> {
-    return (await this.api<{ events: AuditEvent[] }>('GET', `${modelPath(model)}/audit`)).body.events;
+    return (await this.call('GET', `${modelPath(model)}/audit`, AuditAnswerSchema)).body.events;
   }
 
   /** POST /models/{model}/predict, signed with the caller's credentials. */
-  predict(model: string, body: string, options: { unsigned?: boolean } = {}): Promise<SignedResponse> {
-    return signedFetch(`${apiBaseUrl(this.outputs)}/models/${encodeURIComponent(model)}/predict`, {
+  async predict(model: string, body: string, options: { unsigned?: boolean } = {}): Promise<SignedResponse> {
+    if (!this.endpoints.servingUrl) {
+      throw new MlopsError('NO_SERVING_URL', `predict needs the prediction API's URL: set MLOPS_SERVING_URL (or "servingUrl" in the config file) beside ${this.endpoints.source}`, { field: 'MLOPS_SERVING_URL' });
+    }
+    return signedFetch(`${this.endpoints.servingUrl}/models/${encodeURIComponent(model)}/predict`, {
       method: 'POST',
       body,
-      region: this.region,
+      region: this.endpoints.region,
       ...options,
     });
   }
+}
+
+/** An API answer parsed with its schema; a malformed one is an error naming the route and the fields. */
+export function parseAnswer<S extends z.ZodType>(schema: S, body: unknown, route: string): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const problems = zodIssues(parsed.error).slice(0, 5).map((i) => `${i.field}: ${i.problem}`);
+  throw new MlopsError('INVALID_ANSWER', `the API answered ${route} with a body the CLI does not understand (${problems.join('; ')}); are the CLI and the stack the same version?`);
+}
+
+/** PUTs a stream of known length to a presigned URL: S3 needs the length up front, and the bytes never sit whole in memory. */
+export async function putStream(url: string, body: ReadableStream<Uint8Array>, bytes: number): Promise<void> {
+  const response = await fetch(url, { method: 'PUT', body, duplex: 'half', headers: { 'content-length': String(bytes) } } as RequestInit & { duplex: 'half' });
+  if (!response.ok) throw new MlopsError('UPLOAD_FAILED', `S3 refused the upload: HTTP ${response.status} ${(await response.text()).slice(0, 300)}`);
 }

@@ -1,5 +1,3 @@
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import type { SourceData } from '@smithy/types';
 import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 
@@ -27,6 +25,17 @@ export interface SignedResponse {
   text: string;
 }
 
+let tools: Promise<{ SignatureV4: typeof import('@smithy/signature-v4').SignatureV4; credentials: ReturnType<typeof import('@aws-sdk/credential-provider-node').defaultProvider> }> | undefined;
+
+/** The signer and one credentials chain (it caches what it resolves), loaded on the first signed call: `mlops --help` never needs them. */
+function signing() {
+  tools ??= Promise.all([import('@aws-sdk/credential-provider-node'), import('@smithy/signature-v4')]).then(([provider, signer]) => ({
+    SignatureV4: signer.SignatureV4,
+    credentials: provider.defaultProvider(),
+  }));
+  return tools;
+}
+
 /**
  * Calls an IAM-authorized API Gateway route with a SigV4-signed request, using the caller's
  * AWS credentials (environment, profile, SSO, ...), as an application or the CLI would.
@@ -39,7 +48,8 @@ export async function signedFetch(
   const headers: Record<string, string> = { host: target.host, 'content-type': 'application/json', ...init.headers };
   let sent = headers;
   if (!init.unsigned) {
-    const signer = new SignatureV4({ service: 'execute-api', region: init.region, credentials: defaultProvider(), sha256: NodeSha256 });
+    const { SignatureV4, credentials } = await signing();
+    const signer = new SignatureV4({ service: 'execute-api', region: init.region, credentials, sha256: NodeSha256 });
     const query = Object.fromEntries(target.searchParams.entries());
     const signed = await signer.sign({
       method: init.method,

@@ -1,34 +1,22 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
-import { z } from 'zod';
+import { StackOutputsSchema, type StackOutputs } from '../../lambdas/contract/stack.js';
 import { MlopsError } from '../../lambdas/core/errors.js';
 
-/** The outputs PlatformStack declares; the CLI finds every resource through them. */
-export const StackOutputsSchema = z.object({
-  DatasetsBucket: z.string(),
-  ModelsBucket: z.string(),
-  ReportsBucket: z.string(),
-  PredictionLogsBucket: z.string(),
-  RegistryTable: z.string(),
-  TrackingTable: z.string(),
-  TrainingPipelineArn: z.string(),
-  AlertTopicArn: z.string(),
-  ApiId: z.string(),
-  ApiStage: z.string(),
-  ApiUrl: z.string(),
-  ManagementApiId: z.string(),
-  ManagementApiStage: z.string(),
-  ManagementApiUrl: z.string(),
-  DatasetRegistrationArn: z.string(),
-});
-export type StackOutputs = z.infer<typeof StackOutputsSchema>;
-
-export async function readStackOutputs(stackName: string): Promise<StackOutputs> {
-  const cfn = new CloudFormationClient({});
+/**
+ * A deployed stack's outputs (cloudformation:DescribeStacks): the fallback for finding the APIs
+ * when neither MLOPS_API_URL nor the config file names them (lib/client/endpoints.ts).
+ */
+export async function readStackOutputs(stackName: string, region: string): Promise<StackOutputs> {
+  const cfn = new CloudFormationClient({ region });
   let stacks;
   try {
     ({ Stacks: stacks } = await cfn.send(new DescribeStacksCommand({ StackName: stackName })));
   } catch (error) {
-    throw new MlopsError('STACK_NOT_FOUND', `stack ${stackName} was not found; deploy it first (${(error as Error).message})`, { cause: error, field: 'env' });
+    throw new MlopsError(
+      'STACK_NOT_FOUND',
+      `stack ${stackName} was not found; deploy it first, or set MLOPS_API_URL when you may not read the stack (${(error as Error).message})`,
+      { cause: error, field: 'env' },
+    );
   }
   const outputs = Object.fromEntries((stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
   const parsed = StackOutputsSchema.safeParse(outputs);
@@ -37,18 +25,3 @@ export async function readStackOutputs(stackName: string): Promise<StackOutputs>
   }
   return parsed.data;
 }
-
-/**
- * The base URL of a REST API. On the emulator, which has no DNS for the execute-api host
- * name, REST APIs answer under /_aws/execute-api/{apiId}/{stage}.
- */
-function restApiUrl(id: string, stage: string, url: string): string {
-  const endpoint = process.env.AWS_ENDPOINT_URL;
-  if (endpoint) return `${endpoint.replace(/\/$/, '')}/_aws/execute-api/${id}/${stage}`;
-  return url.replace(/\/$/, '');
-}
-
-/** The prediction API's base URL. */
-export const apiBaseUrl = (outputs: StackOutputs) => restApiUrl(outputs.ApiId, outputs.ApiStage, outputs.ApiUrl);
-/** The management API's base URL (datasets; the CLI's routes). */
-export const managementApiUrl = (outputs: StackOutputs) => restApiUrl(outputs.ManagementApiId, outputs.ManagementApiStage, outputs.ManagementApiUrl);

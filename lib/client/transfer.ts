@@ -1,9 +1,7 @@
-import { sha256Hex } from '../../lambdas/core/training/artifact.js';
 import type { SettableAlias } from '../../lambdas/core/registry/alias-rules.js';
 import { InputValidationError, MlopsError } from '../../lambdas/core/errors.js';
-import { parseModelFile } from '../../lambdas/core/serving/model-file.js';
-import type { EnvironmentName } from '../../lambdas/core/training/model-spec.js';
-import type { PlatformClient } from './platform-client.js';
+import type { EnvironmentName } from '../../lambdas/contract/stack.js';
+import { putStream, type PlatformClient } from './platform-client.js';
 
 export interface TransferInput {
   readonly model: string;
@@ -13,76 +11,80 @@ export interface TransferInput {
   /** The alias the copy is for: production goes through the target's gate and approval; others are moved after it registers. */
   readonly alias: SettableAlias;
   readonly reason: string;
-  readonly actor: string;
   readonly onProgress?: (line: string) => void;
 }
 
+const isNotFound = (error: unknown) => error instanceof MlopsError && error.code === 'NOT_FOUND';
+
 /**
- * Promotes a version from one environment to another: copies its artifact (and, when the target
- * lacks them, the model's spec and the dataset version, which keeps its sha256), then starts the
- * target's pipeline in `transfer` mode, which evaluates the copy against the target's production,
- * gates it, registers it as a new version with its origin, and releases it under the target's
- * approval policy.
+ * Promotes a version from one environment to another through the two environments' APIs: the
+ * source hands out its artifact and dataset version on presigned GETs; the target creates the model
+ * from the source's spec and registers the dataset version (same bytes, same sha256) when it lacks
+ * them, takes the artifact on a presigned PUT, and starts its pipeline in `transfer` mode, which
+ * evaluates the copy against the target's production, gates it, registers it as a new version with
+ * its origin, and releases it under the target's approval policy. Bytes stream from one URL to the
+ * other (the dataset part by part); no file is held whole in memory. The actor in the target is
+ * whoever signed the calls there.
  */
 export async function transferVersion(input: TransferInput): Promise<{ runId: string; executionArn: string; copied: { model: boolean; dataset: boolean } }> {
   const { model, from, to } = input;
   const progress = input.onProgress ?? (() => {});
-  const version = await from.platform.getVersion(model, input.version);
-  if (version.status === 'REJECTED') throw new MlopsError('VERSION_REJECTED', `version ${version.version} of ${model} was rejected in ${from.environment} and cannot be promoted`, { field: 'version' });
-  const bytes = await from.platform.objects.getBytes(version.artifact.uri);
-  if (sha256Hex(bytes) !== version.artifact.sha256) throw new MlopsError('ARTIFACT_MISMATCH', `the artifact of ${model} v${version.version} in ${from.environment} does not match its recorded sha256`);
-  if (parseModelFile(Buffer.from(bytes).toString('utf8')).kind === 'imported') {
+  const source = await from.platform.versionArtifact(model, input.version);
+  if (source.artifact.kind === 'imported') {
     // Its ONNX file lives in the source bucket: import it in the target instead, so both are copied and described there.
-    throw new InputValidationError(`${model} v${version.version} is an imported ONNX model: run mlops models import in ${to.environment} with the same file`, { field: 'version' });
+    throw new InputValidationError(`${model} v${source.version} is an imported ONNX model: run mlops models import in ${to.environment} with the same file`, { field: 'version' });
   }
 
   let modelCopied = false;
-  if (!(await to.platform.registry.findModel(model))) {
-    const { spec } = await from.platform.showModel(model);
-    await to.platform.createModel(spec, input.actor);
+  try {
+    await to.platform.showModel(model);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    await to.platform.createModel(source.spec);
     modelCopied = true;
     progress(`created model ${model} in ${to.environment} from its ${from.environment} spec`);
   }
 
-  const { name, version: sha256 } = version.dataset;
+  const { dataset } = source;
   let datasetCopied = false;
-  if (!(await to.platform.tracking.findDatasetVersion(name, sha256))) {
-    const source = await from.platform.getDatasetVersion(name, sha256);
-    progress(`copying dataset ${name}@${sha256.slice(0, 12)} (${source.bytes} bytes) to ${to.environment}`);
-    const { dataset } = await to.platform.registerDataset({
-      name,
-      bytes: await from.platform.objects.getBytes(source.uri),
-      fileName: `${name}.${source.format}`,
-      format: source.format,
-      owner: source.owner,
-      source: `promoted from ${from.environment} with ${model} v${version.version}`,
+  try {
+    await to.platform.getDatasetVersion(dataset.name, dataset.version);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    progress(`copying dataset ${dataset.name}@${dataset.version.slice(0, 12)} (${dataset.bytes} bytes) to ${to.environment}`);
+    const { dataset: copy } = await to.platform.registerDataset({
+      name: dataset.name,
+      remote: { url: dataset.url, sha256: dataset.version, bytes: dataset.bytes },
+      fileName: `${dataset.name}.${dataset.format}`,
+      format: dataset.format,
+      owner: dataset.owner,
+      source: `promoted from ${from.environment} with ${model} v${source.version}`,
       onProgress: progress,
     });
-    if (dataset.version !== sha256) throw new MlopsError('DATASET_MISMATCH', `the copy of ${name} registered as ${dataset.version}, not ${sha256}`);
+    if (copy.version !== dataset.version) throw new MlopsError('DATASET_MISMATCH', `the copy of ${dataset.name} registered as ${copy.version}, not ${dataset.version}`);
     datasetCopied = true;
   }
 
-  const uri = await to.platform.objects.put(to.platform.outputs.ModelsBucket, `models/${model}/transfers/${version.artifact.sha256}.json`, bytes, 'application/json');
-  progress(`copied the artifact to ${uri}`);
-  const { runId, executionArn } = await to.platform.startTraining({
-    model,
-    dataset: { name, version: sha256 },
-    mode: 'transfer',
-    trigger: 'promote',
-    actor: input.actor,
+  const { sha256, bytes } = source.artifact;
+  const upload = await to.platform.transferUpload(model, { sha256, bytes });
+  const download = await fetch(source.artifact.url);
+  if (!download.ok || !download.body) throw new MlopsError('DOWNLOAD_FAILED', `cannot read the artifact of ${model} v${source.version} in ${from.environment}: HTTP ${download.status}`);
+  await putStream(upload.url, download.body, bytes);
+  progress(`copied the artifact (${bytes} bytes) to ${to.environment}`);
+  // The target hashes the upload before it starts anything: a changed byte is refused there.
+  const { runId, executionArn } = await to.platform.startTransfer(model, {
+    uploadKey: upload.uploadKey,
+    sha256,
     release: input.alias === 'production',
-    transfer: {
-      artifact: { uri, sha256: version.artifact.sha256 },
-      source: {
-        environment: from.environment,
-        model,
-        version: version.version,
-        runId: version.runId,
-        dataset: { name, version: sha256 },
-        ...(version.codeVersion ? { codeVersion: version.codeVersion } : {}),
-        gateReportUri: version.gateReportUri,
-      },
-      reason: input.reason,
+    reason: input.reason,
+    source: {
+      environment: from.environment,
+      model,
+      version: source.version,
+      runId: source.runId,
+      dataset: { name: dataset.name, version: dataset.version },
+      ...(source.codeVersion ? { codeVersion: source.codeVersion } : {}),
+      ...(source.gateReportUri ? { gateReportUri: source.gateReportUri } : {}),
     },
   });
   return { runId, executionArn, copied: { model: modelCopied, dataset: datasetCopied } };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformClient } from '../../lib/client/platform-client.js';
-import { creditSpec, goodCsv, mlops, platformClient, trainingExecutions, uniqueName } from './fixtures.js';
+import { creditSpec, goodCsv, mlops, mlopsWith, platformClient, trainingExecutions, uniqueName } from './fixtures.js';
 
 
 describe('the mlops CLI against the deployed local stack', () => {
@@ -37,8 +37,22 @@ describe('the mlops CLI against the deployed local stack', () => {
     expect(predicted).toMatchObject({ code: 0, json: { status: 200, body: { model, version: 1 } } });
   });
 
+  it('finds the API through MLOPS_API_URL and MLOPS_SERVING_URL, without reading any stack', async () => {
+    // --env dev: the emulator has no Mlops-dev stack, so a stack lookup would fail with STACK_NOT_FOUND.
+    const configured = { ...process.env, MLOPS_API_URL: platform.endpoints.managementUrl, MLOPS_SERVING_URL: platform.endpoints.servingUrl };
+    const listed = await mlopsWith(configured, '--env', 'dev', 'models', 'list');
+    expect(listed.code).toBe(0);
+    expect(listed.json.models).toContainEqual(expect.objectContaining({ name: model, latestVersion: 1 }));
+    const predicted = await mlopsWith(configured, '--env', 'dev', 'predict', model, '--input', JSON.stringify({ inputs: { age: 50, income: 90000, debt_ratio: 0.1, credit_lines: 5, late_payments: 0 } }));
+    expect(predicted).toMatchObject({ code: 0, json: { status: 200, body: { model, version: 1 } } });
+
+    const { MLOPS_API_URL: _url, ...withoutUrl } = configured;
+    expect(await mlopsWith({ ...withoutUrl, MLOPS_CONFIG: join(folder, 'none.json') }, '--env', 'dev', 'models', 'list')).toMatchObject({ code: 1, json: { error: { code: 'INVALID_CONFIG' } } });
+    expect(await mlopsWith(withoutUrl, '--env', 'dev', 'models', 'list')).toMatchObject({ code: 1, json: { error: { code: 'STACK_NOT_FOUND' } } });
+  });
+
   it('refuses to start a run for a model or dataset that does not exist, starting no execution', async () => {
-    const executions = () => trainingExecutions(platform);
+    const executions = () => trainingExecutions();
     const before = await executions();
 
     const noModel = await mlops('train', 'no-such-model', '--dataset', datasetName);

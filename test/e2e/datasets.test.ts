@@ -6,6 +6,10 @@ import type { PlatformClient } from '../../lib/client/platform-client.js';
 import { MlopsError } from '../../lambdas/core/errors.js';
 import { DatasetProfileSchema } from '../../lambdas/core/data/profile.js';
 import { creditSpec, goodCsv, platformClient, uniqueName } from './fixtures.js';
+import { stackTables } from './tables.js';
+
+/** The stack's tables and buckets, read directly to assert what the API does not show. */
+const tables = stackTables();
 
 // Versioned datasets on the emulator: upload straight to S3 on presigned URLs, registration in its
 // own state machine, the profile in S3, and the data validation gate inside the training pipeline.
@@ -40,7 +44,7 @@ describe('versioned datasets on the emulator', () => {
   });
 
   async function uploadsLeft(name: string): Promise<string[]> {
-    const listed = await s3().send(new ListObjectsV2Command({ Bucket: platform.outputs.DatasetsBucket, Prefix: `uploads/${name}/` }));
+    const listed = await s3().send(new ListObjectsV2Command({ Bucket: tables.outputs.DatasetsBucket, Prefix: `uploads/${name}/` }));
     return (listed.Contents ?? []).map((object) => object.Key!);
   }
 
@@ -62,7 +66,7 @@ describe('versioned datasets on the emulator', () => {
 
     expect(created).toBe(true);
     expect(dataset).toMatchObject({ name, version: sha256(bytes), format: 'csv', bytes: bytes.byteLength, rowCount: 800, owner: 'risk-team', source: 'applications.csv', quarantined: false });
-    expect(dataset.uri).toBe(`s3://${platform.outputs.DatasetsBucket}/datasets/${name}/${sha256(bytes)}.csv`);
+    expect(dataset.uri).toBe(`s3://${tables.outputs.DatasetsBucket}/datasets/${name}/${sha256(bytes)}.csv`);
     expect(Date.now() - Date.parse(dataset.arrivedAt)).toBeLessThan(120_000);
     expect(dataset.schema).toMatchObject({ source: 'inferred', target: 'defaulted' });
     expect(dataset.schema.columns.map((c) => [c.name, c.type])).toEqual([
@@ -74,9 +78,9 @@ describe('versioned datasets on the emulator', () => {
       ['defaulted', 'numeric'],
     ]);
     // The stored object is the uploaded bytes, byte for byte.
-    expect(sha256(await platform.objects.getBytes(dataset.uri))).toBe(dataset.version);
+    expect(sha256(await tables.objects.getBytes(dataset.uri))).toBe(dataset.version);
     // The profile in S3 is a valid profile of these rows, and the API serves the same one.
-    const stored = DatasetProfileSchema.parse(JSON.parse(await platform.objects.getText(dataset.profileUri)));
+    const stored = DatasetProfileSchema.parse(JSON.parse(await tables.objects.getText(dataset.profileUri)));
     expect(stored.rows).toBe(800);
     expect(stored.target).toMatchObject({ column: 'defaulted', kind: 'classes' });
     expect(Object.values(stored.target!.classes!).reduce((a, b) => a + b, 0)).toBe(800);
@@ -107,8 +111,8 @@ describe('versioned datasets on the emulator', () => {
     expect(json.dataset).toMatchObject({ format: 'jsonl', rowCount: 800 });
 
     const model = uniqueName('e2e-pq-model');
-    await platform.createModel(creditSpec(model, parquetName), 'e2e');
-    const { runId, executionArn } = await platform.startTraining({ model, dataset: { name: parquetName, version: dataset.version }, actor: 'e2e' });
+    await platform.createModel(creditSpec(model, parquetName));
+    const { runId, executionArn } = await tables.startExecution({ model, dataset: { name: parquetName, version: dataset.version }, actor: 'e2e' });
     const outcome = await platform.waitForRun(runId, executionArn, { pollMs: 500 });
     expect(outcome.status).toBe('SUCCEEDED');
     expect(outcome.run).toMatchObject({ status: 'SUCCEEDED', modelVersion: 1, dataset: { name: parquetName, version: dataset.version } });
@@ -165,10 +169,10 @@ describe('versioned datasets on the emulator', () => {
   it('runs the pipeline on a broken copy and a good copy: the broken one stops at ValidateData, quarantined, with no model version', async () => {
     const name = uniqueName('e2e-gate');
     const model = uniqueName('e2e-gate-model');
-    await platform.createModel(creditSpec(model, name), 'e2e');
+    await platform.createModel(creditSpec(model, name));
     const train = async (csv: string) => {
       const { dataset } = await platform.registerDataset({ name, bytes: Buffer.from(csv), fileName: 'data.csv', owner: 'e2e' });
-      const { runId, executionArn } = await platform.startTraining({ model, dataset: { name, version: dataset.version }, actor: 'e2e' });
+      const { runId, executionArn } = await tables.startExecution({ model, dataset: { name, version: dataset.version }, actor: 'e2e' });
       return { dataset, ...(await platform.waitForRun(runId, executionArn, { pollMs: 500 })) };
     };
 
@@ -178,11 +182,11 @@ describe('versioned datasets on the emulator', () => {
     expect(broken.steps).toContain('ValidateData');
     expect(broken.steps).not.toContain('Train');
     expect(broken.run!.failure).toMatchObject({ step: 'ValidateData', reason: expect.stringMatching(/required_columns \(missing column: income\)/) });
-    const report = JSON.parse(await platform.objects.getText(broken.run!.validationReportUri!)) as { passed: boolean; runId: string; checks: { name: string; passed: boolean }[] };
+    const report = JSON.parse(await tables.objects.getText(broken.run!.validationReportUri!)) as { passed: boolean; runId: string; checks: { name: string; passed: boolean }[] };
     expect(report).toMatchObject({ passed: false, runId: broken.run!.runId });
     expect(report.checks.find((c) => c.name === 'required_columns')?.passed).toBe(false);
     expect(await platform.getDatasetVersion(name, broken.dataset.version)).toMatchObject({ quarantined: true, quarantineReason: expect.stringMatching(/income/) });
-    expect(await platform.registry.listVersions(model)).toEqual([]);
+    expect(await tables.registry.listVersions(model)).toEqual([]);
 
     // The same check, run alone against the broken version, gives the same verdict without a run.
     const alone = await platform.validateDataset(name, broken.dataset.version, model);
@@ -192,7 +196,7 @@ describe('versioned datasets on the emulator', () => {
 
     expect(good.status).toBe('SUCCEEDED');
     expect(good.run!.validationSummary).toMatch(/^all \d+ blocking checks passed/);
-    expect((await platform.registry.listVersions(model)).map((v) => v.version)).toEqual([1]);
+    expect((await tables.registry.listVersions(model)).map((v) => v.version)).toEqual([1]);
     expect(await platform.getDatasetVersion(name, good.dataset.version)).toMatchObject({ quarantined: false });
   });
 });

@@ -1,4 +1,4 @@
-import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { execFile } from 'node:child_process';
@@ -7,13 +7,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inject } from 'vitest';
 import { LOCAL_REGION, PROJECT_ROOT, useLocalEndpoint } from '../../lib/client/local-environment.js';
+import type { StackOutputs } from '../../lambdas/contract/stack.js';
 import { PlatformClient } from '../../lib/client/platform-client.js';
 import { parseModelSpec, type ModelSpec, type ModelSpecInput } from '../../lambdas/core/training/model-spec.js';
 import { makeCreditDataset } from '../../scripts/make-demo-dataset.js';
 
 export function platformClient(): PlatformClient {
-  useLocalEndpoint();
-  return new PlatformClient(inject('stackOutputs'), process.env.AWS_REGION ?? LOCAL_REGION);
+  const endpoint = useLocalEndpoint();
+  return PlatformClient.fromStackOutputs(inject('stackOutputs'), process.env.AWS_REGION ?? LOCAL_REGION, endpoint);
 }
 
 export const uniqueName = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -45,7 +46,11 @@ export async function subscribeToAlerts(topicArn: string) {
   const sqs = new SQSClient({});
   const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: uniqueName('alerts') }));
   const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-  await new SNSClient({}).send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes!.QueueArn!, Attributes: { RawMessageDelivery: 'true' } }));
+  const queueArn = Attributes!.QueueArn!;
+  // SNS may deliver only where the queue's policy lets it (AWS, and the emulator under AUTH=true).
+  const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'sns.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queueArn, Condition: { ArnEquals: { 'aws:SourceArn': topicArn } } }] };
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify(policy) } }));
+  await new SNSClient({}).send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queueArn, Attributes: { RawMessageDelivery: 'true' } }));
   return {
     /** Alerts received within a few seconds, parsed. */
     async receive(): Promise<Record<string, unknown>[]> {
@@ -65,11 +70,22 @@ export async function subscribeToAlerts(topicArn: string) {
  * Runs the CLI as a user's script does: a separate process, `--json` on stdout, the exit code.
  * Typed loosely (`any`) because each command's JSON shape is what the test asserts.
  */
-export async function mlops(...args: string[]): Promise<{ code: number; json: any }> {
-  const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-  const cli = join(PROJECT_ROOT, 'node_modules', '.bin', 'tsx');
+export const mlops = (...args: string[]) => mlopsWith(process.env, ...args);
+
+let built: Promise<string> | undefined;
+
+/** The CLI as the package ships it (dist/cli/mlops.js, plain Node), built from the sources once per test file. */
+function builtCli(): Promise<string> {
+  built ??= promisify(execFile)('npm', ['run', '--silent', 'build:cli'], { cwd: PROJECT_ROOT }).then(() => join(PROJECT_ROOT, 'dist', 'cli', 'mlops.js'));
+  return built;
+}
+
+/** The CLI run with another environment: another user's keys (test/e2e/iam.ts), say. */
+export async function mlopsWith(environment: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; json: any }> {
+  const env = { ...environment, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const cli = await builtCli();
   try {
-    const { stdout } = await promisify(execFile)(cli, [join(PROJECT_ROOT, 'bin', 'mlops.ts'), '--json', ...args], { env, cwd: PROJECT_ROOT, maxBuffer: 1 << 24 });
+    const { stdout } = await promisify(execFile)(process.execPath, [cli, '--json', ...args], { env, cwd: PROJECT_ROOT, maxBuffer: 1 << 24 });
     return { code: 0, json: JSON.parse(stdout) };
   } catch (error) {
     const failed = error as { code: number; stdout: string };
@@ -78,7 +94,7 @@ export async function mlops(...args: string[]): Promise<{ code: number; json: an
 }
 
 /** How many executions the training pipeline has had: a refused request must not add one. */
-export async function trainingExecutions(platform: PlatformClient): Promise<number> {
-  const { executions = [] } = await new SFNClient({}).send(new ListExecutionsCommand({ stateMachineArn: platform.outputs.TrainingPipelineArn }));
+export async function trainingExecutions(outputs: StackOutputs = inject('stackOutputs')): Promise<number> {
+  const { executions = [] } = await new SFNClient({}).send(new ListExecutionsCommand({ stateMachineArn: outputs.TrainingPipelineArn }));
   return executions.length;
 }

@@ -4,6 +4,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformClient } from '../../lib/client/platform-client.js';
 import { createRng } from '../../lambdas/core/random.js';
 import { creditSpec, goodCsv, platformClient, subscribeToAlerts, uniqueName, withLabels } from './fixtures.js';
+import { stackTables } from './tables.js';
+
+/** The stack's tables and buckets, read directly to assert what the API does not show. */
+const tables = stackTables();
 
 // The whole loop on the emulator: real S3, DynamoDB, Step Functions, Lambda, SNS and API Gateway.
 
@@ -21,8 +25,8 @@ describe('the training and serving loop on the emulator', () => {
 
   beforeAll(async () => {
     platform = platformClient();
-    alerts = await subscribeToAlerts(platform.outputs.AlertTopicArn);
-    await platform.createModel(creditSpec(model, datasetName), 'e2e');
+    alerts = await subscribeToAlerts(tables.outputs.AlertTopicArn);
+    await platform.createModel(creditSpec(model, datasetName));
   });
   afterAll(async () => {
     await alerts?.remove();
@@ -30,7 +34,7 @@ describe('the training and serving loop on the emulator', () => {
 
   async function train(csv: string, name = datasetName, modelName = model) {
     const { dataset } = await platform.registerDataset({ name, bytes: Buffer.from(csv), fileName: 'data.csv', owner: 'e2e' });
-    const { runId, executionArn } = await platform.startTraining({ model: modelName, dataset: { name, version: dataset.version }, actor: 'e2e' });
+    const { runId, executionArn } = await tables.startExecution({ model: modelName, dataset: { name, version: dataset.version }, actor: 'e2e' });
     return { dataset, ...(await platform.waitForRun(runId, executionArn, { pollMs: 500 })) };
   }
 
@@ -49,15 +53,15 @@ describe('the training and serving loop on the emulator', () => {
     expect(run.endedAt! >= run.startedAt).toBe(true);
 
     // The artifact in S3 is exactly the bytes whose hash the run recorded.
-    const artifactBytes = await platform.objects.getBytes(run.artifact!.uri);
+    const artifactBytes = await tables.objects.getBytes(run.artifact!.uri);
     expect(createHash('sha256').update(artifactBytes).digest('hex')).toBe(run.artifact!.sha256);
 
     // The registry holds version 1 with the same artifact, production points at it, both audited.
-    const versions = await platform.registry.listVersions(model);
+    const versions = await tables.registry.listVersions(model);
     expect(versions.map((v) => v.version)).toEqual([1]);
     expect(versions[0]).toMatchObject({ runId: run.runId, artifact: run.artifact, dataset: outcome.dataset && { name: datasetName, version: outcome.dataset.version } });
-    expect(await platform.registry.findAlias(model, 'production')).toMatchObject({ version: 1, weight: 1 });
-    const actions = (await platform.registry.listAudit(model)).map((e) => e.action);
+    expect(await tables.registry.findAlias(model, 'production')).toMatchObject({ version: 1, weight: 1 });
+    const actions = (await tables.registry.listAudit(model)).map((e) => e.action);
     expect(actions).toEqual(expect.arrayContaining(['model.created', 'version.registered', 'alias.moved']));
 
     // A prediction over HTTP from the production version, served by the real (bundled) AWS SDK.
@@ -72,7 +76,7 @@ describe('the training and serving loop on the emulator', () => {
 
     // The prediction was logged under the model's prefix, keyed by its request id.
     const logged = await new S3Client({ forcePathStyle: true }).send(
-      new ListObjectsV2Command({ Bucket: platform.outputs.PredictionLogsBucket, Prefix: `predictions/model=${model}/` }),
+      new ListObjectsV2Command({ Bucket: tables.outputs.PredictionLogsBucket, Prefix: `predictions/model=${model}/` }),
     );
     expect((logged.Contents ?? []).some((o) => o.Key!.endsWith(`${body.requestId}.json`))).toBe(true);
   });
@@ -101,7 +105,7 @@ describe('the training and serving loop on the emulator', () => {
   });
 
   it('stops a dataset that fails validation: FAILED run, stored report, quarantine, alert, no version', async () => {
-    const versionsBefore = await platform.registry.listVersions(model);
+    const versionsBefore = await tables.registry.listVersions(model);
 
     const outcome = await train(withLabels(goodCsv(), () => '1'));
 
@@ -111,18 +115,18 @@ describe('the training and serving loop on the emulator', () => {
     expect(run.status).toBe('FAILED');
     expect(run.failure).toMatchObject({ step: 'ValidateData', error: thrownAs('DataValidationError') });
     expect(run.failure!.reason).toMatch(/target_classes/);
-    const report = JSON.parse(await platform.objects.getText(run.validationReportUri!)) as { passed: boolean; checks: { name: string; passed: boolean }[] };
+    const report = JSON.parse(await tables.objects.getText(run.validationReportUri!)) as { passed: boolean; checks: { name: string; passed: boolean }[] };
     expect(report.passed).toBe(false);
     expect(report.checks.find((c) => c.name === 'target_classes')?.passed).toBe(false);
-    expect((await platform.tracking.getDatasetVersion(datasetName, outcome.dataset.version)).quarantined).toBe(true);
-    expect(await platform.registry.listVersions(model)).toEqual(versionsBefore);
+    expect((await tables.tracking.getDatasetVersion(datasetName, outcome.dataset.version)).quarantined).toBe(true);
+    expect(await tables.registry.listVersions(model)).toEqual(versionsBefore);
 
     const received = await alerts.receive();
     expect(received).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'training-run-failed', runId: run.runId, step: 'ValidateData' })]));
   });
 
   it('stops a model that fails the evaluation gate: FAILED run with the metric named, alert, no version', async () => {
-    const versionsBefore = await platform.registry.listVersions(model);
+    const versionsBefore = await tables.registry.listVersions(model);
     const rng = createRng(3);
 
     // Labels unrelated to the features: the data is valid, the model cannot beat chance.
@@ -136,8 +140,8 @@ describe('the training and serving loop on the emulator', () => {
     expect(run.failure).toMatchObject({ step: 'Gate', error: 'GateFailedError' });
     expect(run.failure!.reason).toMatch(/accuracy|rocAuc/);
     expect(run.gateReportUri).toMatch(/^s3:\/\//);
-    expect(await platform.registry.listVersions(model)).toEqual(versionsBefore);
-    expect(await platform.registry.findAlias(model, 'production')).toMatchObject({ version: 1 });
+    expect(await tables.registry.listVersions(model)).toEqual(versionsBefore);
+    expect(await tables.registry.findAlias(model, 'production')).toMatchObject({ version: 1 });
 
     const received = await alerts.receive();
     expect(received).toEqual(expect.arrayContaining([expect.objectContaining({ runId: run.runId, step: 'Gate', error: 'GateFailedError' })]));
@@ -145,7 +149,7 @@ describe('the training and serving loop on the emulator', () => {
 
   it('fails a run for a model that is not registered, and alerts', async () => {
     const { dataset } = await platform.registerDataset({ name: datasetName, bytes: Buffer.from(goodCsv()), fileName: 'data.csv', owner: 'e2e' });
-    const { runId, executionArn } = await platform.startTraining({ model: 'never-created', dataset: { name: datasetName, version: dataset.version } });
+    const { runId, executionArn } = await tables.startExecution({ model: 'never-created', dataset: { name: datasetName, version: dataset.version } });
 
     const outcome = await platform.waitForRun(runId, executionArn, { pollMs: 500 });
 

@@ -2,6 +2,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformClient } from '../../lib/client/platform-client.js';
 import type { RegisterVersionInput } from '../../lambdas/aws/registry-store.js';
 import { creditSpec, platformClient, uniqueName } from './fixtures.js';
+import { stackTables } from './tables.js';
+
+/** The stack's tables and buckets, read directly to assert what the API does not show. */
+const tables = stackTables();
 
 // Registry invariants against the real DynamoDB tables of the deployed stack.
 describe('registry transactions on the emulator', () => {
@@ -23,46 +27,46 @@ describe('registry transactions on the emulator', () => {
 
   beforeAll(async () => {
     platform = platformClient();
-    await platform.createModel(creditSpec(model, 'loans'), 'e2e');
+    await platform.createModel(creditSpec(model, 'loans'));
   });
 
   it('registers a retried run once: same version, nothing new written', async () => {
-    const first = await platform.registry.registerVersion(input('run-a'));
-    const auditBefore = await platform.registry.listAudit(model);
+    const first = await tables.registry.registerVersion(input('run-a'));
+    const auditBefore = await tables.registry.listAudit(model);
 
-    const retry = await platform.registry.registerVersion(input('run-a'));
+    const retry = await tables.registry.registerVersion(input('run-a'));
 
     expect(first).toMatchObject({ created: true, version: { version: 1 } });
     expect(retry).toMatchObject({ created: false, version: { version: 1, runId: 'run-a' } });
-    expect((await platform.registry.listVersions(model)).map((v) => v.version)).toEqual([1]);
-    expect(await platform.registry.listAudit(model)).toHaveLength(auditBefore.length);
+    expect((await tables.registry.listVersions(model)).map((v) => v.version)).toEqual([1]);
+    expect(await tables.registry.listAudit(model)).toHaveLength(auditBefore.length);
   });
 
   it('numbers concurrent registrations without gaps or duplicates and keeps the candidate alias consistent', async () => {
     const runs = Array.from({ length: 6 }, (_, i) => `run-c${i}`);
 
-    const results = await Promise.all(runs.map((runId) => platform.registry.registerVersion(input(runId))));
+    const results = await Promise.all(runs.map((runId) => tables.registry.registerVersion(input(runId))));
 
     const numbers = results.map((r) => r.version.version).sort((a, b) => a - b);
     expect(numbers).toEqual([2, 3, 4, 5, 6, 7]);
-    const versions = await platform.registry.listVersions(model);
+    const versions = await tables.registry.listVersions(model);
     expect(versions.map((v) => v.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(new Set(versions.map((v) => v.runId)).size).toBe(7);
     // Numbers commit in order, so the candidate ends on the last one; registering never touches production.
-    expect(await platform.registry.findAlias(model, 'candidate')).toMatchObject({ version: 7, weight: 0 });
-    expect(await platform.registry.findAlias(model, 'production')).toBeUndefined();
+    expect(await tables.registry.findAlias(model, 'candidate')).toMatchObject({ version: 7, weight: 0 });
+    expect(await tables.registry.findAlias(model, 'production')).toBeUndefined();
     // Every version and every alias move has its audit event.
-    const audit = await platform.registry.listAudit(model);
+    const audit = await tables.registry.listAudit(model);
     expect(audit.filter((e) => e.action === 'version.registered')).toHaveLength(7);
     expect(audit.filter((e) => e.action === 'alias.moved')).toHaveLength(7);
   });
 
   it('refuses to register a version of a model that does not exist, writing nothing', async () => {
     const ghost = uniqueName('ghost');
-    await expect(platform.registry.registerVersion({ ...input('run-x'), version: { ...input('run-x').version, model: ghost } })).rejects.toThrow(
+    await expect(tables.registry.registerVersion({ ...input('run-x'), version: { ...input('run-x').version, model: ghost } })).rejects.toThrow(
       /is not registered/,
     );
-    expect(await platform.registry.listVersions(ghost)).toEqual([]);
-    expect(await platform.registry.listAudit(ghost)).toEqual([]);
+    expect(await tables.registry.listVersions(ghost)).toEqual([]);
+    expect(await tables.registry.listAudit(ghost)).toEqual([]);
   });
 });

@@ -5,10 +5,13 @@ import { MlopsError } from '../../lambdas/core/errors.js';
 import type { GateReport } from '../../lambdas/core/evaluation/gate.js';
 import { parseModelSpec, type ModelSpec } from '../../lambdas/core/training/model-spec.js';
 import type { Alias, AuditEvent, ModelVersion } from '../../lambdas/core/registry/records.js';
-import { managementApiUrl } from '../../lib/client/stack-outputs.js';
 import { signedFetch } from '../../lib/client/signed-fetch.js';
 import { rejectedWith } from '../unit/helpers.js';
 import { creditSpec, goodCsv, mlops, platformClient, subscribeToAlerts, trainingExecutions, uniqueName } from './fixtures.js';
+import { stackTables } from './tables.js';
+
+/** The stack's tables and buckets, read directly to assert what the API does not show. */
+const tables = stackTables();
 
 // The release path on the emulator: the gate against production, approval on a task token, the
 // conditional production move, rollback, lineage and audit, through the registry's HTTP API and
@@ -27,13 +30,13 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
 
   /** Trains a version and waits for the execution to end, or to reach WaitForApproval. */
   async function train(model: string, options: { release?: boolean; params?: Record<string, number> } = {}) {
-    const { runId, executionArn } = await platform.startTraining({ model, dataset: { name: dataset }, actor: 'e2e', release: options.release ?? true, params: options.params ?? {} });
+    const { runId, executionArn } = await tables.startExecution({ model, dataset: { name: dataset }, actor: 'e2e', release: options.release ?? true, params: options.params ?? {} });
     return { runId, executionArn, done: () => platform.waitForRun(runId, executionArn, { timeoutMs: 240_000 }) };
   }
 
   async function versionOf(runId: string): Promise<number> {
     for (let attempt = 0; attempt < 240; attempt += 1) {
-      const run = await platform.tracking.findRun(runId);
+      const run = await tables.tracking.findRun(runId);
       if (run?.modelVersion) return run.modelVersion;
       if (run?.status === 'FAILED') throw new Error(`run ${runId} failed: ${run.failure?.reason}`);
       await sleep(500);
@@ -43,15 +46,15 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
 
   async function waitForStatus(model: string, version: number, status: ModelVersion['status']): Promise<ModelVersion> {
     for (let attempt = 0; attempt < 240; attempt += 1) {
-      const found = await platform.registry.findVersion(model, version);
+      const found = await tables.registry.findVersion(model, version);
       if (found?.status === status) return found;
       await sleep(500);
     }
     throw new Error(`version ${version} of ${model} never became ${status}`);
   }
 
-  const production = (model: string) => platform.registry.findAlias(model, 'production');
-  const audit = (model: string) => platform.registry.listAudit(model);
+  const production = (model: string) => tables.registry.findAlias(model, 'production');
+  const audit = (model: string) => tables.registry.listAudit(model);
 
   beforeAll(async () => {
     platform = platformClient();
@@ -64,14 +67,14 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
     const model = uniqueName('e2e-worse');
     // Absolute thresholds low enough that only the comparison with production can stop the candidate.
     const spec = creditSpec(model, dataset, { minAccuracy: 0.5, minRows: 100 });
-    await platform.createModel(spec, 'e2e');
+    await platform.createModel(spec);
     expect((await (await train(model)).done()).status).toBe('SUCCEEDED');
     expect(await production(model)).toMatchObject({ version: 1 });
 
     // The same model with one weak feature: much worse ranking on the same held-out rows.
-    await platform.createModel(parseModelSpec({ ...spec, features: [{ name: 'age', type: 'numeric' }] }), 'e2e');
-    const versionsBefore = await platform.registry.listVersions(model);
-    const aliasesBefore = await platform.registry.listAliases(model);
+    await platform.createModel(parseModelSpec({ ...spec, features: [{ name: 'age', type: 'numeric' }] }));
+    const versionsBefore = await tables.registry.listVersions(model);
+    const aliasesBefore = await tables.registry.listAliases(model);
     const auditBefore = await audit(model);
 
     const outcome = await (await train(model)).done();
@@ -82,15 +85,15 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
     expect(outcome.run).toMatchObject({ status: 'FAILED', gatePassed: false, failure: { step: 'Gate', error: 'GateFailedError' } });
     expect(outcome.run!.failure!.reason).toMatch(/champion\.rocAuc/);
     expect(outcome.run!.failure!.reason).toContain('production v1');
-    const report = JSON.parse(await platform.objects.getText(outcome.run!.gateReportUri!)) as GateReport;
+    const report = JSON.parse(await tables.objects.getText(outcome.run!.gateReportUri!)) as GateReport;
     expect(report.champion).toEqual({ version: 1 });
     const rocAuc = report.checks.find((check) => check.name === 'champion.rocAuc')!;
     expect(rocAuc).toMatchObject({ status: 'fail', passed: false, metric: 'rocAuc' });
     expect(rocAuc.interval![1]).toBeLessThan(-rocAuc.tolerance!);
     expect(rocAuc.candidate!).toBeLessThan(rocAuc.champion!);
 
-    expect(await platform.registry.listVersions(model)).toEqual(versionsBefore);
-    expect(await platform.registry.listAliases(model)).toEqual(aliasesBefore);
+    expect(await tables.registry.listVersions(model)).toEqual(versionsBefore);
+    expect(await tables.registry.listAliases(model)).toEqual(aliasesBefore);
     expect(await audit(model)).toEqual(auditBefore);
   });
 
@@ -98,11 +101,11 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
     const model = uniqueName('e2e-approval');
 
     beforeAll(async () => {
-      await platform.createModel(parseModelSpec({ ...creditSpec(model, dataset), approval: { requiredIn: ['local'] } }), 'e2e');
+      await platform.createModel(parseModelSpec({ ...creditSpec(model, dataset), approval: { requiredIn: ['local'] } }));
     });
 
     it('waits for a person, then moves production when approved through the CLI', async () => {
-      const alerts = await subscribeToAlerts(platform.outputs.AlertTopicArn);
+      const alerts = await subscribeToAlerts(tables.outputs.AlertTopicArn);
       const run = await train(model);
       const version = await versionOf(run.runId);
       const waiting = await waitForStatus(model, version, 'PENDING_APPROVAL');
@@ -130,7 +133,7 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
       expect(moved.version).toBe(version);
       // The decision changed the version's status and approval, nothing else.
       const { status: _was, approval: _asked, ...evidence } = waiting;
-      const { status: now, approval: _decided, ...after } = await platform.registry.getVersion(model, version);
+      const { status: now, approval: _decided, ...after } = await tables.registry.getVersion(model, version);
       expect(now).toBe('APPROVED');
       expect(after).toEqual(evidence);
       const approver = approved.json.version.approval.decidedBy as string;
@@ -163,13 +166,13 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
       expect(events.filter((e) => e.action === 'approval.rejected' && e.version === version)).toHaveLength(1);
       expect(events.filter((e) => e.action === 'alias.moved' && (e.after as Alias).alias === 'production')).toHaveLength(1);
 
-      const executions = await trainingExecutions(platform);
+      const executions = await trainingExecutions();
       const refused = await apiError(platform.api('POST', `/models/${model}/aliases/production`, { version }));
       expect(refused.code).toBe('VERSION_REJECTED');
       const again = await mlops('approve', model, String(version), '--reason', 'changed my mind');
       expect(again.code).not.toBe(0);
       expect(again.json.error.code).toBe('APPROVAL_NOT_PENDING');
-      expect(await trainingExecutions(platform)).toBe(executions);
+      expect(await trainingExecutions()).toBe(executions);
     });
 
     it('rejects a request nobody answers in time, and production stays', async () => {
@@ -184,7 +187,7 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
       expect(outcome.steps).toEqual(expect.arrayContaining(['WaitForApproval', 'ExpireApproval', 'ApprovalTimedOut']));
       expect(outcome.run!.failure).toMatchObject({ step: 'WaitForApproval', error: 'APPROVAL_TIMED_OUT' });
       expect(await production(model)).toEqual(before);
-      const expired = await platform.registry.getVersion(model, version);
+      const expired = await tables.registry.getVersion(model, version);
       expect(expired).toMatchObject({ status: 'REGISTERED', approval: { state: 'EXPIRED', decidedBy: 'timeout' } });
       expect((await audit(model)).filter((e) => e.action === 'approval.expired' && e.version === version)).toHaveLength(1);
       const late = await apiError(platform.api('POST', `/models/${model}/versions/${version}/approve`, { reason: 'too late' }));
@@ -199,7 +202,7 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
 
     beforeAll(async () => {
       spec = creditSpec(model, dataset);
-      await platform.createModel(spec, 'e2e');
+      await platform.createModel(spec);
       // Version 1 goes to production; 20 more are registered as candidates only, five trainings at a time.
       expect((await (await train(model)).done()).status).toBe('SUCCEEDED');
       candidates = [];
@@ -247,7 +250,7 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
       expect(losers.length + refusedAtOnce.length).toBe(19);
       const winner = winners[0]!.run!.promotion!.version;
       expect(await production(model)).toMatchObject({ version: winner, weight: 1 });
-      expect(await platform.registry.findAlias(model, 'previous')).toMatchObject({ version: 1, weight: 0 });
+      expect(await tables.registry.findAlias(model, 'previous')).toMatchObject({ version: 1, weight: 0 });
       const newEvents = (await audit(model)).slice(auditBefore.length);
       expect(newEvents).toHaveLength(1);
       expect(newEvents[0]).toMatchObject({ action: 'alias.moved', version: winner, before: { alias: 'production', version: 1 }, after: { alias: 'production', version: winner } });
@@ -282,12 +285,12 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
       }
       expect(await production(model)).toMatchObject({ version: at });
       const previous = moves.length >= 1 ? (moves.at(-1)!.before as Alias).version : start;
-      expect(await platform.registry.findAlias(model, 'previous')).toMatchObject({ version: previous });
+      expect(await tables.registry.findAlias(model, 'previous')).toMatchObject({ version: previous });
     });
 
     it('moves the other aliases at once, rolls production back in one step, and answers lineage both ways', async () => {
       const current = (await production(model))!.version;
-      const previous = (await platform.registry.findAlias(model, 'previous'))!.version;
+      const previous = (await tables.registry.findAlias(model, 'previous'))!.version;
       const shadowVersion = candidates.find((version) => version !== current && version !== previous)!;
       const shadow = await mlops('promote', model, String(shadowVersion), '--to', 'shadow', '--reason', 'mirror traffic');
       expect(shadow.code).toBe(0);
@@ -297,7 +300,7 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
       expect(rolled.code).toBe(0);
       expect(rolled.json).toMatchObject({ status: 'ROLLED_BACK', production: { version: previous }, before: { version: current } });
       expect(await production(model)).toMatchObject({ version: previous });
-      expect(await platform.registry.findAlias(model, 'previous')).toBeUndefined();
+      expect(await tables.registry.findAlias(model, 'previous')).toBeUndefined();
       const events = await audit(model);
       expect(events.at(-1)).toMatchObject({ action: 'alias.rolled_back', version: previous, reason: 'latency regression' });
 
@@ -327,9 +330,9 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
 
     it('answers bad requests with a code and changes nothing', async () => {
       const serving = (await production(model))!.version;
-      const executions = await trainingExecutions(platform);
+      const executions = await trainingExecutions();
       const auditBefore = await audit(model);
-      const aliasesBefore = await platform.registry.listAliases(model);
+      const aliasesBefore = await tables.registry.listAliases(model);
       // Each call is made only when its turn comes, so one refusal cannot go unobserved.
       const cases: [string, () => ReturnType<Api>][] = [
         ['NOT_FOUND', () => platform.api('POST', `/models/${model}/aliases/production`, { version: 999 })],
@@ -350,18 +353,18 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
         expect(error.message.length).toBeGreaterThan(10);
       }
       // An unsigned call is refused before any function runs (the emulator checks only that a signature is there).
-      const unsigned = await signedFetch(`${managementApiUrl(platform.outputs)}/models/${model}/rollback`, { method: 'POST', body: '{}', region: 'us-east-1', unsigned: true });
+      const unsigned = await signedFetch(`${platform.endpoints.managementUrl}/models/${model}/rollback`, { method: 'POST', body: '{}', region: 'us-east-1', unsigned: true });
       expect(unsigned.status).toBe(403);
-      expect(await trainingExecutions(platform)).toBe(executions);
+      expect(await trainingExecutions()).toBe(executions);
       expect(await audit(model)).toEqual(auditBefore);
-      expect(await platform.registry.listAliases(model)).toEqual(aliasesBefore);
+      expect(await tables.registry.listAliases(model)).toEqual(aliasesBefore);
     });
 
     it('promotes a version across environments: copied, gated there, registered as a new version with its origin', async () => {
       // One emulator runs one environment, so `local` is both ends here; the copy path is the one AWS takes.
       const before = (await production(model))!;
-      const latest = (await platform.registry.getModel(model)).latestVersion;
-      const original = await platform.registry.getVersion(model, 5);
+      const latest = (await tables.registry.getModel(model)).latestVersion;
+      const original = await tables.registry.getVersion(model, 5);
 
       const result = await mlops('promote', model, '5', '--to', 'production', '--from-env', 'local', '--to-env', 'local', '--reason', 'ship the staging winner');
 
@@ -373,14 +376,14 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
         copied: { model: false, dataset: false },
         production: { version: latest + 1 },
       });
-      const copy = await platform.registry.getVersion(model, latest + 1);
+      const copy = await tables.registry.getVersion(model, latest + 1);
       expect(copy.artifact.sha256).toBe(original.artifact.sha256);
       expect(copy.artifact.uri).not.toBe(original.artifact.uri);
       expect(copy).toMatchObject({
         judgedAgainst: before.version,
         promotedFrom: { environment: 'local', model, version: 5, runId: original.runId, dataset: { name: dataset, version: datasetVersion } },
       });
-      const run = await platform.tracking.getRun(copy.runId);
+      const run = await tables.tracking.getRun(copy.runId);
       expect(run).toMatchObject({ mode: 'transfer', trigger: 'promote', status: 'SUCCEEDED', gatePassed: true });
       const lineage = await mlops('lineage', `${model}@production`);
       expect(lineage.json).toMatchObject({ version: latest + 1, promotedFrom: { environment: 'local', version: 5 } });

@@ -9,6 +9,10 @@ import { fitLogistic } from '../../lambdas/core/training/trainers/logistic.js';
 import { fromRows } from '../../lambdas/core/training/trainers/matrix.js';
 import { logisticOnnx } from '../fixtures/onnx-builder.js';
 import { creditSpec, goodCsv, mlops, platformClient, trainingExecutions, uniqueName } from './fixtures.js';
+import { stackTables } from './tables.js';
+
+/** The stack's tables and buckets, read directly to assert what the API does not show. */
+const tables = stackTables();
 
 // Training and experiment tracking through the CLI, as a user's script runs it: real Step Functions
 // executions, the tracking table, and the registry on the emulator.
@@ -100,17 +104,17 @@ describe('training, tracking and reproducible runs through the CLI', () => {
     expect(reproduced).toMatchObject({ code: 0, json: { run: b.runId, matches: true, artifact: { recorded: b.artifact.sha256, reproduced: b.artifact.sha256, matches: true } } });
     expect(reproduced.json.metrics.every((m: { matches: boolean }) => m.matches)).toBe(true);
     // A reproduction is tracked as a run of its own, but never reaches the registry.
-    const reproduction = await platform.tracking.getRun(reproduced.json.reproducedBy);
+    const reproduction = await tables.tracking.getRun(reproduced.json.reproducedBy);
     expect(reproduction).toMatchObject({ mode: 'reproduce', reproduces: b.runId, trigger: 'reproduce', status: 'SUCCEEDED' });
     expect(reproduction.modelVersion).toBeUndefined();
-    expect((await platform.registry.listVersions(model)).map((v) => v.version)).toEqual([1, 2]);
+    expect((await tables.registry.listVersions(model)).map((v) => v.version)).toEqual([1, 2]);
 
     const predicted = await mlops('predict', model, '--input', JSON.stringify({ inputs: { area: 120, rooms: 3, age: null, district: 'north' } }));
     expect(predicted).toMatchObject({ code: 0, json: { status: 200, body: { model, version: 2, prediction: { value: expect.any(Number) } } } });
   });
 
   it('refuses bad training input before any execution starts, naming the field', async () => {
-    const executions = () => trainingExecutions(platform);
+    const executions = () => trainingExecutions();
     const before = await executions();
     const other = uniqueName('house-bad');
     writeFileSync(join(folder, 'bad-target.json'), JSON.stringify({ name: other, task: 'regression', target: 'value', features: [{ name: 'area', type: 'numeric' }], training: { algorithm: 'ridge' } }));
@@ -133,7 +137,7 @@ describe('training, tracking and reproducible runs through the CLI', () => {
       expect(result.json.error.message).toMatch(message);
     }
     expect(await executions()).toBe(before);
-    expect(await platform.registry.findModel(other)).toBeUndefined();
+    expect(await tables.registry.findModel(other)).toBeUndefined();
   });
 
   it('imports an ONNX model trained elsewhere: validated, evaluated and gated like a built-in one, then served', async () => {
@@ -172,7 +176,7 @@ describe('training, tracking and reproducible runs through the CLI', () => {
     expect(body.prediction.label).toBe(body.prediction.probability > 0.5 ? '1' : '0');
 
     // A file that is not ONNX, and a model with the wrong number of inputs, start nothing.
-    const executions = () => trainingExecutions(platform);
+    const executions = () => trainingExecutions();
     const before = await executions();
     writeFileSync(join(folder, 'broken.onnx'), Buffer.from('not a model at all'));
     writeFileSync(join(folder, 'narrow.onnx'), logisticOnnx([0.1, 0.2, 0.3], 0));

@@ -1,10 +1,15 @@
-import { Match, type Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { UPLOADS_PREFIX } from '../../lambdas/core/data/dataset-api.js';
-import { StackOutputsSchema } from '../../lib/client/stack-outputs.js';
-import { DATASET_ROUTES, REGISTRY_ROUTES } from '../../lib/management-api.js';
+import { StackOutputsSchema } from '../../lambdas/contract/stack.js';
+import { DATASET_ROUTES, REGISTRY_ROUTES, RUNS_ROUTES } from '../../lambdas/contract/routes.js';
+
+const MANAGEMENT_ROUTES = [...DATASET_ROUTES, ...REGISTRY_ROUTES, ...RUNS_ROUTES];
 import { TRANSIENT_ERRORS } from '../../lib/training-pipeline.js';
-import { actionsOfRoleFor, stateMachineDefinition, synthPlatform } from './helpers.js';
+import { App } from 'aws-cdk-lib';
+import { PlatformStack } from '../../lib/platform-stack.js';
+import { actionsOfRoleFor, ENVIRONMENTS, stateMachineDefinition, synthPlatform } from './helpers.js';
 
 const FIVE_GIB = 5 * 1024 ** 3;
 const DYNAMODB_WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem'];
@@ -145,25 +150,25 @@ describe('ManagementApi', () => {
   it('requires IAM authorization on every method of both APIs', () => {
     const { template } = synthPlatform('dev');
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method'));
-    expect(methods.length).toBeGreaterThan(DATASET_ROUTES.length + REGISTRY_ROUTES.length);
+    expect(methods.length).toBeGreaterThan(MANAGEMENT_ROUTES.length);
     for (const method of methods) {
       if (method.Properties.HttpMethod === 'OPTIONS') continue;
       expect(method.Properties.AuthorizationType, `${method.Properties.HttpMethod} method`).toBe('AWS_IAM');
     }
-    // The management API serves the dataset routes and the registry routes, every one behind IAM.
+    // The management API serves the dataset, registry and runs routes, every one behind IAM.
     const management = idOf(template, 'AWS::ApiGateway::RestApi', 'ManagementApi');
     const managementMethods = Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: management } } }));
-    expect(managementMethods).toHaveLength(DATASET_ROUTES.length + REGISTRY_ROUTES.length);
+    expect(managementMethods).toHaveLength(MANAGEMENT_ROUTES.length);
     for (const method of managementMethods) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
   });
 
-  it('has exactly the dataset and registry routes, one method each, and no route in both', () => {
+  it('has exactly the dataset, registry and runs routes, one method each, and no route in two lists', () => {
     const { template } = synthPlatform('dev');
     const management = idOf(template, 'AWS::ApiGateway::RestApi', 'ManagementApi');
-    expect(DATASET_ROUTES.filter((route) => (REGISTRY_ROUTES as readonly string[]).includes(route))).toEqual([]);
+    expect(new Set(MANAGEMENT_ROUTES).size).toBe(MANAGEMENT_ROUTES.length);
     const routes = routesOf(template, management);
     expect(new Set(routes).size).toBe(routes.length);
-    expect(routes.sort()).toEqual([...DATASET_ROUTES, ...REGISTRY_ROUTES].sort());
+    expect(routes.sort()).toEqual([...MANAGEMENT_ROUTES].sort());
 
     const pathParts = Object.values(template.findResources('AWS::ApiGateway::Resource', { Properties: { RestApiId: { Ref: management } } })).map(
       (resource) => resource.Properties.PathPart as string,
@@ -171,7 +176,8 @@ describe('ManagementApi', () => {
     expect(new Set(pathParts)).toEqual(
       new Set([
         ...['datasets', '{name}', 'versions', 'uploads', '{version}', 'profile', 'validate', 'registrations', '{registrationId}'],
-        ...['models', '{model}', 'lineage', 'approve', 'reject', 'aliases', '{alias}', 'rollback', 'audit'],
+        ...['models', '{model}', 'lineage', 'gate-report', 'approve', 'reject', 'aliases', '{alias}', 'rollback', 'audit'],
+        ...['runs', '{runId}', 'compare', 'reports', '{kind}', 'imports', 'artifact', 'transfers'],
       ]),
     );
   });
@@ -179,6 +185,7 @@ describe('ManagementApi', () => {
   for (const [routes, functionIdPrefix] of [
     [DATASET_ROUTES, 'ManagementApiDatasetsApiFunction'],
     [REGISTRY_ROUTES, 'ManagementApiRegistryApiFunction'],
+    [RUNS_ROUTES, 'ManagementApiRunsApiFunction'],
   ] as const) {
     it(`proxies each of its routes to ${functionIdPrefix.replace(/^ManagementApi|Function$/g, '')}, behind IAM, with its path parameters required and POST bodies validated`, () => {
       const { template } = synthPlatform('dev');
@@ -198,7 +205,7 @@ describe('ManagementApi', () => {
         expect(method.Properties.Integration, route).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
         expect(method.Properties.AuthorizationType, route).toBe('AWS_IAM');
         expect(method.Properties.RequestValidatorId, route).toEqual({ Ref: validator });
-        if (method.Properties.HttpMethod === 'POST') expect(method.Properties.RequestModels, route).toEqual({ 'application/json': { Ref: model } });
+        if (['POST', 'PUT'].includes(method.Properties.HttpMethod)) expect(method.Properties.RequestModels, route).toEqual({ 'application/json': { Ref: model } });
         // Every {param} on the way from the root is a required request parameter.
         const params: string[] = [];
         for (let reference = method.Properties.ResourceId; reference.Ref; reference = resources[reference.Ref]!.Properties.ParentId) {
@@ -211,7 +218,7 @@ describe('ManagementApi', () => {
     });
   }
 
-  it('validates that every POST body is a JSON object', () => {
+  it('validates that every POST and PUT body is a JSON object', () => {
     const { template } = synthPlatform('dev');
     const management = idOf(template, 'AWS::ApiGateway::RestApi', 'ManagementApi');
     const [validatorId, validator] = only(template, 'AWS::ApiGateway::RequestValidator', 'ManagementApi');
@@ -219,14 +226,15 @@ describe('ManagementApi', () => {
     const [modelId, model] = only(template, 'AWS::ApiGateway::Model', 'ManagementApi');
     expect(model.Properties).toMatchObject({ RestApiId: { Ref: management }, ContentType: 'application/json', Schema: { type: 'object' } });
 
-    // Both functions' POSTs: the dataset routes' and the registry's (approve, reject, aliases, rollback).
-    const posts = Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: management }, HttpMethod: 'POST' } }));
-    const postRoutes = [...DATASET_ROUTES, ...REGISTRY_ROUTES].filter((route) => route.startsWith('POST '));
-    expect(REGISTRY_ROUTES.filter((route) => route.startsWith('POST ')).length).toBeGreaterThan(0);
-    expect(posts).toHaveLength(postRoutes.length);
-    for (const post of posts) {
-      expect(post.Properties.RequestValidatorId).toEqual({ Ref: validatorId });
-      expect(post.Properties.RequestModels).toEqual({ 'application/json': { Ref: modelId } });
+    // Every function's POSTs and PUTs: the dataset routes', the registry's (PUT model, approve, reject, aliases, rollback), the runs'.
+    const methods = Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: management } } }));
+    const withBody = methods.filter((method) => ['POST', 'PUT'].includes(method.Properties.HttpMethod));
+    const bodyRoutes = [...DATASET_ROUTES, ...REGISTRY_ROUTES, ...RUNS_ROUTES].filter((route) => /^(POST|PUT) /.test(route));
+    expect(REGISTRY_ROUTES).toContain('PUT /models/{model}');
+    expect(withBody).toHaveLength(bodyRoutes.length);
+    for (const method of withBody) {
+      expect(method.Properties.RequestValidatorId).toEqual({ Ref: validatorId });
+      expect(method.Properties.RequestModels).toEqual({ 'application/json': { Ref: modelId } });
     }
   });
 
@@ -243,6 +251,40 @@ describe('ManagementApi', () => {
       },
       MethodSettings: [Match.objectLike({ HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40 })],
     });
+  });
+
+  it('takes its throttle from the environment: raised for local, whose emulator enforces it', () => {
+    const throttleOf = (template: Template) => {
+      const management = idOf(template, 'AWS::ApiGateway::RestApi', 'ManagementApi');
+      const [, stage] = Object.entries(template.findResources('AWS::ApiGateway::Stage')).find(([, s]) => s.Properties.RestApiId.Ref === management)!;
+      const { ThrottlingRateLimit, ThrottlingBurstLimit } = stage.Properties.MethodSettings[0];
+      return { rateLimit: ThrottlingRateLimit, burstLimit: ThrottlingBurstLimit };
+    };
+    for (const environment of ['dev', 'staging', 'prod'] as const) expect(throttleOf(synthPlatform(environment).template), environment).toEqual({ rateLimit: 20, burstLimit: 40 });
+    expect(throttleOf(synthPlatform('local').template)).toEqual({ rateLimit: 500, burstLimit: 1000 });
+    expect(throttleOf(synthPlatform('dev', { managementApiThrottle: { rateLimit: 7, burstLimit: 9 } }).template)).toEqual({ rateLimit: 7, burstLimit: 9 });
+  });
+
+  it('grants invoke per route: execute-api ARNs on its stage, path parameters as *', () => {
+    const stack = new PlatformStack(new App({ context: { 'aws:cdk:bundling-stacks': [] } }), 'Mlops-dev', {
+      environmentName: 'dev',
+      config: ENVIRONMENTS.dev!,
+      models: [],
+      env: { account: '123456789012', region: 'eu-west-1' },
+    });
+    const approver = new iam.Role(stack, 'Approver', { assumedBy: new iam.AccountRootPrincipal() });
+
+    stack.management.grantInvoke(approver, ['POST /models/{model}/versions/{version}/approve', 'GET /models']);
+
+    const template = Template.fromStack(stack);
+    const management = idOf(template, 'AWS::ApiGateway::RestApi', 'ManagementApi');
+    const [, policy] = only(template, 'AWS::IAM::Policy', 'ApproverDefaultPolicy');
+    const arn = (tail: string) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':execute-api:eu-west-1:123456789012:', { Ref: management }, '/', { Ref: expect.stringMatching(/^ManagementApiRestApiDeploymentStage/) }, tail]],
+    });
+    expect(policy.Properties.PolicyDocument.Statement).toEqual([
+      { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [arn('/POST/models/*/versions/*/approve'), arn('/GET/models')] },
+    ]);
   });
 
   it('answers API Gateway errors with the platform\'s JSON error shape', () => {

@@ -17,15 +17,15 @@ describe('PlatformStack resource inventory', () => {
     template.resourceCountIs('AWS::Events::Rule', 1);
     template.resourceCountIs('Custom::DeclaredModels', 1);
     // 10 pipeline functions (7 training steps, RequestApproval, ExpireApproval, Promote), predict, dataset registration,
-    // the datasets and registry APIs and DeclareModels, all on the platform runtime;
+    // the datasets, registry and runs APIs and DeclareModels, all on the platform runtime;
     // the other functions are CDK's own: DeclaredModels' provider framework, and the auto-delete-objects provider
     // in a DESTROY environment only.
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
     const platformFunctions = functions.filter(([id]) => !isCdkOwnFunction(id));
-    expect(platformFunctions).toHaveLength(15);
+    expect(platformFunctions).toHaveLength(16);
     for (const [, fn] of platformFunctions) expect(fn.Properties.Runtime).toBe(PLATFORM_RUNTIME.name);
-    expect(functions).toHaveLength(17);
-    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(16);
+    expect(functions).toHaveLength(18);
+    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(17);
   });
 });
 
@@ -59,6 +59,31 @@ describe('ArtifactStore', () => {
         ]),
       );
     }
+  });
+
+  it('is TLS-only in every environment on AWS; only the emulator, which serves plain HTTP, leaves the TLS deny out', () => {
+    const tlsDeny = (template: ReturnType<typeof synthPlatform>['template'], type: string) =>
+      Object.values(template.findResources(type)).filter((policy) => JSON.stringify(policy.Properties.PolicyDocument).includes('aws:SecureTransport'));
+    for (const environment of ['dev', 'staging', 'prod'] as const) {
+      const { template } = synthPlatform(environment);
+      expect(tlsDeny(template, 'AWS::S3::BucketPolicy'), environment).toHaveLength(5);
+      expect(tlsDeny(template, 'AWS::SNS::TopicPolicy'), environment).toHaveLength(1);
+      expect(tlsDeny(template, 'AWS::SQS::QueuePolicy'), environment).toHaveLength(1);
+    }
+    const { template, stack } = synthPlatform('local');
+    for (const type of ['AWS::S3::BucketPolicy', 'AWS::SNS::TopicPolicy', 'AWS::SQS::QueuePolicy']) expect(tlsDeny(template, type), type).toHaveLength(0);
+    // On the emulator the deploy publishes assets with the caller's credentials, not the bootstrap roles.
+    expect(stack.synthesizer.constructor.name).toBe('CliCredentialsStackSynthesizer');
+    expect(synthPlatform('prod').stack.synthesizer.constructor.name).toBe('DefaultStackSynthesizer');
+  });
+
+  it('answers task tokens on the pipeline only; on the emulator, which checks them against "*", on any state machine', () => {
+    const taskResponses = (environment: 'local' | 'prod') =>
+      statementsOfPoliciesFor(synthPlatform(environment).template, 'ManagementApiRegistryApi')
+        .filter((statement) => [statement.Action].flat().includes('states:SendTaskSuccess'))
+        .map((statement) => statement.Resource);
+    expect(taskResponses('prod')).toEqual([{ Ref: expect.stringMatching(/^TrainingPipeline/) }]);
+    expect(taskResponses('local')).toEqual(expect.arrayContaining([{ Ref: expect.stringMatching(/^TrainingPipeline/) }, '*']));
   });
 
   it('ages prediction logs out with a lifecycle rule', () => {
@@ -225,7 +250,7 @@ describe('Lambda functions', () => {
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'))
       .filter(([id, f]) => f.Properties.Runtime === PLATFORM_RUNTIME.name && !isCdkOwnFunction(id))
       .map(([, f]) => f);
-    expect(functions).toHaveLength(15);
+    expect(functions).toHaveLength(16);
     expect(PLATFORM_RUNTIME.name).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
     for (const fn of functions) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
@@ -288,7 +313,7 @@ describe('Schedules and alerts', () => {
       State: 'ENABLED',
       Targets: [
         Match.objectLike({
-          Input: JSON.stringify({ model: 'credit-default', dataset: { name: 'credit-applications' }, trigger: 'schedule', actor: 'eventbridge' }),
+          Input: JSON.stringify({ model: 'credit-default', dataset: { name: 'credit-applications' }, trigger: 'schedule', actor: 'system:schedule' }),
           DeadLetterConfig: Match.objectLike({ Arn: Match.anyValue() }),
           RetryPolicy: { MaximumRetryAttempts: 3 },
         }),

@@ -336,15 +336,34 @@ describe('Release path: RegistryApi function', () => {
     }
   });
 
-  it('calls no other Step Functions action and touches no bucket or topic', () => {
+  it('calls no other Step Functions action and touches no topic', () => {
     const { template } = synth();
     const actions = actionsOfRoleFor(template, prefix);
-    expect(actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:'))).toEqual([
+    expect(actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:') && !a.startsWith('s3:'))).toEqual([
+      // An approval whose token is gone asks whether the release still runs.
+      'states:DescribeExecution',
       'states:SendTaskFailure',
       'states:SendTaskHeartbeat',
       'states:SendTaskSuccess',
       'states:StartExecution',
     ]);
+  });
+
+  it('reads gate reports (gates/*) from the reports bucket, and writes no bucket', () => {
+    const { template, statements } = synth();
+    const reports = idOf(template, 'AWS::S3::Bucket', 'ArtifactStoreReports');
+    const onS3 = statements.filter((statement) => [statement.Action].flat().some((action: string) => action.startsWith('s3:')));
+    expect(onS3.length).toBeGreaterThan(0);
+    const actions = onS3.flatMap((statement) => [statement.Action].flat() as string[]);
+    expect(actions).toContain('s3:GetObject*');
+    expect(actions.filter((action) => /^s3:(Put|Delete|Abort)/.test(action))).toEqual([]);
+    for (const statement of onS3) {
+      const resources = JSON.stringify(statement.Resource);
+      expect(resources).toContain(`"${reports}"`);
+      for (const object of [statement.Resource].flat().filter((resource: unknown) => JSON.stringify(resource).includes('/'))) {
+        expect(JSON.stringify(object)).toContain('/gates/*');
+      }
+    }
   });
 
   it('reads and writes the registry table', () => {

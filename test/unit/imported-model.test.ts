@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { parseCsv } from '../../lambdas/core/data/csv.js';
 import { InputValidationError } from '../../lambdas/core/errors.js';
-import { describeImport, evaluateImported, featureMatrix, importedFeatureNames, ImportedArtifactSchema, type OnnxScorer } from '../../lambdas/core/training/imported-model.js';
+import { describeImport, featureMatrix, importedFeatureNames, ImportedArtifactSchema, type OnnxScorer } from '../../lambdas/core/training/imported-model.js';
 import { parseModelFile } from '../../lambdas/core/serving/model-file.js';
 import { loadOnnx, scoreOnnxDetailed } from '../../lambdas/core/serving/onnx-model.js';
-import { evaluateModel, trainModel } from '../../lambdas/core/training/train-model.js';
+import { trainModel } from '../../lambdas/core/training/train-model.js';
 import { fitLogistic } from '../../lambdas/core/training/trainers/logistic.js';
 import { fromRows } from '../../lambdas/core/training/trainers/matrix.js';
 import { makeCreditDataset } from '../../scripts/make-demo-dataset.js';
 import { logisticOnnx } from '../fixtures/onnx-builder.js';
+import { evaluateInMemory, MemoryObjects } from './fakes.js';
 import { creditSpec, thrownBy } from './helpers.js';
 
 const FEATURES = ['age', 'income', 'debt_ratio', 'credit_lines', 'late_payments'];
@@ -46,13 +47,16 @@ describe('imported ONNX models', () => {
     const bytes = logisticOnnx(artifact.estimator.model.coef[0]!, artifact.estimator.model.intercept[0]!);
     const scorer = await scorerFor(bytes);
 
-    const { manifest, text } = await describeImport(table, rawSpec, onnx, scorer);
-    const imported = await evaluateImported(table, rawSpec, manifest, scorer);
-    const builtIn = evaluateModel(table, rawSpec, artifact);
+    // Evaluate loads the ONNX file by its recorded sha256, as in production.
+    const objects = new MemoryObjects();
+    const stored = objects.store('s3://models/credit/imports/exported.onnx', bytes);
+    const { manifest, text } = await describeImport(table, rawSpec, stored, scorer);
+    const imported = await evaluateInMemory(table, rawSpec, text, { objects });
+    const builtIn = await evaluateInMemory(table, rawSpec, trainModel(table, rawSpec).artifactText);
 
     expect(ImportedArtifactSchema.parse(JSON.parse(text))).toEqual(manifest);
     expect(parseModelFile(text)).toEqual({ kind: 'imported', manifest });
-    expect(manifest).toMatchObject({ features: FEATURES, classes: ['0', '1'], scale: 'probability', onnx });
+    expect(manifest).toMatchObject({ features: FEATURES, classes: ['0', '1'], scale: 'probability', onnx: stored });
     // float32 in the runtime: the same metrics to about single precision.
     for (const name of ['accuracy', 'rocAuc', 'logLoss'] as const) expect(imported.metrics[name]).toBeCloseTo(builtIn.metrics[name]!, 4);
     expect(imported.metrics.rows).toBe(builtIn.metrics.rows);
@@ -66,8 +70,13 @@ describe('imported ONNX models', () => {
     const logits = await describeImport(table, spec, onnx, await scorerFor(logisticOnnx(model.coef[0]!, model.intercept[0]!, { output: 'logit' })));
     expect(probabilities.manifest.scale).toBe('probability');
     expect(logits.manifest.scale).toBe('logit');
-    const a = await evaluateImported(table, spec, probabilities.manifest, await scorerFor(logisticOnnx(model.coef[0]!, model.intercept[0]!)));
-    const b = await evaluateImported(table, spec, logits.manifest, await scorerFor(logisticOnnx(model.coef[0]!, model.intercept[0]!, { output: 'logit' })));
+    const objects = new MemoryObjects();
+    const evaluated = async (output: 'probability' | 'logit') => {
+      const stored = objects.store(`s3://models/credit/imports/${output}.onnx`, logisticOnnx(model.coef[0]!, model.intercept[0]!, output === 'logit' ? { output: 'logit' } : {}));
+      return evaluateInMemory(table, spec, JSON.stringify({ ...(output === 'logit' ? logits : probabilities).manifest, onnx: stored }), { objects });
+    };
+    const a = await evaluated('probability');
+    const b = await evaluated('logit');
     expect(b.metrics.rocAuc).toBeCloseTo(a.metrics.rocAuc!, 6);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseModelSpec } from '../../lambdas/core/training/model-spec.js';
 import type { DatasetSchema } from '../../lambdas/core/data/profile.js';
-import { compareRuns, reproductionVerdict, specSchemaProblems } from '../../lambdas/core/training/run-comparison.js';
+import { compareManyRuns, compareRuns, reproductionVerdict, specSchemaProblems } from '../../lambdas/core/training/run-comparison.js';
 import type { RunRecord } from '../../lambdas/core/training/run.js';
 
 const SHA_A = 'a'.repeat(64);
@@ -192,5 +192,34 @@ describe('specSchemaProblems', () => {
   it('reports every problem at once', () => {
     const bad = spec({ target: 'cancelled', features: [{ name: 'plan', type: 'numeric' }, { name: 'tenure', type: 'numeric' }] });
     expect(specSchemaProblems(bad, schema).map((p) => p.field)).toEqual(['target', 'features.0.type', 'features.1.name']);
+  });
+});
+
+describe('compareManyRuns', () => {
+  const a = run({ runId: 'run-a' });
+  const b = run({ runId: 'run-b', parameters: { ...run().parameters, C: 0.5 }, metrics: { accuracy: 0.82, rocAuc: 0.86, logLoss: 0.4, rows: 500 } });
+  const c = run({ runId: 'run-c', metrics: { accuracy: 0.79, rocAuc: 0.9, rows: 500 } });
+
+  it('holds one value per run in the order given, and marks the rows that differ', () => {
+    const comparison = compareManyRuns([a, b, c]);
+    expect(comparison.runs).toEqual(['run-a', 'run-b', 'run-c']);
+    expect(row(comparison.parameters, 'C')).toEqual({ name: 'C', values: [1, 0.5, 1], differs: true });
+    expect(row(comparison.parameters, 'maxIterations').differs).toBe(false);
+    expect(row(comparison.lineage, 'seed')).toEqual({ name: 'seed', values: [42, 42, 42], differs: false });
+  });
+
+  it('names the run with the highest and lowest value of a metric every run has, and null where one lacks it', () => {
+    const comparison = compareManyRuns([a, b, c]);
+    expect(row(comparison.metrics, 'accuracy')).toMatchObject({ values: [0.8, 0.82, 0.79], highest: 'run-b', lowest: 'run-c', differs: true });
+    expect(row(comparison.metrics, 'rocAuc')).toMatchObject({ highest: 'run-c', lowest: 'run-b' });
+    expect(row(comparison.metrics, 'logLoss')).toMatchObject({ values: [0.41, 0.4, null], highest: null, lowest: null });
+  });
+
+  it('agrees with compareRuns on which rows differ for two runs', () => {
+    const many = compareManyRuns([a, b]);
+    const pair = compareRuns(a, b);
+    for (const section of ['lineage', 'parameters', 'metrics'] as const) {
+      expect(many[section].map((r) => [r.name, r.differs])).toEqual(pair[section].map((r) => [r.name, r.differs]));
+    }
   });
 });

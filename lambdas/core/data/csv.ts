@@ -29,6 +29,13 @@ const enum State {
  * fields of each record and the line the record starts on. Quoted fields may hold commas,
  * doubled quotes and line breaks; lines end with CRLF, LF or CR; blank lines carry no record.
  * Memory is bounded by the longest record, which `maxRecordChars` caps.
+ *
+ * Why not csv-parse (7.0.3, checked): it has the record cap (`max_record_size`) and line info, but
+ * core stays dependency- and stream-free (chunks come from ranged S3 reads and from tests alike), our
+ * errors are DataValidationError messages that name the line at fault and what to fix (csv-parse's
+ * CsvError codes would each need translating), and it is slower here: 400k rows with quoted fields
+ * took ~0.9 s through its stream API with line info off and ~2.3 s with it on, against ~0.2 s for
+ * this class (Node 20, 2 cores).
  */
 export class CsvTokenizer {
   private state = State.FieldStart;

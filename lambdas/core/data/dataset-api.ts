@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DeclaredSchemaSchema } from './profile.js';
 import { MODEL_NAME } from '../training/run.js';
-import { DATASET_FORMATS } from '../data/table-readers.js';
+import { DATASET_FORMATS } from './formats.js';
 import { DATASET_NAME, DATASET_VERSION } from '../data/dataset-version.js';
 
 /**

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DatasetSchemaSchema } from './profile.js';
-import { DATASET_FORMATS } from './table-readers.js';
+import { DATASET_FORMATS } from './formats.js';
 
 /** Dataset versions: immutable, named by the sha256 of their bytes. */
 
@@ -17,6 +17,18 @@ export const DatasetRefSchema = z.object({
 });
 export type DatasetRef = z.infer<typeof DatasetRefSchema>;
 
+/** One model's validation gate blocked this version: the other models' gates still judge it for themselves. */
+export const QuarantineEntrySchema = z.object({
+  model: z.string(),
+  /** The gate that blocked it. */
+  gate: z.literal('data-validation'),
+  reason: z.string(),
+  reportUri: z.string().optional(),
+  runId: z.string().optional(),
+  at: z.string(),
+});
+export type QuarantineEntry = z.infer<typeof QuarantineEntrySchema>;
+
 /** A dataset version as recorded in the tracking table. */
 export const DatasetVersionSchema = DatasetRefSchema.extend({
   format: z.enum(DATASET_FORMATS),
@@ -28,8 +40,20 @@ export const DatasetVersionSchema = DatasetRefSchema.extend({
   owner: z.string(),
   source: z.string(),
   arrivedAt: z.string(),
+  /** True once any model's gate blocked it (records from before per-model quarantine have only this and the reason). */
   quarantined: z.boolean().default(false),
+  /** The newest block's reason. */
   quarantineReason: z.string().optional(),
+  /** Per model: whose gate blocked it, why, and the report. */
+  quarantinedFor: z.array(QuarantineEntrySchema).default([]),
 });
 export type DatasetVersion = z.infer<typeof DatasetVersionSchema>;
 
+/** A dataset in the catalog: its newest version and how many it has. */
+export const DatasetSummarySchema = z.object({
+  name: z.string(),
+  latestVersion: z.string(),
+  latestArrivedAt: z.string(),
+  versionCount: z.number().int().nonnegative(),
+});
+export type DatasetSummary = z.infer<typeof DatasetSummarySchema>;

@@ -8,8 +8,8 @@ import {
   NumericSummaryJsonSchema,
   RowFingerprints,
 } from './sketches.js';
-import type { Cell, DatasetFormat, TableSink } from './table-readers.js';
-import { positionName } from './table-readers.js';
+import type { Cell, TableSink } from './table-readers.js';
+import { positionName, type DatasetFormat } from './formats.js';
 
 const COLUMN_NAME = z.string().min(1).max(128);
 export const COLUMN_TYPES = ['numeric', 'string'] as const;

@@ -2,10 +2,9 @@ import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuff
 import { createHash } from 'node:crypto';
 import { CsvTableReader, DEFAULT_MAX_RECORD_CHARS } from './csv.js';
 import { DataValidationError } from '../errors.js';
+import type { DatasetFormat } from './formats.js';
 
-
-export const DATASET_FORMATS = ['csv', 'parquet', 'jsonl'] as const;
-export type DatasetFormat = (typeof DATASET_FORMATS)[number];
+export { DATASET_FORMATS, formatFromFileName, positionName, type DatasetFormat } from './formats.js';
 
 /** One value of a table: text from CSV, or typed values from Parquet and JSON Lines. `null` is missing. */
 export type Cell = string | number | null;
@@ -16,8 +15,6 @@ export interface TableSink {
   row(cells: readonly Cell[], position: number): void;
 }
 
-/** How rows are located in error messages, per format. */
-export const positionName = (format: DatasetFormat) => (format === 'parquet' ? 'row' : 'line');
 
 export interface ReadLimits {
   /** Longest one record may be, in characters. @default 1 MiB */
@@ -30,15 +27,6 @@ export interface ReadSummary {
   readonly bytes: number;
   readonly sha256: string;
   readonly rows: number;
-}
-
-/** The dataset format a file name implies, if any. */
-export function formatFromFileName(fileName: string): DatasetFormat | undefined {
-  const lower = fileName.toLowerCase();
-  if (lower.endsWith('.csv')) return 'csv';
-  if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
-  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
-  return undefined;
 }
 
 /** Bytes a UTF-8 sequence starting with `lead` has in all, or 0 when `lead` cannot start one. */

@@ -1,5 +1,6 @@
 import { ConflictError, InputValidationError, MlopsError } from '../errors.js';
-import { type ApprovalPolicy, type EnvironmentName } from '../training/model-spec.js';
+import type { EnvironmentName } from '../environments.js';
+import type { ApprovalPolicy } from '../training/model-spec.js';
 import type { Alias, ModelVersion } from './records.js';
 import { ALIASES, type AliasName } from './keys.js';
 
@@ -15,21 +16,6 @@ export type SettableAlias = (typeof SETTABLE_ALIASES)[number];
 
 /** Traffic share an alias takes when the caller names none. */
 export const DEFAULT_WEIGHTS: Record<AliasName, number> = { production: 1, previous: 0, candidate: 0, canary: 0.1, shadow: 0 };
-
-/** Error codes of the registry, with the HTTP status the API answers them with. */
-export const REGISTRY_ERROR_STATUS: Record<string, number> = {
-  INVALID_INPUT: 400,
-  INVALID_ALIAS: 400,
-  ALIAS_MANAGED: 400,
-  NOT_FOUND: 404,
-  CONFLICT: 409,
-  ALREADY_IN_ALIAS: 409,
-  VERSION_REJECTED: 409,
-  APPROVAL_PENDING: 409,
-  APPROVAL_NOT_PENDING: 409,
-  APPROVAL_EXPIRED: 409,
-  NO_PREVIOUS_VERSION: 409,
-};
 
 export function parseAliasName(value: string): SettableAlias {
   if ((SETTABLE_ALIASES as readonly string[]).includes(value)) return value as SettableAlias;

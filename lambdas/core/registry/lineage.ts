@@ -1,4 +1,7 @@
-import { AliasSchema, type AuditEvent, type VersionLineage } from './records.js';
+import type { DatasetVersion } from '../data/dataset-version.js';
+import type { RunRecord } from '../training/run.js';
+import type { AliasName } from './keys.js';
+import { AliasSchema, type Alias, type AuditEvent, type ModelVersion, type VersionLineage } from './records.js';
 
 type Move = VersionLineage['moves'][number];
 
@@ -27,4 +30,60 @@ export function movesOf(events: readonly AuditEvent[], version: number): Move[] 
     }
   }
   return moves;
+}
+
+/** What a version's lineage is read from: the registry and experiment tracking. */
+export interface LineageStores {
+  registry: {
+    resolveVersion(model: string, ref: number | AliasName): Promise<ModelVersion>;
+    listAliases(model: string): Promise<Alias[]>;
+    listAudit(model: string): Promise<AuditEvent[]>;
+  };
+  tracking: {
+    findRun(runId: string): Promise<RunRecord | undefined>;
+    findDatasetVersion(name: string, version: string): Promise<DatasetVersion | undefined>;
+  };
+}
+
+/**
+ * A version's lineage: the dataset version and run that made it (the run's code, spec hash,
+ * parameters, seed and metrics), its artifact and gate report, its approval or origin, the
+ * aliases pointing at it now, and every alias move into or out of it.
+ */
+export async function versionLineage(stores: LineageStores, model: string, ref: number | AliasName): Promise<VersionLineage> {
+  const version = await stores.registry.resolveVersion(model, ref);
+  const [run, dataset, aliases, events] = await Promise.all([
+    stores.tracking.findRun(version.runId),
+    stores.tracking.findDatasetVersion(version.dataset.name, version.dataset.version),
+    stores.registry.listAliases(model),
+    stores.registry.listAudit(model),
+  ]);
+  return {
+    model,
+    version: version.version,
+    status: version.status,
+    dataset: { ...version.dataset, ...(dataset ? { rowCount: dataset.rowCount, arrivedAt: dataset.arrivedAt } : {}) },
+    run: run
+      ? {
+          runId: run.runId,
+          trigger: run.trigger,
+          actor: run.actor,
+          codeVersion: run.codeVersion,
+          specHash: run.specHash,
+          algorithm: run.algorithm,
+          parameters: run.parameters,
+          seed: run.seed,
+          metrics: run.metrics ?? {},
+          startedAt: run.startedAt,
+          endedAt: run.endedAt ?? null,
+          executionArn: run.executionArn,
+        }
+      : null,
+    artifact: version.artifact,
+    gateReportUri: version.gateReportUri,
+    ...(version.approval ? { approval: version.approval } : {}),
+    ...(version.promotedFrom ? { promotedFrom: version.promotedFrom } : {}),
+    aliases: aliases.filter((alias) => alias.version === version.version).map((alias) => ({ alias: alias.alias, weight: alias.weight, since: alias.updatedAt, by: alias.updatedBy })),
+    moves: movesOf(events, version.version),
+  };
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ALIASES } from './keys.js';
-import { ArtifactRefSchema, MODEL_NAME, TransferSourceSchema, type TransferSource } from '../training/run.js';
+import { ArtifactRefSchema, MODEL_NAME, TransferSourceSchema } from '../training/run.js';
 import { DatasetRefSchema } from '../data/dataset-version.js';
 
 /**
@@ -84,33 +84,50 @@ export const AuditEventSchema = z.object({
 export type AuditEvent = z.infer<typeof AuditEventSchema>;
 
 /** One line of a model's entry in `GET /models`. */
-export interface ModelSummary {
-  name: string;
-  task: string;
-  latestVersion: number;
-  aliases: Partial<Record<(typeof ALIASES)[number], number>>;
-  updatedAt: string;
-}
+export const ModelSummarySchema = z.object({
+  name: MODEL_NAME,
+  task: z.string(),
+  latestVersion: z.number().int().nonnegative(),
+  aliases: z.partialRecord(z.enum(ALIASES), z.number().int().positive()),
+  updatedAt: z.string(),
+});
+export type ModelSummary = z.infer<typeof ModelSummarySchema>;
 
 /** Where a version came from and where it went: `GET /models/{model}/versions/{version}/lineage`. */
-export interface VersionLineage {
-  model: string;
-  version: number;
-  status: VersionStatus;
-  dataset: z.infer<typeof DatasetRefSchema> & { rowCount?: number; arrivedAt?: string };
-  run: Record<string, unknown> | null;
-  artifact: z.infer<typeof ArtifactRefSchema>;
-  gateReportUri: string;
-  approval?: Approval;
-  promotedFrom?: TransferSource;
+export const VersionLineageSchema = z.object({
+  model: MODEL_NAME,
+  version: z.number().int().positive(),
+  status: z.enum(VERSION_STATUSES),
+  dataset: DatasetRefSchema.extend({ rowCount: z.number().int().nonnegative().optional(), arrivedAt: z.string().optional() }),
+  /** The run that produced the version; null when its record is gone. */
+  run: z.record(z.string(), z.unknown()).nullable(),
+  artifact: ArtifactRefSchema,
+  gateReportUri: z.string(),
+  approval: ApprovalSchema.optional(),
+  promotedFrom: TransferSourceSchema.optional(),
   /** Aliases that point at this version now. */
-  aliases: { alias: string; weight: number; since: string; by: string }[];
+  aliases: z.array(z.object({ alias: z.string(), weight: z.number(), since: z.string(), by: z.string() })),
   /** Every alias move to or from this version, oldest first. */
-  moves: { at: string; actor: string; action: AuditAction; alias: string; from: number | null; to: number | null; weight: number | null; reason: string }[];
-}
+  moves: z.array(
+    z.object({
+      at: z.string(),
+      actor: z.string(),
+      action: z.enum(AUDIT_ACTIONS),
+      alias: z.string(),
+      from: z.number().nullable(),
+      to: z.number().nullable(),
+      weight: z.number().nullable(),
+      reason: z.string(),
+    }),
+  ),
+});
+export type VersionLineage = z.infer<typeof VersionLineageSchema>;
 
 /** Which model versions were trained on a dataset version, and where they serve: `GET /datasets/{name}/versions/{version}/lineage`. */
-export interface DatasetLineage {
-  dataset: { name: string; version: string };
-  models: { model: string; version: number; runId: string; status: VersionStatus; aliases: string[]; createdAt: string }[];
-}
+export const DatasetLineageSchema = z.object({
+  dataset: z.object({ name: z.string(), version: z.string() }),
+  models: z.array(
+    z.object({ model: z.string(), version: z.number().int().positive(), runId: z.string(), status: z.enum(VERSION_STATUSES), aliases: z.array(z.string()), createdAt: z.string() }),
+  ),
+});
+export type DatasetLineage = z.infer<typeof DatasetLineageSchema>;

@@ -21,16 +21,30 @@ export const RollbackRequestSchema = z.object({ reason: REASON.optional(), expec
 
 export const DecisionRequestSchema = z.object({ reason: REASON }).strict();
 
-/** `{version}` in a path: a version number, or an alias naming the version it points at. */
-export function parseVersionRef(value: string | undefined): number | AliasName {
-  if (value !== undefined && /^[1-9]\d{0,8}$/.test(value)) return Number(value);
-  if (value !== undefined && (ALIASES as readonly string[]).includes(value)) return value as AliasName;
-  throw new InputValidationError(`version "${value ?? ''}" must be a version number (1, 2, ...) or an alias (${ALIASES.join(', ')})`, { field: 'version' });
+/**
+ * A version number as text: a positive safe integer without leading zeros, the same numbers the
+ * registry's records accept. The one rule for the server's `{version}` and the CLI's arguments.
+ */
+export function versionNumberOf(text: string | undefined): number | undefined {
+  if (text === undefined || !/^[1-9][0-9]*$/.test(text)) return undefined;
+  const value = Number(text);
+  return Number.isSafeInteger(value) ? value : undefined;
 }
 
-/** `{version}` where only a number will do (approve, reject). */
-export function parseVersionNumber(value: string | undefined): number {
-  const ref = parseVersionRef(value);
-  if (typeof ref !== 'number') throw new InputValidationError(`version "${value}" must be a version number here, not an alias`, { field: 'version' });
-  return ref;
+const isAliasName = (text: string | undefined): text is AliasName => (ALIASES as readonly string[]).includes(text ?? '');
+
+/** A version number, or an alias naming the version it points at: `{version}` in a path, `model@ref` in the CLI. */
+export function parseVersionRef(text: string | undefined, field = 'version'): number | AliasName {
+  if (isAliasName(text)) return text;
+  const value = versionNumberOf(text);
+  if (value !== undefined) return value;
+  throw new InputValidationError(`${field} "${text ?? ''}": expected a version number (a positive integer such as 3) or an alias (${ALIASES.join(', ')})`, { field });
+}
+
+/** A version number where only a number will do (approve, reject). */
+export function parseVersionNumber(text: string | undefined, field = 'version'): number {
+  const value = versionNumberOf(text);
+  if (value !== undefined) return value;
+  const why = isAliasName(text) ? 'expected a version number here, not an alias' : 'expected a version number (a positive integer such as 3)';
+  throw new InputValidationError(`${field} "${text ?? ''}": ${why}`, { field });
 }

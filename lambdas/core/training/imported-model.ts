@@ -3,7 +3,7 @@ import { canonicalJson } from '../canonical-json.js';
 import type { Table } from '../data/table.js';
 import { DataValidationError, InputValidationError } from '../errors.js';
 import { TASKS, type ModelSpec } from './model-spec.js';
-import { cellsOf, scoreHeldOut, splitRows, targetOf } from './train-model.js';
+import { cellsOf, splitRows, targetOf } from './train-model.js';
 import { parseDecimal } from '../data/profile.js';
 import type { Cell } from '../data/table-readers.js';
 
@@ -67,12 +67,4 @@ export async function describeImport(table: Table, spec: ModelSpec, onnx: { uri:
   const { output, scale } = await score(featureMatrix(features, rowCells(table), split.train, (row) => `data row ${row + 1}`), split.train.length, features.length, classes?.length ?? 1);
   const manifest: ImportedArtifact = { format: IMPORTED_FORMAT, model: spec.name, task: spec.task, target: spec.target, ...(classes ? { classes } : {}), features, onnx, output, scale };
   return { manifest, text: canonicalJson(manifest) };
-}
-
-/** Evaluate for an imported model: the same held-out split, metrics and segments as a built-in one. */
-export async function evaluateImported(table: Table, spec: ModelSpec, manifest: ImportedArtifact, score: OnnxScorer) {
-  const { y } = targetOf(table, spec);
-  const split = splitRows(table, spec, y);
-  const { scores } = await score(featureMatrix(manifest.features, rowCells(table), split.test, (row) => `data row ${row + 1}`), split.test.length, manifest.features.length, manifest.classes?.length ?? 1);
-  return scoreHeldOut(table, spec, y, split.test, scores);
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseOrThrow } from '../errors.js';
+import { ENVIRONMENT_NAMES } from '../environments.js';
 import { DATASET_NAME } from '../data/dataset-version.js';
 import { MODEL_NAME } from './run.js';
 import { GBDT_DEFAULTS } from './trainers/gbdt.js';
@@ -9,9 +10,6 @@ const COLUMN_NAME = z.string().min(1).max(128);
 
 export { FeatureSchema, type Feature } from './transforms.js';
 
-/** The closed set of environments a platform is deployed as; `local` is the embedded emulator. */
-export const ENVIRONMENT_NAMES = ['local', 'dev', 'staging', 'prod'] as const;
-export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
 
 export const TASKS = ['binary_classification', 'multiclass_classification', 'regression'] as const;
 export type Task = (typeof TASKS)[number];

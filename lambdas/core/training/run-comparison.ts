@@ -15,18 +15,47 @@ function sideBySide(a: Readonly<Record<string, unknown>>, b: Readonly<Record<str
   return [...new Set([...Object.keys(a), ...Object.keys(b)])].sort().map((name) => ({ name, a: a[name] ?? null, b: b[name] ?? null, differs: !same(a[name], b[name]) }));
 }
 
+/** What a run was made from, as the comparisons show it. */
+const lineageOf = (r: RunRecord) => ({ model: r.model, dataset: `${r.dataset.name}@${r.dataset.version}`, specHash: r.specHash, codeVersion: r.codeVersion, algorithm: r.algorithm, seed: r.seed, status: r.status });
+
 /** Two runs side by side (`mlops runs compare`): lineage, parameters and metrics, each row marked when it differs. */
 export function compareRuns(a: RunRecord, b: RunRecord) {
-  const lineage = sideBySide(
-    { model: a.model, dataset: `${a.dataset.name}@${a.dataset.version}`, specHash: a.specHash, codeVersion: a.codeVersion, algorithm: a.algorithm, seed: a.seed, status: a.status },
-    { model: b.model, dataset: `${b.dataset.name}@${b.dataset.version}`, specHash: b.specHash, codeVersion: b.codeVersion, algorithm: b.algorithm, seed: b.seed, status: b.status },
-  );
+  const lineage = sideBySide(lineageOf(a), lineageOf(b));
   const metrics = sideBySide(a.metrics ?? {}, b.metrics ?? {}).map((row) => ({
     ...row,
     // b - a, for numbers: positive means b is higher.
     delta: typeof row.a === 'number' && typeof row.b === 'number' ? row.b - row.a : null,
   }));
   return { runs: [a.runId, b.runId] as const, lineage, parameters: sideBySide(a.parameters, b.parameters), metrics };
+}
+
+export interface ComparedValues {
+  readonly name: string;
+  /** One value per run, in the order the runs were given; null where a run has none. */
+  readonly values: unknown[];
+  readonly differs: boolean;
+}
+
+function acrossRuns(records: readonly Readonly<Record<string, unknown>>[]): ComparedValues[] {
+  const names = [...new Set(records.flatMap((record) => Object.keys(record)))].sort();
+  return names.map((name) => {
+    const values = records.map((record) => record[name] ?? null);
+    return { name, values, differs: values.some((value) => !same(value, values[0])) };
+  });
+}
+
+/**
+ * Any number of runs side by side (`POST /runs/compare` with more than two): each row holds one
+ * value per run and is marked when they differ; a numeric metric's row also names the run with the
+ * highest and the lowest value (null when the runs do not all have it).
+ */
+export function compareManyRuns(records: readonly RunRecord[]) {
+  const metrics = acrossRuns(records.map((r) => r.metrics ?? {})).map((row) => {
+    const numbers = row.values.every((value): value is number => typeof value === 'number') ? (row.values as number[]) : null;
+    const at = (pick: (a: number, b: number) => boolean) => (numbers ? records[numbers.reduce((best, value, i) => (pick(value, numbers[best]!) ? i : best), 0)]!.runId : null);
+    return { ...row, highest: at((a, b) => a > b), lowest: at((a, b) => a < b) };
+  });
+  return { runs: records.map((r) => r.runId), lineage: acrossRuns(records.map(lineageOf)), parameters: acrossRuns(records.map((r) => r.parameters)), metrics };
 }
 
 /**

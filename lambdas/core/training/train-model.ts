@@ -2,9 +2,7 @@ import { ARTIFACT_FORMAT, serializeArtifact, sha256Hex, type ModelArtifact } fro
 import { labelText, type Table } from '../data/table.js';
 import { DataValidationError } from '../errors.js';
 import { fitEstimator } from './estimator.js';
-import { classificationReport, regressionReport, segmentBy } from '../evaluation/metrics.js';
 import { isClassification, type ModelSpec } from './model-spec.js';
-import { predictFeatures } from '../serving/predict.js';
 import { parseDecimal } from '../data/profile.js';
 import { createRng, shuffledIndices } from '../random.js';
 import { stratifiedSplit, type Split } from './split.js';
@@ -111,45 +109,4 @@ export function trainModel(table: Table, spec: ModelSpec) {
   };
   const artifactText = serializeArtifact(artifact);
   return { artifact, artifactText, sha256: sha256Hex(artifactText), split: { trainRows: split.train.length, testRows: split.test.length } };
-}
-
-type Metrics = Record<string, number>;
-
-function scoreRows(task: ModelSpec['task'], y: Float64Array, outputs: number[][], rows: readonly number[]): Metrics {
-  if (task === 'regression') return regressionReport(rows.map((r) => y[r]!), rows.map((_, k) => outputs[k]![0]!));
-  return classificationReport(rows.map((r) => y[r]!), outputs, task === 'binary_classification' ? 1 : undefined);
-}
-
-/**
- * Judges held-out outputs (per test row: class probabilities or [value]), for a built-in or an
- * imported model alike: metrics overall and per declared segment, and how much the predictions
- * vary (P(positive), the top class's probability, or the predicted value).
- */
-export function scoreHeldOut(table: Table, spec: ModelSpec, y: Float64Array, test: readonly number[], outputs: number[][]) {
-  const metrics = scoreRows(spec.task, y, outputs, test);
-  const segments: Record<string, Record<string, Metrics>> = {};
-  for (const column of spec.segments) {
-    const index = table.header.indexOf(column);
-    if (index < 0) throw new DataValidationError(`the segment column "${column}" is not in the dataset`, { field: 'segments' });
-    const groups = segmentBy(test.map((row) => labelText(table.rows[row]![index]) || '(missing)'), spec.minSegmentRows);
-    segments[column] = Object.fromEntries(
-      [...groups].map(([value, positions]) => [value, scoreRows(spec.task, y, positions.map((p) => outputs[p]!), positions.map((p) => test[p]!))]),
-    );
-  }
-  const spread = outputs.map((out) => (spec.task === 'binary_classification' ? out[1]! : spec.task === 'regression' ? out[0]! : Math.max(...out)));
-  const mean = spread.reduce((sum, p) => sum + p, 0) / spread.length;
-  const predictionStd = Math.sqrt(spread.reduce((sum, p) => sum + (p - mean) ** 2, 0) / spread.length);
-  return { metrics, segments, predictionStd };
-}
-
-/**
- * Evaluate: scores the artifact on the held-out rows the same seed set aside at training, through
- * the same per-row prediction serving uses; metrics overall and per declared segment.
- */
-export function evaluateModel(table: Table, spec: ModelSpec, artifact: ModelArtifact) {
-  const { y } = targetOf(table, spec);
-  const split = splitRows(table, spec, y);
-  const cells = cellsOf(table);
-  const outputs = split.test.map((row) => predictFeatures(artifact, cells(row), `data row ${row + 1}`));
-  return scoreHeldOut(table, spec, y, split.test, outputs);
 }

@@ -2,32 +2,23 @@ import { describe, expect, it } from 'vitest';
 import { MlopsError } from '../../lambdas/core/errors.js';
 import type { Alias, AuditEvent, DatasetLineage, ModelVersion, VersionLineage } from '../../lambdas/core/registry/records.js';
 import type { PipelineOutcome } from '../../lib/client/platform-client.js';
+import { parseDatasetLineageRef, parseExpected, parseModelRef, parseReason, parseTargetAlias, parseVersionNumber, parseVersionRef, parseWeightFor, parseWeightOption } from '../../lib/client/arguments.js';
+import { decisionCommand, formatTime, renderTree } from '../../lib/client/render/common.js';
 import {
   auditSummary,
-  decisionCommand,
   formatAudit,
   formatDatasetLineage,
   formatDecision,
   formatModel,
   formatModelList,
   formatMove,
-  formatRelease,
   formatRollback,
-  formatTime,
   formatVersion,
   formatVersionLineage,
-  parseDatasetLineageRef,
-  parseExpected,
-  parseModelRef,
-  parseReason,
-  parseTargetAlias,
-  parseVersionNumber,
-  parseVersionRef,
-  parseWeightFor,
-  parseWeightOption,
-  releaseReport,
-  renderTree,
-} from '../../lib/client/registry-format.js';
+} from '../../lib/client/render/registry.js';
+import { formatRelease, releaseReport } from '../../lib/client/render/release.js';
+import { describeDataset, formatDatasetVersions } from '../../lib/client/render/datasets.js';
+import { DatasetVersionSchema } from '../../lambdas/core/data/dataset-version.js';
 import { smallSpec } from './helpers.js';
 
 const SHA = 'a'.repeat(64);
@@ -393,5 +384,30 @@ describe('audit', () => {
       '2026-01-02 03:04:05Z  alice                    model.updated       -      "spec replaced"',
     ]);
     expect(formatAudit('credit-risk', [])).toBe('no audit events for credit-risk');
+  });
+});
+
+describe('dataset output', () => {
+  const base = DatasetVersionSchema.parse({
+    name: 'loans',
+    version: 'a'.repeat(64),
+    uri: 's3://datasets/loans.csv',
+    format: 'csv',
+    bytes: 10,
+    rowCount: 2,
+    schema: { source: 'inferred', columns: [{ name: 'age', type: 'numeric', nullable: false }] },
+    profileUri: 's3://datasets/profile.json',
+    owner: 'arn:aws:iam::000000000000:user/ana',
+    source: 'loans.csv',
+    arrivedAt: '2026-12-01T00:00:00.000Z',
+  });
+
+  it('names each model a version is quarantined for, and keeps the old flag readable', () => {
+    const blocked = { ...base, quarantined: true, quarantinedFor: [{ model: 'credit-default', gate: 'data-validation' as const, reason: 'age: 20% missing', at: '2026-12-02T00:00:00.000Z' }] };
+    expect(describeDataset(blocked)).toContain('QUARANTINED for credit-default by its data-validation gate: age: 20% missing');
+    expect(formatDatasetVersions('loans', [blocked])).toContain('QUARANTINED for credit-default');
+    const legacy = { ...base, quarantined: true, quarantineReason: 'old reason' };
+    expect(describeDataset(legacy)).toContain('QUARANTINED: old reason');
+    expect(describeDataset(base)).not.toContain('QUARANTINED');
   });
 });

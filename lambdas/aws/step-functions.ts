@@ -1,0 +1,104 @@
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  ExecutionDoesNotExist,
+  GetExecutionHistoryCommand,
+  SendTaskFailureCommand,
+  SendTaskSuccessCommand,
+  StartExecutionCommand,
+  type SFNClient,
+} from '@aws-sdk/client-sfn';
+import { ConflictError, NotFoundError } from '../core/errors.js';
+
+export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export interface ExecutionDescription {
+  readonly executionArn: string;
+  /** The execution name: a run id, a registration id. */
+  readonly name: string;
+  readonly status: ExecutionStatus;
+  readonly startedAt: string;
+  readonly stoppedAt?: string;
+  /** The execution's output (JSON text), once it succeeded. */
+  readonly output?: string;
+  readonly error?: string;
+  readonly cause?: string;
+}
+
+const isNamed = (error: unknown, name: string) => (error as { name?: string })?.name === name;
+
+/**
+ * Step Functions for every handler that starts or inspects executions: one way to start a run (the
+ * execution's name is the run id, so a run and its execution find each other), describe it, list
+ * the states it entered, and answer a task token.
+ */
+export class StepFunctions {
+  constructor(private readonly sfn: SFNClient) {}
+
+  /** The ARN an execution of `stateMachineArn` named `name` has, started or not. */
+  static executionArn(stateMachineArn: string, name: string): string {
+    return `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+  }
+
+  /** Starts an execution named `name` (a run id); the name is unique per state machine for 90 days. */
+  async start(stateMachineArn: string, name: string, input: unknown): Promise<{ executionArn: string; startedAt: string }> {
+    try {
+      const { executionArn, startDate } = await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+      if (!executionArn) throw new Error('Step Functions returned no execution ARN');
+      return { executionArn, startedAt: (startDate ?? new Date()).toISOString() };
+    } catch (error) {
+      if (error instanceof ExecutionAlreadyExists || isNamed(error, 'ExecutionAlreadyExists')) {
+        throw new ConflictError(`an execution named ${name} already exists`, { field: 'runId', cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** An execution's status and result; NOT_FOUND when there is none. */
+  async describe(executionArn: string): Promise<ExecutionDescription> {
+    try {
+      const execution = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return {
+        executionArn,
+        name: execution.name ?? executionArn.split(':').at(-1)!,
+        status: (execution.status ?? 'RUNNING') as ExecutionStatus,
+        startedAt: (execution.startDate ?? new Date(0)).toISOString(),
+        ...(execution.stopDate ? { stoppedAt: execution.stopDate.toISOString() } : {}),
+        ...(execution.output !== undefined ? { output: execution.output } : {}),
+        ...(execution.error ? { error: execution.error } : {}),
+        ...(execution.cause ? { cause: execution.cause } : {}),
+      };
+    } catch (error) {
+      if (error instanceof ExecutionDoesNotExist || isNamed(error, 'ExecutionDoesNotExist')) {
+        throw new NotFoundError(`no execution ${executionArn}`, { field: 'executionArn', cause: error });
+      }
+      throw error;
+    }
+  }
+
+  /** The states an execution entered, in order (read after `describe`, it holds every state of an ended execution). */
+  async steps(executionArn: string): Promise<string[]> {
+    const names: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = await this.sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
+      for (const event of page.events ?? []) {
+        const name = event.stateEnteredEventDetails?.name;
+        if (name) names.push(name);
+      }
+      nextToken = page.nextToken;
+    } while (nextToken);
+    return names;
+  }
+
+  /** Resumes a task waiting on `taskToken` with `output`. */
+  async sendTaskSuccess(taskToken: string, output: unknown): Promise<void> {
+    await this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
+  }
+
+  /** Fails a task waiting on `taskToken`; `error` is what the state machine's Catch matches. */
+  async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
+    await this.sfn.send(new SendTaskFailureCommand({ taskToken, error, cause }));
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The management API's routes, one list per function, as `METHOD path`. The construct
+ * (lib/management-api.ts) adds exactly these to API Gateway; each handler's route table is typed
+ * by its list, so a route on one side only fails `tsc`. docs/CLI.md documents each.
+ */
+
+/** Routes of the datasets API. */
+export const DATASET_ROUTES = [
+  'GET /datasets',
+  'GET /datasets/{name}/versions',
+  'POST /datasets/{name}/uploads',
+  'POST /datasets/{name}/versions',
+  'GET /datasets/{name}/versions/{version}',
+  'GET /datasets/{name}/versions/{version}/profile',
+  'POST /datasets/{name}/versions/{version}/validate',
+  'GET /datasets/{name}/registrations/{registrationId}',
+] as const;
+
+/** Routes of the model registry API, served by their own function. */
+export const REGISTRY_ROUTES = [
+  'GET /models',
+  'GET /models/{model}',
+  'PUT /models/{model}',
+  'GET /models/{model}/versions/{version}',
+  'GET /models/{model}/versions/{version}/lineage',
+  'GET /models/{model}/versions/{version}/gate-report',
+  'POST /models/{model}/versions/{version}/approve',
+  'POST /models/{model}/versions/{version}/reject',
+  'POST /models/{model}/aliases/{alias}',
+  'POST /models/{model}/rollback',
+  'GET /models/{model}/audit',
+  'GET /datasets/{name}/versions/{version}/lineage',
+] as const;
+
+/** Routes of the runs API (start, show, list, compare, reports; imports and cross-environment transfers), served by their own function. */
+export const RUNS_ROUTES = [
+  'POST /models/{model}/runs',
+  'POST /models/{model}/imports/uploads',
+  'GET /runs',
+  'GET /runs/{runId}',
+  'POST /runs/compare',
+  'GET /runs/{runId}/reports/{kind}',
+  'GET /models/{model}/versions/{version}/artifact',
+  'POST /models/{model}/transfers/uploads',
+  'POST /models/{model}/transfers',
+] as const;
+
+export type DatasetRoute = (typeof DATASET_ROUTES)[number];
+export type RegistryRoute = (typeof REGISTRY_ROUTES)[number];
+export type RunsRoute = (typeof RUNS_ROUTES)[number];
+
+/** Any route of the management API. */
+export type ManagementRoute = DatasetRoute | RegistryRoute | RunsRoute;
+
+/**
+ * A route as the tail of its execute-api ARN (`arn:aws:execute-api:<region>:<account>:<api>/<stage>/` + this),
+ * path parameters as `*`: `GET /models/{model}` is `GET/models/*`. IAM policies name routes this way
+ * (docs/IAM.md); in IAM a `*` also matches `/`.
+ */
+export function routeResource(route: string): string {
+  const [method, path] = route.split(' ') as [string, string];
+  return `${method}/${path.replace(/^\//, '').replace(/\{\w+\}/g, '*')}`;
+}
