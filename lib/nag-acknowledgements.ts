@@ -88,14 +88,54 @@ export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
   ];
   for (const fn of functions) Validations.of(fn).acknowledge(...functionFindings);
 
-  // RegistryApi: reads and writes the registry table, reads the tracking table (and its index), starts
-  // and answers training pipeline executions; no bucket, so none of the bucket findings above.
-  // Its SendTaskSuccess/SendTaskFailure grant is on the training pipeline's ARN (grantTaskResponse), not "*";
-  // only the emulator's stack (local) adds them on "*", which the emulator needs (PlatformStack; docs/IAM.md).
-  Validations.of(management.registryHandler).acknowledge(basicExecutionRole, tracing, trackingIndexes, {
+  const apiDlq: Acknowledgment = {
     id: 'Serverless-LambdaDLQ',
     reason: 'Invoked synchronously by API Gateway, which returns a failure to the caller (the CLI); an async DLQ would never receive anything.',
+  };
+  const underPrefix = (bucket: IConstruct, prefix: string, what: string): Acknowledgment => ({
+    id: `AwsSolutions-IAM5[Resource::${arnToken(bucket)}/${prefix}]`,
+    reason: `Keys are made per model, run or dataset at run time; the grant covers ${what} under ${prefix.replace(/\*$/, '')} of the ${bucket.node.id} bucket only.`,
   });
+  // The grants name executions by the state machine's name, which CloudFormation only knows at deploy time.
+  const executionsOf = (machine: CfnResource, reason: string): Acknowledgment => {
+    const machineName = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: stack.getLogicalId(machine) }] }] });
+    return { id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:${machineName}:*]`, reason };
+  };
+  const trainingExecutions = executionsOf(
+    pipeline.stateMachine.node.defaultChild as CfnResource,
+    'A run\'s status and steps are read per execution (DescribeExecution, GetExecutionHistory); the grant covers the training pipeline\'s executions only.',
+  );
+
+  // RegistryApi: reads and writes the registry table, reads the tracking table (and its index), starts
+  // and answers training pipeline executions, and reads stored gate reports (gates/ in the reports bucket).
+  // Its SendTaskSuccess/SendTaskFailure grant is on the training pipeline's ARN (grantTaskResponse), not "*";
+  // only the emulator's stack (local) adds them on "*", which the emulator needs (PlatformStack; docs/IAM.md).
+  Validations.of(management.registryHandler).acknowledge(
+    basicExecutionRole,
+    tracing,
+    trackingIndexes,
+    apiDlq,
+    trainingExecutions,
+    ...bucketActions(['s3:GetObject*', 's3:GetBucket*', 's3:List*']),
+    underPrefix(store.reports, 'gates/*', 'reads of gate reports'),
+  );
+
+  // RunsApi: reads both tables (StartRun writes the runs), starts and reads training executions, reads
+  // datasets, model files and stored reports, and signs uploads of ONNX imports and cross-environment transfers.
+  Validations.of(management.runsHandler).acknowledge(
+    basicExecutionRole,
+    tracing,
+    trackingIndexes,
+    apiDlq,
+    trainingExecutions,
+    ...bucketActions(['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*']),
+    underPrefix(store.datasets, 'datasets/*', 'reads of registered dataset files'),
+    underPrefix(store.models, 'models/*', 'reads of model files'),
+    underPrefix(store.models, 'models/*/imports/*', 'puts of ONNX imports'),
+    underPrefix(store.models, 'models/*/transfers/*', 'puts of versions promoted from another environment'),
+    underPrefix(store.reports, 'gates/*', 'reads of gate reports'),
+    underPrefix(store.reports, 'validation/*', 'reads of validation reports'),
+  );
 
   // DeclaredModels: its function only reads and writes the registry table (no bucket, no index).
   Validations.of(declaredModels.handler).acknowledge(basicExecutionRole, tracing, {
@@ -174,13 +214,12 @@ export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
       reason: 'The LambdaInvoke task grant covers the function and its versions and aliases (ARN:*), and nothing else.',
     },
   );
-  // The grant names executions by the state machine's name, which CloudFormation only knows at deploy time.
-  const machine = datasetRegistration.stateMachine.node.defaultChild as CfnResource;
-  const machineName = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: stack.getLogicalId(machine) }] }] });
-  Validations.of(management.handler).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:${machineName}:*]`,
-    reason: 'Registration status is read per execution (DescribeExecution); the grant covers the executions of the registration state machine only.',
-  });
+  Validations.of(management.handler).acknowledge(
+    executionsOf(
+      datasetRegistration.stateMachine.node.defaultChild as CfnResource,
+      'Registration status is read per execution (DescribeExecution); the grant covers the executions of the registration state machine only.',
+    ),
+  );
 
   for (const api of [serving.api, management.api]) Validations.of(api).acknowledge(
     {

@@ -2,6 +2,10 @@ import { RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { GATEWAY_ERRORS } from '../lambdas/contract/routes.js';
+
+/** `ACCESS_DENIED` -> `AccessDenied`: the gateway response's construct id, as the stack has always named it. */
+const gatewayResponseId = (type: string) => type.toLowerCase().replace(/(^|_)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
 
 export interface PlatformRestApiProps {
   readonly description: string;
@@ -19,16 +23,6 @@ export interface PlatformRestApiProps {
   readonly sharesLoggingRoleOf?: PlatformRestApi;
 }
 
-/** Error bodies API Gateway itself returns use the same `{ error: { code, message } }` shape as the functions. */
-const GATEWAY_ERRORS: [string, apigateway.ResponseType, string, string][] = [
-  ['BadRequestBody', apigateway.ResponseType.BAD_REQUEST_BODY, '400', 'INVALID_REQUEST'],
-  ['BadRequestParameters', apigateway.ResponseType.BAD_REQUEST_PARAMETERS, '400', 'INVALID_REQUEST'],
-  ['MissingAuthToken', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, '403', 'UNAUTHENTICATED'],
-  ['AccessDenied', apigateway.ResponseType.ACCESS_DENIED, '403', 'ACCESS_DENIED'],
-  ['Throttled', apigateway.ResponseType.THROTTLED, '429', 'THROTTLED'],
-  ['UnsupportedMediaType', apigateway.ResponseType.UNSUPPORTED_MEDIA_TYPE, '415', 'UNSUPPORTED_MEDIA_TYPE'],
-  ['RequestTooLarge', apigateway.ResponseType.REQUEST_TOO_LARGE, '413', 'REQUEST_TOO_LARGE'],
-];
 
 /**
  * A REST API with the platform's defaults: regional, IAM authorization on every method (callers
@@ -60,10 +54,11 @@ export class PlatformRestApi extends Construct {
     });
     // Execution logging needs the account's logging role in place before the stage exists.
     if (props.sharesLoggingRoleOf) this.api.deploymentStage.node.addDependency(props.sharesLoggingRoleOf.api.node.findChild('Account'));
-    for (const [name, type, statusCode, code] of GATEWAY_ERRORS) {
-      this.api.addGatewayResponse(name, {
-        type,
-        statusCode,
+    // Error bodies API Gateway itself returns use the same `{ error: { code, message } }` shape as the functions.
+    for (const { responseType, status, code } of GATEWAY_ERRORS) {
+      this.api.addGatewayResponse(gatewayResponseId(responseType), {
+        type: apigateway.ResponseType.of(responseType),
+        statusCode: String(status),
         templates: {
           'application/json': `{"error":{"code":"${code}","message":$context.error.messageString,"details":"$context.error.validationErrorString"}}`,
         },

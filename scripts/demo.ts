@@ -83,18 +83,25 @@ async function main(): Promise<void> {
   const lineage = await platform.versionLineage(spec.name, candidateVersion);
   detail(`lineage of v${candidateVersion}: dataset ${lineage.dataset.name}@${lineage.dataset.version.slice(0, 12)} -> run ${lineage.run?.runId} -> ${lineage.moves.map((move) => `${move.alias} ${move.from ?? '-'}->${move.to ?? '-'}`).join(', ')}`);
 
-  step('A broken copy of the data (column "income" dropped) is refused before any run starts');
-  const lines = csv.trim().split('\n');
-  const incomeAt = lines[0]!.split(',').indexOf('income');
-  const broken = lines.map((line) => line.split(',').filter((_, i) => i !== incomeAt).join(',')).join('\n');
+  step('A broken copy of the data (income missing in 2 rows of 5) is stopped at ValidateData, quarantined for this model');
+  const [header, ...rows] = csv.trim().split('\n');
+  const incomeAt = header!.split(',').indexOf('income');
+  // The schema still fits the spec (income stays a nullable number), so the run starts; the data gate judges the values.
+  const broken = [header, ...rows.map((line, i) => (i % 5 < 2 ? line.split(',').map((cell, c) => (c === incomeAt ? '' : cell)).join(',') : line))].join('\n');
   const { dataset: brokenVersion } = await platform.registerDataset({ name: 'credit-applications', bytes: Buffer.from(broken), fileName: 'broken.csv', owner: 'demo' });
-  // The runs API checks the spec against the version's schema first: nothing starts, nothing is written.
-  const refusal = await platform.startRun(spec.name, { dataset: { name: brokenVersion.name, version: brokenVersion.version } }).then(
-    (started) => { throw new Error(`the broken copy started run ${started.runId}`); },
-    (error: unknown) => error as Error & { code?: string },
-  );
-  detail(`refused (${refusal.code}): ${refusal.message}`);
-  if (refusal.code !== 'INVALID_INPUT') throw refusal;
+  const brokenRun = await platform.startRun(spec.name, { dataset: { name: brokenVersion.name, version: brokenVersion.version } });
+  const stopped = await platform.waitForRun(brokenRun.runId, brokenRun.executionArn);
+  detail(`run ${stopped.status} at ${stopped.run?.failure?.step}: ${stopped.run?.validationSummary}`);
+  const quarantined = await platform.getDatasetVersion(brokenVersion.name, brokenVersion.version);
+  detail(`report ${stopped.run?.validationReportUri}; quarantined for: ${quarantined.quarantinedFor.map((entry) => entry.model).join(', ')}`);
+  if (stopped.status !== 'FAILED' || stopped.run?.failure?.step !== 'ValidateData') throw new Error('the broken copy was not stopped at ValidateData');
+
+  step('Training without a version takes the newest version not quarantined for the model');
+  const retrain = await platform.startRun(spec.name, { dataset: { name: 'credit-applications' }, release: false });
+  detail(`dataset chosen: ${retrain.dataset.chosen}`);
+  if (retrain.dataset.version !== dataset.version) throw new Error(`expected the good version ${dataset.version}, got ${retrain.dataset.version}`);
+  const retrained = await platform.waitForRun(retrain.runId, retrain.executionArn);
+  detail(`run ${retrained.status}${retrained.run?.modelVersion ? `: registered v${retrained.run.modelVersion} as candidate` : `: ${retrained.run?.failure?.reason}`}`);
 
   step('Predict over HTTPS (API Gateway -> predict Lambda)');
   const good = await platform.predict(spec.name, JSON.stringify({ inputs: { age: 29, income: 31000, debt_ratio: 0.62, credit_lines: 2, late_payments: 3 } }));

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { InputValidationError, MlopsError, NotFoundError } from '../core/errors.js';
+import { z } from 'zod';
+import { InputValidationError, MlopsError, NotFoundError, parseOrThrow } from '../core/errors.js';
 
 export interface ApiRequest {
   readonly method: string;
@@ -12,6 +13,11 @@ export interface ApiRequest {
   readonly actor: string;
 }
 export type ApiRoute = (request: ApiRequest) => Promise<{ status: number; body: unknown }>;
+
+/** A path parameter checked by its schema: a bad one is refused with the parameter as the field. */
+export function pathParam<S extends z.ZodType>(params: ApiRequest['params'], name: string, schema: S, what: string): z.output<S> {
+  return (parseOrThrow(z.object({ [name]: schema }), { [name]: params[name] ?? '' }, what) as Record<string, z.output<S>>)[name]!;
+}
 
 /**
  * The HTTP status of every error code an API route can raise, for every API function: core

@@ -7,7 +7,10 @@ import type { RegistryStore } from './registry-store.js';
 import type { TrackingStore } from './tracking-store.js';
 
 /** The registry and tracking tables as the start-a-run flows read them (lambdas/core/training/start-run.ts). */
-export function runStores(registry: RegistryStore, tracking: TrackingStore): RunRecordStores & Omit<RunPlanStores, 'readUpload'> {
+export function runStores(
+  registry: Pick<RegistryStore, 'getModel' | 'getVersion'>,
+  tracking: Pick<TrackingStore, 'getDatasetVersion' | 'listDatasetVersions' | 'getRun' | 'createRun'>,
+): RunRecordStores & Omit<RunPlanStores, 'readUpload'> {
   return {
     getModelSpec: async (model) => (await registry.getModel(model)).spec,
     getDatasetVersion: (name, version) => tracking.getDatasetVersion(name, version),
@@ -23,7 +26,7 @@ export function runStores(registry: RegistryStore, tracking: TrackingStore): Run
 }
 
 /** Uploaded imports, read from the models bucket. */
-export function uploadReader(objects: ObjectStore, bucket: string): Pick<RunPlanStores, 'readUpload'> {
+export function uploadReader(objects: Pick<ObjectStore, 'getBytes'>, bucket: string): Pick<RunPlanStores, 'readUpload'> {
   return {
     readUpload: async (uploadKey) => {
       const uri = formatS3Uri(bucket, uploadKey);

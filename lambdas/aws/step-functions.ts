@@ -8,7 +8,9 @@ import {
   StartExecutionCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { randomBytes } from 'node:crypto';
 import { ConflictError, NotFoundError } from '../core/errors.js';
+import { newRunId, type TrainingRequest } from '../core/training/run.js';
 
 export const EXECUTION_STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
@@ -101,4 +103,11 @@ export class StepFunctions {
   async sendTaskFailure(taskToken: string, error: string, cause: string): Promise<void> {
     await this.sfn.send(new SendTaskFailureCommand({ taskToken, error, cause }));
   }
+}
+
+/** Starts a run of the training pipeline, the one way a run starts: a fresh run id names its execution. */
+export async function startTrainingRun(stepFunctions: Pick<StepFunctions, 'start'>, pipelineArn: string, request: TrainingRequest): Promise<{ runId: string; executionArn: string }> {
+  const runId = newRunId(request.model, new Date(), randomBytes(3).toString('hex'));
+  const { executionArn } = await stepFunctions.start(pipelineArn, runId, request);
+  return { runId, executionArn };
 }

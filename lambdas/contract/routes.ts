@@ -61,3 +61,22 @@ export function routeResource(route: string): string {
   const [method, path] = route.split(' ') as [string, string];
   return `${method}/${path.replace(/^\//, '').replace(/\{\w+\}/g, '*')}`;
 }
+
+/**
+ * The errors API Gateway answers by itself (before a function runs), as API Gateway response types
+ * with their status and the platform code in their `{ error: { code, message } }` body. The
+ * construct installs them (lib/rest-api.ts); the client reads a bodiless answer of the same status
+ * (the emulator renders its own) as the same code.
+ */
+export const GATEWAY_ERRORS = [
+  { responseType: 'BAD_REQUEST_BODY', status: 400, code: 'INVALID_REQUEST' },
+  { responseType: 'BAD_REQUEST_PARAMETERS', status: 400, code: 'INVALID_REQUEST' },
+  { responseType: 'ACCESS_DENIED', status: 403, code: 'ACCESS_DENIED' },
+  { responseType: 'MISSING_AUTHENTICATION_TOKEN', status: 403, code: 'UNAUTHENTICATED' },
+  { responseType: 'THROTTLED', status: 429, code: 'THROTTLED' },
+  { responseType: 'UNSUPPORTED_MEDIA_TYPE', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+  { responseType: 'REQUEST_TOO_LARGE', status: 413, code: 'REQUEST_TOO_LARGE' },
+] as const;
+
+/** The code of an error answer that carries no platform body: the first gateway error of its status, else HTTP_<status>. */
+export const gatewayErrorCode = (status: number): string => GATEWAY_ERRORS.find((error) => error.status === status)?.code ?? `HTTP_${status}`;

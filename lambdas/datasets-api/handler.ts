@@ -1,8 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { randomBytes } from 'node:crypto';
 import { createDocumentClient, createS3Client, createSfnClient } from '../aws/clients.js';
-import { validateDatasetVersion } from '../aws/dataset-validation.js';
-import { apiHandler, type ApiRoute } from '../aws/http-api.js';
+import { apiHandler, pathParam, type ApiRoute } from '../aws/http-api.js';
 import { requireEnv } from '../aws/env.js';
 import { StepFunctions } from '../aws/step-functions.js';
 import type { DatasetRoute } from '../contract/routes.js';
@@ -22,17 +21,10 @@ import { DatasetProfileSchema } from '../core/data/profile.js';
 import { failureReason } from '../core/training/run.js';
 import { DATASET_NAME, DATASET_VERSION } from '../core/data/dataset-version.js';
 import { formatS3Uri } from '../core/s3-uri.js';
+import type { Reports } from '../core/stores.js';
+import { validateDatasetVersion } from '../core/data/validate-version.js';
 
 const logger = new Logger({ serviceName: 'datasets-api' });
-const doc = createDocumentClient();
-const objects = new ObjectStore(createS3Client());
-const stepFunctions = new StepFunctions(createSfnClient());
-const tracking = new TrackingStore(doc, requireEnv('TRACKING_TABLE'));
-const registry = new RegistryStore(doc, requireEnv('REGISTRY_TABLE'));
-const DATASETS_BUCKET = requireEnv('DATASETS_BUCKET');
-const REPORTS_BUCKET = requireEnv('REPORTS_BUCKET');
-const REGISTRATION_STATE_MACHINE_ARN = requireEnv('REGISTRATION_STATE_MACHINE_ARN');
-const MAX_DATASET_BYTES = Number(requireEnv('MAX_DATASET_BYTES'));
 const UPLOAD_URL_TTL_SECONDS = 3600;
 
 class PayloadTooLargeError extends MlopsError {
@@ -51,120 +43,150 @@ interface Request {
 }
 type Route = (request: Request) => Promise<{ status: number; body: unknown }>;
 
-/** `latest` or a sha256. */
-async function findVersion(name: string, version: string | undefined) {
-  return tracking.getDatasetVersion(name, version === 'latest' ? undefined : version);
+/** What the datasets API reads and writes: the adapters in production, memory in the unit tests. */
+export interface DatasetsApiStores {
+  readonly tracking: Pick<TrackingStore, 'listDatasets' | 'listDatasetVersions' | 'getDatasetVersion' | 'findDatasetVersion'>;
+  readonly registry: Pick<RegistryStore, 'getModel'>;
+  /** The datasets bucket's uploads and objects. */
+  readonly objects: Pick<ObjectStore, 'getText' | 'size' | 'delete' | 'presignUpload' | 'completeUpload'>;
+  /** Validation reports (the reports bucket). */
+  readonly reports: Pick<Reports, 'put'>;
+  readonly stepFunctions: Pick<StepFunctions, 'start' | 'describe'>;
 }
 
-const routes = {
-  'GET /datasets': async () => ({ status: 200, body: { datasets: await tracking.listDatasets() } }),
+export interface DatasetsApiSettings {
+  readonly datasetsBucket: string;
+  readonly registrationStateMachineArn: string;
+  readonly maxDatasetBytes: number;
+}
 
-  'GET /datasets/{name}/versions': async ({ name }) => ({ status: 200, body: { versions: await tracking.listDatasetVersions(name) } }),
+/**
+ * The datasets HTTP API over the stores it is given: one function behind IAM-authorized routes,
+ * thin over the tracking store, S3 and the registration state machine. Client mistakes get a 4xx
+ * JSON error with a code.
+ */
+export function createHandler(stores: DatasetsApiStores, settings: DatasetsApiSettings) {
+  const { tracking, registry, objects, stepFunctions } = stores;
+  const { datasetsBucket: DATASETS_BUCKET, registrationStateMachineArn: REGISTRATION_STATE_MACHINE_ARN, maxDatasetBytes: MAX_DATASET_BYTES } = settings;
 
-  'GET /datasets/{name}/versions/{version}': async ({ name, version }) => ({ status: 200, body: await findVersion(name, version) }),
+  /** `latest` or a sha256. */
+  async function findVersion(name: string, version: string | undefined) {
+    return tracking.getDatasetVersion(name, version === 'latest' ? undefined : version);
+  }
 
-  'GET /datasets/{name}/versions/{version}/profile': async ({ name, version }) => {
-    const dataset = await findVersion(name, version);
-    const profile = parseOrThrow(DatasetProfileSchema, JSON.parse(await objects.getText(dataset.profileUri)), 'stored profile');
-    return { status: 200, body: { name: dataset.name, version: dataset.version, profileUri: dataset.profileUri, profile } };
-  },
+  const routes = {
+    'GET /datasets': async () => ({ status: 200, body: { datasets: await tracking.listDatasets() } }),
 
-  /** Step 1 of 3: the same bytes already registered answer at once; otherwise presigned part URLs. */
-  'POST /datasets/{name}/uploads': async ({ name, body }) => {
-    const request = parseOrThrow(UploadRequestSchema, body, 'upload request');
-    if (request.bytes === 0) throw new DataValidationError('the file is empty: expected a header row and data rows', { field: 'bytes' });
-    if (request.bytes > MAX_DATASET_BYTES) {
-      throw new PayloadTooLargeError(`the file is ${request.bytes} bytes; this environment accepts at most ${MAX_DATASET_BYTES} (maxDatasetBytes in cdk.json)`);
-    }
-    const existing = await tracking.findDatasetVersion(name, request.sha256);
-    if (existing) return { status: 200, body: { status: 'EXISTS', dataset: existing } };
-    const uploadKey = `${uploadKeyPrefix(name)}${request.sha256}-${randomBytes(4).toString('hex')}`;
-    const parts = Math.max(1, Math.ceil(request.bytes / UPLOAD_PART_BYTES));
-    const { uploadId, urls } = await objects.presignUpload(DATASETS_BUCKET, uploadKey, parts, UPLOAD_URL_TTL_SECONDS);
-    return {
-      status: 201,
-      body: {
-        status: 'UPLOAD',
-        uploadId,
-        uploadKey,
-        partBytes: UPLOAD_PART_BYTES,
-        parts: urls.map((url, i) => ({ partNumber: i + 1, url })),
-        expiresAt: new Date(Date.now() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString(),
-      },
-    };
-  },
+    'GET /datasets/{name}/versions': async ({ name }) => ({ status: 200, body: { versions: await tracking.listDatasetVersions(name) } }),
 
-  /** Step 3 of 3: completes the upload and starts the registration; poll the registration for the outcome. */
-  'POST /datasets/{name}/versions': async ({ name, body, actor }) => {
-    const request = parseOrThrow(RegisterRequestSchema, body, 'registration request');
-    if (!request.uploadKey.startsWith(uploadKeyPrefix(name))) {
-      throw new InputValidationError(`uploadKey must be one this API issued for dataset "${name}"`, { field: 'uploadKey' });
-    }
-    try {
-      await objects.completeUpload(DATASETS_BUCKET, request.uploadKey, request.uploadId, request.parts);
-    } catch (error) {
-      if (error instanceof MlopsError || !(error as { $metadata?: unknown }).$metadata) throw error;
-      throw new InputValidationError(`the upload cannot be completed: ${(error as Error).message}`, { field: 'parts', cause: error });
-    }
-    const uploadUri = formatS3Uri(DATASETS_BUCKET, request.uploadKey);
-    const size = await objects.size(uploadUri);
-    if (size !== request.bytes) {
-      await objects.delete(uploadUri);
-      throw new InputValidationError(`the upload has ${size ?? 0} bytes, not the ${request.bytes} announced`, { field: 'bytes' });
-    }
-    const job: RegistrationJob = {
-      name,
-      uploadUri,
-      sha256: request.sha256,
-      bytes: request.bytes,
-      format: request.format,
-      ...(request.schema ? { schema: request.schema } : {}),
-      ...(request.target !== undefined ? { target: request.target } : {}),
-      owner: request.owner ?? actor,
-      source: request.source ?? 'upload',
-    };
-    // Step Functions execution names stop at 80 characters: a 63-character name leaves room for 8 + 6.
-    const registrationId = `${name}-${request.sha256.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
-    await stepFunctions.start(REGISTRATION_STATE_MACHINE_ARN, registrationId, job);
-    return { status: 202, body: { status: 'RUNNING', registrationId } };
-  },
+    'GET /datasets/{name}/versions/{version}': async ({ name, version }) => ({ status: 200, body: await findVersion(name, version) }),
 
-  'GET /datasets/{name}/registrations/{registrationId}': async ({ name, params }) => {
-    const registrationId = params.registrationId ?? '';
-    if (!registrationId.startsWith(`${name}-`)) throw new NotFoundError(`no registration ${registrationId} for dataset "${name}"`, { field: 'registrationId' });
-    let execution;
-    try {
-      execution = await stepFunctions.describe(StepFunctions.executionArn(REGISTRATION_STATE_MACHINE_ARN, registrationId));
-    } catch (error) {
-      if (error instanceof NotFoundError) {
-        throw new NotFoundError(`no registration ${registrationId} for dataset "${name}"`, { field: 'registrationId', cause: error });
+    'GET /datasets/{name}/versions/{version}/profile': async ({ name, version }) => {
+      const dataset = await findVersion(name, version);
+      const profile = parseOrThrow(DatasetProfileSchema, JSON.parse(await objects.getText(dataset.profileUri)), 'stored profile');
+      return { status: 200, body: { name: dataset.name, version: dataset.version, profileUri: dataset.profileUri, profile } };
+    },
+
+    /** Step 1 of 3: the same bytes already registered answer at once; otherwise presigned part URLs. */
+    'POST /datasets/{name}/uploads': async ({ name, body }) => {
+      const request = parseOrThrow(UploadRequestSchema, body, 'upload request');
+      if (request.bytes === 0) throw new DataValidationError('the file is empty: expected a header row and data rows', { field: 'bytes' });
+      if (request.bytes > MAX_DATASET_BYTES) {
+        throw new PayloadTooLargeError(`the file is ${request.bytes} bytes; this environment accepts at most ${MAX_DATASET_BYTES} (maxDatasetBytes in cdk.json)`);
       }
-      throw error;
-    }
-    if (execution.status === 'RUNNING') return { status: 200, body: { registrationId, status: 'RUNNING' } };
-    if (execution.status === 'SUCCEEDED') {
-      const output = JSON.parse(execution.output ?? '{}') as { version?: string; created?: boolean };
-      const dataset = await tracking.getDatasetVersion(name, output.version);
-      return { status: 200, body: { registrationId, status: 'SUCCEEDED', created: output.created === true, dataset } };
-    }
-    return { status: 200, body: { registrationId, status: 'FAILED', error: registrationError(execution.error, execution.cause) } };
-  },
+      const existing = await tracking.findDatasetVersion(name, request.sha256);
+      if (existing) return { status: 200, body: { status: 'EXISTS', dataset: existing } };
+      const uploadKey = `${uploadKeyPrefix(name)}${request.sha256}-${randomBytes(4).toString('hex')}`;
+      const parts = Math.max(1, Math.ceil(request.bytes / UPLOAD_PART_BYTES));
+      const { uploadId, urls } = await objects.presignUpload(DATASETS_BUCKET, uploadKey, parts, UPLOAD_URL_TTL_SECONDS);
+      return {
+        status: 201,
+        body: {
+          status: 'UPLOAD',
+          uploadId,
+          uploadKey,
+          partBytes: UPLOAD_PART_BYTES,
+          parts: urls.map((url, i) => ({ partNumber: i + 1, url })),
+          expiresAt: new Date(Date.now() + UPLOAD_URL_TTL_SECONDS * 1000).toISOString(),
+        },
+      };
+    },
 
-  /** The data validation gate on its own: judges a version for a model and stores the report, without quarantining. */
-  'POST /datasets/{name}/versions/{version}/validate': async ({ name, version, body }) => {
-    const { model } = parseOrThrow(ValidateRequestSchema, body, 'validate request');
-    const { spec } = await registry.getModel(model);
-    const dataset = await findVersion(name, version);
-    const at = new Date().toISOString().replace(/[-:.]/g, '');
-    const { report, reportUri } = await validateDatasetVersion(objects, {
-      dataset,
-      spec,
-      reportsBucket: REPORTS_BUCKET,
-      reportKey: `validation/${model}/adhoc/${name}-${dataset.version.slice(0, 12)}-${at}.json`,
-      context: { trigger: 'manual' },
-    });
-    return { status: 200, body: { model, dataset: { name, version: dataset.version }, reportUri, ...report } };
-  },} satisfies Record<DatasetRoute, Route>;
+    /** Step 3 of 3: completes the upload and starts the registration; poll the registration for the outcome. */
+    'POST /datasets/{name}/versions': async ({ name, body, actor }) => {
+      const request = parseOrThrow(RegisterRequestSchema, body, 'registration request');
+      if (!request.uploadKey.startsWith(uploadKeyPrefix(name))) {
+        throw new InputValidationError(`uploadKey must be one this API issued for dataset "${name}"`, { field: 'uploadKey' });
+      }
+      try {
+        await objects.completeUpload(DATASETS_BUCKET, request.uploadKey, request.uploadId, request.parts);
+      } catch (error) {
+        if (error instanceof MlopsError || !(error as { $metadata?: unknown }).$metadata) throw error;
+        throw new InputValidationError(`the upload cannot be completed: ${(error as Error).message}`, { field: 'parts', cause: error });
+      }
+      const uploadUri = formatS3Uri(DATASETS_BUCKET, request.uploadKey);
+      const size = await objects.size(uploadUri);
+      if (size !== request.bytes) {
+        await objects.delete(uploadUri);
+        throw new InputValidationError(`the upload has ${size ?? 0} bytes, not the ${request.bytes} announced`, { field: 'bytes' });
+      }
+      const job: RegistrationJob = {
+        name,
+        uploadUri,
+        sha256: request.sha256,
+        bytes: request.bytes,
+        format: request.format,
+        ...(request.schema ? { schema: request.schema } : {}),
+        ...(request.target !== undefined ? { target: request.target } : {}),
+        owner: request.owner ?? actor,
+        source: request.source ?? 'upload',
+      };
+      // Step Functions execution names stop at 80 characters: a 63-character name leaves room for 8 + 6.
+      const registrationId = `${name}-${request.sha256.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
+      await stepFunctions.start(REGISTRATION_STATE_MACHINE_ARN, registrationId, job);
+      return { status: 202, body: { status: 'RUNNING', registrationId } };
+    },
+
+    'GET /datasets/{name}/registrations/{registrationId}': async ({ name, params }) => {
+      const registrationId = params.registrationId ?? '';
+      if (!registrationId.startsWith(`${name}-`)) throw new NotFoundError(`no registration ${registrationId} for dataset "${name}"`, { field: 'registrationId' });
+      let execution;
+      try {
+        execution = await stepFunctions.describe(StepFunctions.executionArn(REGISTRATION_STATE_MACHINE_ARN, registrationId));
+      } catch (error) {
+        if (error instanceof NotFoundError) {
+          throw new NotFoundError(`no registration ${registrationId} for dataset "${name}"`, { field: 'registrationId', cause: error });
+        }
+        throw error;
+      }
+      if (execution.status === 'RUNNING') return { status: 200, body: { registrationId, status: 'RUNNING' } };
+      if (execution.status === 'SUCCEEDED') {
+        const output = JSON.parse(execution.output ?? '{}') as { version?: string; created?: boolean };
+        const dataset = await tracking.getDatasetVersion(name, output.version);
+        return { status: 200, body: { registrationId, status: 'SUCCEEDED', created: output.created === true, dataset } };
+      }
+      return { status: 200, body: { registrationId, status: 'FAILED', error: registrationError(execution.error, execution.cause) } };
+    },
+
+    /** The data validation gate on its own: judges a version for a model and stores the report, without quarantining. */
+    'POST /datasets/{name}/versions/{version}/validate': async ({ name, version, body }) => {
+      const { model } = parseOrThrow(ValidateRequestSchema, body, 'validate request');
+      const { spec } = await registry.getModel(model);
+      const dataset = await findVersion(name, version);
+      const at = new Date().toISOString().replace(/[-:.]/g, '');
+      const { report, reportUri } = await validateDatasetVersion(stores, {
+        dataset,
+        spec,
+        reportKey: `validation/${model}/adhoc/${name}-${dataset.version.slice(0, 12)}-${at}.json`,
+        context: { trigger: 'manual' },
+        now: new Date(),
+      });
+      return { status: 200, body: { model, dataset: { name, version: dataset.version }, reportUri, ...report } };
+    },
+  } satisfies Record<DatasetRoute, Route>;
+
+  return apiHandler(logger, Object.fromEntries(Object.entries(routes).map(([key, route]) => [key, withDataset(route)])));
+}
 
 /**
  * A failed registration's error as the API reports it. A rejected file ends in the Rejected
@@ -179,13 +201,26 @@ function registrationError(error: string | undefined, cause: string | undefined)
 const withDataset =
   (route: Route): ApiRoute =>
   async ({ params, body, actor }) => {
-    const name = params.name === undefined ? '' : parseOrThrow(DATASET_NAME, params.name, 'dataset name');
-    const version = params.version === undefined || params.version === 'latest' ? params.version : parseOrThrow(DATASET_VERSION, params.version, 'dataset version');
+    const name = params.name === undefined ? '' : pathParam(params, 'name', DATASET_NAME, 'dataset name');
+    const version = params.version === undefined || params.version === 'latest' ? params.version : pathParam(params, 'version', DATASET_VERSION, 'dataset version');
     return route({ name, version, params, body, actor });
   };
 
-/**
- * The datasets HTTP API: one function behind IAM-authorized routes, thin over the tracking
- * store, S3 and the registration state machine. Client mistakes get a 4xx JSON error with a code.
- */
-export const handler = apiHandler(logger, Object.fromEntries(Object.entries(routes).map(([key, route]) => [key, withDataset(route)])));
+function awsStores(): DatasetsApiStores {
+  const doc = createDocumentClient();
+  const objects = new ObjectStore(createS3Client());
+  const reportsBucket = requireEnv('REPORTS_BUCKET');
+  return {
+    tracking: new TrackingStore(doc, requireEnv('TRACKING_TABLE')),
+    registry: new RegistryStore(doc, requireEnv('REGISTRY_TABLE')),
+    objects,
+    reports: { put: (key, json) => objects.put(reportsBucket, key, json, 'application/json') },
+    stepFunctions: new StepFunctions(createSfnClient()),
+  };
+}
+
+export const handler = createHandler(awsStores(), {
+  datasetsBucket: requireEnv('DATASETS_BUCKET'),
+  registrationStateMachineArn: requireEnv('REGISTRATION_STATE_MACHINE_ARN'),
+  maxDatasetBytes: Number(requireEnv('MAX_DATASET_BYTES')),
+});

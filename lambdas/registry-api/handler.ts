@@ -1,149 +1,173 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { randomBytes } from 'node:crypto';
 import { createDocumentClient, createS3Client, createSfnClient } from '../aws/clients.js';
 import { requireEnv } from '../aws/env.js';
-import { apiHandler, type ApiRequest, type ApiRoute } from '../aws/http-api.js';
+import { apiHandler, pathParam, type ApiRequest, type ApiRoute } from '../aws/http-api.js';
 import { ObjectStore } from '../aws/object-store.js';
 import type { GateReportAnswer, ModelDetail, PromoteAnswer, PutModelAnswer, RollbackAnswer } from '../contract/registry.js';
 import type { RegistryRoute } from '../contract/routes.js';
 import { PipelineReleaseTasks } from '../aws/release-tasks.js';
 import { RegistryStore } from '../aws/registry-store.js';
-import { StepFunctions } from '../aws/step-functions.js';
+import { startTrainingRun, StepFunctions } from '../aws/step-functions.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { checkExpected, checkPromotable, parseAliasName, parseWeight, type Decision } from '../core/registry/alias-rules.js';
-import { MlopsError, parseOrThrow } from '../core/errors.js';
-import { decideApproval } from '../core/registry/approval.js';
+import { parseAliasName, type Decision } from '../core/registry/alias-rules.js';
+import { planPromotion } from '../core/registry/promotion.js';
+import { parseOrThrow } from '../core/errors.js';
+import { decideApproval, type ApprovalRecords, type ReleaseTasks } from '../core/registry/approval.js';
 import { versionLineage } from '../core/registry/lineage.js';
 import { putModelSpec } from '../core/registry/model-specs.js';
 import { StoredGateReportSchema } from '../core/evaluation/gate-report.js';
 import { DecisionRequestSchema, parseVersionNumber, parseVersionRef, PromoteRequestSchema, RollbackRequestSchema } from '../core/registry/requests.js';
-import { MODEL_NAME, newRunId, type TrainingRequest } from '../core/training/run.js';
+import { MODEL_NAME, type TrainingRequest } from '../core/training/run.js';
 import { DATASET_NAME, DATASET_VERSION } from '../core/data/dataset-version.js';
 
 const logger = new Logger({ serviceName: 'registry-api' });
-const doc = createDocumentClient();
-const stepFunctions = new StepFunctions(createSfnClient());
-const registry = new RegistryStore(doc, requireEnv('REGISTRY_TABLE'));
-const tracking = new TrackingStore(doc, requireEnv('TRACKING_TABLE'));
-const objects = new ObjectStore(createS3Client());
-const TRAINING_PIPELINE_ARN = requireEnv('TRAINING_PIPELINE_ARN');
-const releaseTasks = new PipelineReleaseTasks(stepFunctions, TRAINING_PIPELINE_ARN);
 
-const modelOf = ({ params }: ApiRequest) => parseOrThrow(MODEL_NAME, params.model ?? '', 'model name');
-
-/**
- * Approve or reject: the release and the registry's record are kept in step (see decideApproval:
- * a rejection is recorded first, an approval resumes the release first).
- */
-async function decide(request: ApiRequest, decision: Decision) {
-  const model = modelOf(request);
-  const { reason } = parseOrThrow(DecisionRequestSchema, request.body, `${decision} request`);
-  const result = await decideApproval(
-    registry,
-    releaseTasks,
-    { model, version: parseVersionNumber(request.params.version), decision, actor: request.actor, reason, now: new Date() },
-    logger,
-  );
-  logger.info('approval decided', { model, version: result.version.version, decision, actor: request.actor, release: result.release, recorded: result.recorded });
-  return { status: 200, body: { status: result.version.status, version: result.version, release: result.release } };
+/** What the registry API reads and writes: the adapters in production, memory in the unit tests. */
+export interface RegistryApiStores {
+  readonly registry: ApprovalRecords &
+    Pick<
+      RegistryStore,
+      | 'listModels'
+      | 'getModel'
+      | 'listAliases'
+      | 'listVersions'
+      | 'putModel'
+      | 'resolveVersion'
+      | 'getVersion'
+      | 'findAlias'
+      | 'moveAlias'
+      | 'rollback'
+      | 'listAudit'
+      | 'datasetLineage'
+    >;
+  readonly tracking: Pick<TrackingStore, 'getDatasetVersion' | 'findRun' | 'findDatasetVersion'>;
+  /** Gate reports by URI. */
+  readonly objects: Pick<ObjectStore, 'getText'>;
+  /** Starts a run of the training pipeline (a release, here). */
+  readonly pipeline: { start(input: TrainingRequest): Promise<{ runId: string; executionArn: string }> };
+  readonly releaseTasks: ReleaseTasks;
 }
 
-const routes = {
-  'GET /models': async () => ({ status: 200, body: { models: await registry.listModels() } }),
+const modelOf = ({ params }: ApiRequest) => pathParam(params, 'model', MODEL_NAME, 'model name');
 
-  'GET /models/{model}': async (request) => {
-    const name = modelOf(request);
-    const [model, aliases, versions] = await Promise.all([registry.getModel(name), registry.listAliases(name), registry.listVersions(name)]);
-    const body: ModelDetail = { name, spec: model.spec, latestVersion: model.latestVersion, createdAt: model.createdAt, updatedAt: model.updatedAt, aliases, versions };
-    return { status: 200, body };
-  },
-
-  /** Create a model or replace its spec; the features a spec leaves out come from the dataset's schema. */
-  'PUT /models/{model}': async (request) => {
-    const stores = { getDatasetVersion: (name: string, version?: string) => tracking.getDatasetVersion(name, version), putModel: registry.putModel.bind(registry) };
-    const body: PutModelAnswer = await putModelSpec(stores, modelOf(request), request.body, request.actor);
-    logger.info('model spec put', { model: body.model, created: body.created, actor: request.actor });
-    return { status: body.created ? 201 : 200, body };
-  },
-
-  /** The gate report stored when the version's run was judged, parsed (a corrupt report is an error, not an answer). */
-  'GET /models/{model}/versions/{version}/gate-report': async (request) => {
-    const model = modelOf(request);
-    const version = await registry.resolveVersion(model, parseVersionRef(request.params.version));
-    const report = StoredGateReportSchema.parse(JSON.parse(await objects.getText(version.gateReportUri)));
-    const body: GateReportAnswer = { model, version: version.version, runId: version.runId, uri: version.gateReportUri, report };
-    return { status: 200, body };
-  },
-
-  'GET /models/{model}/versions/{version}': async (request) => ({
-    status: 200,
-    body: await registry.resolveVersion(modelOf(request), parseVersionRef(request.params.version)),
-  }),
+/**
+ * The registry HTTP API over the stores it is given: IAM-authorized routes over the registry
+ * store and the release path.
+ */
+export function createHandler(stores: RegistryApiStores) {
+  const { registry, tracking, objects, pipeline, releaseTasks } = stores;
 
   /**
-   * Production: starts the release path (gate against production, approval where required, then
-   * one conditional move) and answers 202 with the run. Other aliases move at once.
+   * Approve or reject: the release and the registry's record are kept in step (see decideApproval:
+   * a rejection is recorded first, an approval resumes the release first).
    */
-  'POST /models/{model}/aliases/{alias}': async (request) => {
+  async function decide(request: ApiRequest, decision: Decision) {
     const model = modelOf(request);
-    const alias = parseAliasName(request.params.alias ?? '');
-    const body = parseOrThrow(PromoteRequestSchema, request.body, 'promotion request');
-    const reason = body.reason ?? `${alias} moved to version ${body.version} through the API`;
-    if (alias !== 'production') {
-      const moved = await registry.moveAlias({ model, alias, version: body.version, expectedVersion: body.expectedVersion, weight: body.weight, actor: request.actor, reason });
-      return { status: 200, body: { status: 'MOVED', ...moved } satisfies PromoteAnswer };
-    }
-    // Everything that can be refused now is, so a doomed promotion starts nothing.
-    const version = await registry.getVersion(model, body.version);
-    checkPromotable(version, alias);
-    parseWeight(alias, body.weight);
-    const current = await registry.findAlias(model, 'production');
-    if (current?.version === version.version) {
-      throw new MlopsError('ALREADY_IN_ALIAS', `production already points at version ${version.version} of ${model}`, { field: 'version' });
-    }
-    checkExpected('production', current?.version ?? null, body.expectedVersion);
-    const runId = newRunId(model, new Date(), randomBytes(3).toString('hex'));
-    const input: TrainingRequest = {
-      model,
-      dataset: { name: version.dataset.name, version: version.dataset.version },
-      mode: 'promote',
-      trigger: 'promote',
-      actor: request.actor,
-      promotion: { version: version.version, reason, ...(body.expectedVersion === undefined ? {} : { expectedVersion: body.expectedVersion }) },
-    };
-    const { executionArn } = await stepFunctions.start(TRAINING_PIPELINE_ARN, runId, input);
-    logger.info('promotion started', { model, version: version.version, runId, actor: request.actor });
-    return { status: 202, body: { status: 'RUNNING', runId, executionArn, version: version.version, expectedVersion: body.expectedVersion ?? null } };
-  },
+    const { reason } = parseOrThrow(DecisionRequestSchema, request.body, `${decision} request`);
+    const result = await decideApproval(
+      registry,
+      releaseTasks,
+      { model, version: parseVersionNumber(request.params.version), decision, actor: request.actor, reason, now: new Date() },
+      logger,
+    );
+    logger.info('approval decided', { model, version: result.version.version, decision, actor: request.actor, release: result.release, recorded: result.recorded });
+    return { status: 200, body: { status: result.version.status, version: result.version, release: result.release } };
+  }
 
-  'POST /models/{model}/rollback': async (request) => {
-    const model = modelOf(request);
-    const body = parseOrThrow(RollbackRequestSchema, request.body, 'rollback request');
-    const result = await registry.rollback({ model, actor: request.actor, reason: body.reason ?? 'rolled back through the API', expectedVersion: body.expectedVersion });
-    return { status: 200, body: { status: 'ROLLED_BACK', ...result } satisfies RollbackAnswer };
-  },
+  const routes = {
+    'GET /models': async () => ({ status: 200, body: { models: await registry.listModels() } }),
 
-  'POST /models/{model}/versions/{version}/approve': (request) => decide(request, 'approve'),
-  'POST /models/{model}/versions/{version}/reject': (request) => decide(request, 'reject'),
+    'GET /models/{model}': async (request) => {
+      const name = modelOf(request);
+      const [model, aliases, versions] = await Promise.all([registry.getModel(name), registry.listAliases(name), registry.listVersions(name)]);
+      const body: ModelDetail = { name, spec: model.spec, latestVersion: model.latestVersion, createdAt: model.createdAt, updatedAt: model.updatedAt, aliases, versions };
+      return { status: 200, body };
+    },
 
-  'GET /models/{model}/versions/{version}/lineage': async (request) => ({
-    status: 200,
-    body: await versionLineage({ registry, tracking }, modelOf(request), parseVersionRef(request.params.version)),
-  }),
+    /** Create a model or replace its spec; the features a spec leaves out come from the dataset's schema. */
+    'PUT /models/{model}': async (request) => {
+      const specStores = { getDatasetVersion: (name: string, version?: string) => tracking.getDatasetVersion(name, version), putModel: registry.putModel.bind(registry) };
+      const body: PutModelAnswer = await putModelSpec(specStores, modelOf(request), request.body, request.actor);
+      logger.info('model spec put', { model: body.model, created: body.created, actor: request.actor });
+      return { status: body.created ? 201 : 200, body };
+    },
 
-  'GET /models/{model}/audit': async (request) => {
-    const model = modelOf(request);
-    await registry.getModel(model);
-    return { status: 200, body: { events: await registry.listAudit(model) } };
-  },
+    /** The gate report stored when the version's run was judged, parsed (a corrupt report is an error, not an answer). */
+    'GET /models/{model}/versions/{version}/gate-report': async (request) => {
+      const model = modelOf(request);
+      const version = await registry.resolveVersion(model, parseVersionRef(request.params.version));
+      const report = StoredGateReportSchema.parse(JSON.parse(await objects.getText(version.gateReportUri)));
+      const body: GateReportAnswer = { model, version: version.version, runId: version.runId, uri: version.gateReportUri, report };
+      return { status: 200, body };
+    },
 
-  'GET /datasets/{name}/versions/{version}/lineage': async ({ params }) => {
-    const name = parseOrThrow(DATASET_NAME, params.name ?? '', 'dataset name');
-    const version = params.version === 'latest' ? undefined : parseOrThrow(DATASET_VERSION, params.version ?? '', 'dataset version');
-    const dataset = await tracking.getDatasetVersion(name, version);
-    return { status: 200, body: await registry.datasetLineage(name, dataset.version) };
-  },
-} satisfies Record<RegistryRoute, ApiRoute>;
+    'GET /models/{model}/versions/{version}': async (request) => ({
+      status: 200,
+      body: await registry.resolveVersion(modelOf(request), parseVersionRef(request.params.version)),
+    }),
 
-/** The registry HTTP API: IAM-authorized routes over the registry store and the release path. */
-export const handler = apiHandler(logger, routes);
+    /**
+     * Production: starts the release path (gate against production, approval where required, then
+     * one conditional move) and answers 202 with the run. Other aliases move at once.
+     */
+    'POST /models/{model}/aliases/{alias}': async (request) => {
+      const model = modelOf(request);
+      const alias = parseAliasName(request.params.alias ?? '');
+      const body = parseOrThrow(PromoteRequestSchema, request.body, 'promotion request');
+      const reason = body.reason ?? `${alias} moved to version ${body.version} through the API`;
+      if (alias !== 'production') {
+        const moved = await registry.moveAlias({ model, alias, version: body.version, expectedVersion: body.expectedVersion, weight: body.weight, actor: request.actor, reason });
+        return { status: 200, body: { status: 'MOVED', ...moved } satisfies PromoteAnswer };
+      }
+      const input = await planPromotion(registry, { model, version: body.version, reason, expectedVersion: body.expectedVersion, weight: body.weight, actor: request.actor });
+      const { runId, executionArn } = await pipeline.start(input);
+      logger.info('promotion started', { model, version: body.version, runId, actor: request.actor });
+      return { status: 202, body: { status: 'RUNNING', runId, executionArn, version: body.version, expectedVersion: body.expectedVersion ?? null } };
+    },
+
+    'POST /models/{model}/rollback': async (request) => {
+      const model = modelOf(request);
+      const body = parseOrThrow(RollbackRequestSchema, request.body, 'rollback request');
+      const result = await registry.rollback({ model, actor: request.actor, reason: body.reason ?? 'rolled back through the API', expectedVersion: body.expectedVersion });
+      return { status: 200, body: { status: 'ROLLED_BACK', ...result } satisfies RollbackAnswer };
+    },
+
+    'POST /models/{model}/versions/{version}/approve': (request) => decide(request, 'approve'),
+    'POST /models/{model}/versions/{version}/reject': (request) => decide(request, 'reject'),
+
+    'GET /models/{model}/versions/{version}/lineage': async (request) => ({
+      status: 200,
+      body: await versionLineage({ registry, tracking }, modelOf(request), parseVersionRef(request.params.version)),
+    }),
+
+    'GET /models/{model}/audit': async (request) => {
+      const model = modelOf(request);
+      await registry.getModel(model);
+      return { status: 200, body: { events: await registry.listAudit(model) } };
+    },
+
+    'GET /datasets/{name}/versions/{version}/lineage': async ({ params }) => {
+      const name = pathParam(params, 'name', DATASET_NAME, 'dataset name');
+      const version = params.version === 'latest' ? undefined : pathParam(params, 'version', DATASET_VERSION, 'dataset version');
+      const dataset = await tracking.getDatasetVersion(name, version);
+      return { status: 200, body: await registry.datasetLineage(name, dataset.version) };
+    },
+  } satisfies Record<RegistryRoute, ApiRoute>;
+
+  return apiHandler(logger, routes);
+}
+
+function awsStores(): RegistryApiStores {
+  const doc = createDocumentClient();
+  const stepFunctions = new StepFunctions(createSfnClient());
+  const pipelineArn = requireEnv('TRAINING_PIPELINE_ARN');
+  return {
+    registry: new RegistryStore(doc, requireEnv('REGISTRY_TABLE')),
+    tracking: new TrackingStore(doc, requireEnv('TRACKING_TABLE')),
+    objects: new ObjectStore(createS3Client()),
+    pipeline: { start: (input) => startTrainingRun(stepFunctions, pipelineArn, input) },
+    releaseTasks: new PipelineReleaseTasks(stepFunctions, pipelineArn),
+  };
+}
+
+export const handler = createHandler(awsStores());

@@ -38,6 +38,7 @@ import {
   type TransferRequest,
   type UploadAnswer,
 } from '../../lambdas/contract/runs.js';
+import { gatewayErrorCode } from '../../lambdas/contract/routes.js';
 import type { StackOutputs } from '../../lambdas/contract/stack.js';
 import type { ValidationReport } from '../../lambdas/core/data/validation.js';
 import { MlopsError, parseOrThrow, zodIssues } from '../../lambdas/core/errors.js';
@@ -181,7 +182,7 @@ export class PlatformClient {
     });
     if (response.status >= 400) {
       const error = (response.body as { error?: { code?: string; message?: string; field?: string } })?.error;
-      throw new MlopsError(error?.code ?? `HTTP_${response.status}`, error?.message ?? response.text.slice(0, 500), error?.field ? { field: error.field } : {});
+      throw new MlopsError(error?.code ?? gatewayErrorCode(response.status), error?.message ?? response.text.slice(0, 500), error?.field ? { field: error.field } : {});
     }
     return { status: response.status, body: response.body as T };
   }

@@ -88,7 +88,7 @@ describe('the models routes of the management API', () => {
     const viewer = await createIamUser('models-viewer', [invoke(outputs, 'management', ['GET /models/{model}'])]);
     const model = uniqueName('models-denied');
     const denied = await mlopsWith(cliEnvironment(viewer, outputs), 'models', 'create', '--spec', writeSpec(model, { features: [{ name: 'age', type: 'numeric' }] }));
-    expect(denied).toMatchObject({ code: 1, json: { error: { code: 'HTTP_403' } } });
+    expect(denied).toMatchObject({ code: 1, json: { error: { code: 'ACCESS_DENIED' } } });
     expect(await refusal(platform.showModel(model))).toEqual({ code: 'NOT_FOUND', field: 'model' });
   });
 

@@ -1,3 +1,4 @@
+import { gatewayErrorCode } from '../../lambdas/contract/routes.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -92,5 +93,14 @@ describe('apiHandler', () => {
     const boom = await call('GET', '/boom');
     expect(boom).toMatchObject({ status: 500, body: { error: { code: 'INTERNAL' }, requestId: 'req-1' } });
     expect(JSON.stringify(boom.body)).not.toContain('secret');
+  });
+});
+
+describe('gateway error codes', () => {
+  it("reads a bodiless answer by its status as API Gateway's own code, else HTTP_<status>", () => {
+    expect(gatewayErrorCode(403)).toBe('ACCESS_DENIED');
+    expect(gatewayErrorCode(429)).toBe('THROTTLED');
+    expect(gatewayErrorCode(413)).toBe('REQUEST_TOO_LARGE');
+    expect(gatewayErrorCode(502)).toBe('HTTP_502');
   });
 });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputValidationError } from '../../lambdas/core/errors.js';
-import { readTarGzEntry } from '../../lambdas/register-external-artifact/tarball.js';
+import { readTarGzEntry } from '../../lambdas/core/training/tarball.js';
 import { thrownBy } from './helpers.js';
 
 const BLOCK = 512;
@@ -437,7 +437,7 @@ describe('readTarGzEntry: what is not a readable archive', () => {
       truncatedGzip: good.subarray(0, good.length - 3),
       cutInModelJson: gzipSync(tar([{ name: 'model.json', body: pattern(5000) }]).subarray(0, 3000)),
     };
-    const module = fileURLToPath(new URL('../../lambdas/register-external-artifact/tarball.ts', import.meta.url));
+    const module = fileURLToPath(new URL('../../lambdas/core/training/tarball.ts', import.meta.url));
     const script = `
       import { readTarGzEntry } from ${JSON.stringify(module)};
       const cases = ${JSON.stringify(Object.fromEntries(Object.entries(cases).map(([k, v]) => [k, Buffer.from(v).toString('base64')])))};

@@ -12,4 +12,9 @@ Object.assign(process.env, {
   PRODUCTION_REQUIRES_APPROVAL: 'false',
   CODE_VERSION: 'test',
   APPROVAL_TIMEOUT_SECONDS: '3600',
+  DATASETS_BUCKET: 'datasets',
+  MAX_DATASET_BYTES: '1000000',
+  PREDICTION_LOGS_BUCKET: 'prediction-logs',
+  REGISTRATION_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:registration',
+  TRAINING_PIPELINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:training',
 });

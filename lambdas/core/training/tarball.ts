@@ -1,5 +1,5 @@
 import { gunzipSync } from 'node:zlib';
-import { InputValidationError } from '../core/errors.js';
+import { InputValidationError } from '../errors.js';
 
 const BLOCK = 512;
 
