@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { HyperLogLog } from './hyperloglog.js';
 
 /**
  * Streaming summaries for dataset profiles. Each one is built in a single pass with bounded
@@ -34,8 +35,8 @@ export type QuantileSketchJson = z.infer<typeof QuantileSketchJsonSchema>;
 export class QuantileSketch {
   private readonly gamma: number;
   private readonly logGamma: number;
-  private readonly positive = new Map<number, number>();
-  private readonly negative = new Map<number, number>();
+  private readonly positive = new DenseBins();
+  private readonly negative = new DenseBins();
   private zeroCount = 0;
   private count = 0;
 
@@ -52,14 +53,13 @@ export class QuantileSketch {
       return;
     }
     const key = Math.ceil(Math.log(magnitude) / this.logGamma);
-    const store = value > 0 ? this.positive : this.negative;
-    store.set(key, (store.get(key) ?? 0) + 1);
+    (value > 0 ? this.positive : this.negative).add(key, 1);
   }
 
   merge(other: QuantileSketch): void {
     if (other.relativeAccuracy !== this.relativeAccuracy) throw new Error('sketches with different accuracies cannot be merged');
-    for (const [key, n] of other.positive) this.positive.set(key, (this.positive.get(key) ?? 0) + n);
-    for (const [key, n] of other.negative) this.negative.set(key, (this.negative.get(key) ?? 0) + n);
+    for (const [key, n] of other.positive.entries()) this.positive.add(key, n);
+    for (const [key, n] of other.negative.entries()) this.negative.add(key, n);
     this.zeroCount += other.zeroCount;
     this.count += other.count;
   }
@@ -70,34 +70,77 @@ export class QuantileSketch {
     const rank = q * (this.count - 1);
     let seen = 0;
     const representative = (key: number) => (2 * this.gamma ** key) / (this.gamma + 1);
-    for (const [key, n] of sortedBins(this.negative).reverse()) {
+    for (const [key, n] of this.negative.entries().reverse()) {
       seen += n;
       if (seen > rank) return -representative(key);
     }
     seen += this.zeroCount;
     if (seen > rank) return 0;
-    for (const [key, n] of sortedBins(this.positive)) {
+    const positive = this.positive.entries();
+    for (const [key, n] of positive) {
       seen += n;
       if (seen > rank) return representative(key);
     }
-    return representative(sortedBins(this.positive).at(-1)?.[0] ?? 0);
+    return representative(positive.at(-1)?.[0] ?? 0);
   }
 
   toJSON(): QuantileSketchJson {
-    return { relativeAccuracy: this.relativeAccuracy, zeroCount: this.zeroCount, positive: sortedBins(this.positive), negative: sortedBins(this.negative) };
+    return { relativeAccuracy: this.relativeAccuracy, zeroCount: this.zeroCount, positive: this.positive.entries(), negative: this.negative.entries() };
   }
 
   static fromJSON(json: QuantileSketchJson): QuantileSketch {
     const sketch = new QuantileSketch(json.relativeAccuracy);
-    for (const [key, n] of json.positive) sketch.positive.set(key, n);
-    for (const [key, n] of json.negative) sketch.negative.set(key, n);
+    for (const [key, n] of json.positive) sketch.positive.add(key, n);
+    for (const [key, n] of json.negative) sketch.negative.add(key, n);
     sketch.zeroCount = json.zeroCount;
     sketch.count = json.zeroCount + [...json.positive, ...json.negative].reduce((sum, [, n]) => sum + n, 0);
     return sketch;
   }
 }
 
-const sortedBins = (bins: Map<number, number>): [number, number][] => [...bins].sort((a, b) => a[0] - b[0]);
+/**
+ * A DDSketch store: bin counts in one typed array indexed by key minus an offset, grown to
+ * cover new keys (the keys of one sketch span at most about 37,000: magnitudes 1e-12 to 1e308
+ * at 1%), so adding a value is an index and an increment instead of a hash-map update.
+ */
+class DenseBins {
+  private counts = new Float64Array(0);
+  private offset = 0;
+
+  add(key: number, n: number): void {
+    let index = key - this.offset;
+    if (index < 0 || index >= this.counts.length) {
+      this.cover(key);
+      index = key - this.offset;
+    }
+    this.counts[index]! += n;
+  }
+
+  /** Grows the array (at least doubling, with room on both sides) so that it covers `key`. */
+  private cover(key: number): void {
+    const old = this.counts;
+    if (old.length === 0) {
+      this.counts = new Float64Array(128);
+      this.offset = key - 64;
+      return;
+    }
+    const low = Math.min(this.offset, key);
+    const high = Math.max(this.offset + old.length, key + 1);
+    const length = Math.max(2 * old.length, high - low + 64);
+    const offset = key < this.offset ? high - length : low;
+    this.counts = new Float64Array(length);
+    this.counts.set(old, this.offset - offset);
+    this.offset = offset;
+  }
+
+  /** [key, count] of the non-empty bins, by key. */
+  entries(): [number, number][] {
+    const out: [number, number][] = [];
+    const counts = this.counts;
+    for (let i = 0; i < counts.length; i += 1) if (counts[i] !== 0) out.push([i + this.offset, counts[i]!]);
+    return out;
+  }
+}
 
 export const NumericSummaryJsonSchema = z.object({
   count: z.number().int().nonnegative(),
@@ -251,85 +294,150 @@ export class FrequencySketch {
 }
 
 /**
- * A set of 64-bit row fingerprints (two 32-bit FNV-1a style hashes) in open-addressed typed
- * arrays: 8 bytes a slot at most half full, so 8 to 16.7 million rows take 256 MB, and about
- * 384 MB for a moment while the table doubles. Rows past `maxRows` are not tracked and the
- * caller reports the check as partial.
+ * The row fingerprint, one character at a time: two 32-bit hashes (FNV-1a, and a multiply and
+ * xor-shift one) that make 64 bits together. A row is its cells' characters, each cell followed
+ * by `endCell`; a missing cell (null) is the character 0. `RowFingerprints.addRow` and the
+ * profiler's column-wise pass both hash with these, so they agree.
+ */
+export const FINGERPRINT_SEED_HI = 0x811c9dc5;
+export const FINGERPRINT_SEED_LO = 0x01000193;
+export const fingerprintHi = (h: number, code: number): number => Math.imul(h ^ code, 0x01000193);
+export const fingerprintLo = (h: number, code: number): number => {
+  const next = Math.imul(h ^ code, 0x5bd1e995);
+  return next ^ (next >>> 15);
+};
+/** A separator after each cell, so ["ab", "c"] and ["a", "bc"] differ. */
+export const endCellHi = (h: number): number => Math.imul(h ^ 0x1f, 0x01000193);
+export const endCellLo = (h: number): number => Math.imul(h ^ 0x1f, 0x5bd1e995);
+
+/** Rows the exact duplicate table tracks by default: 2^24 slots at most 3/4 full, 128 MiB. */
+export const DEFAULT_MAX_DUPLICATE_ROWS = 12_000_000;
+/** The exact table's largest load: linear probing stays short (about 8 probes for a miss) up to 3/4. */
+const MAX_LOAD = 0.75;
+/** The estimate's bound, in standard errors of the HyperLogLog count (3: about 99.7% of files). */
+const BOUND_STANDARD_ERRORS = 3;
+
+/** The duplicate rows of a file past the exact table, estimated over all its rows. */
+export interface DuplicateEstimate {
+  readonly method: 'hyperloglog';
+  /** Rows minus the estimated distinct rows, kept within what the exact table proves. */
+  readonly duplicateRows: number;
+  /** The true count is within duplicateRows ± bound at three standard errors. */
+  readonly bound: number;
+  readonly registers: number;
+}
+
+/**
+ * A set of 64-bit row fingerprints in one open-addressed typed array (the two halves of a slot
+ * side by side, so a probe reads one cache line): 8 bytes a slot at most 3/4 full. The table
+ * doubles as rows arrive, up to the size `maxRows` needs: 12 million rows (the default) take
+ * 2^24 slots, 128 MiB, and 192 MiB for the moment the table doubles into it.
+ *
+ * Past `maxRows` distinct rows, new rows are still checked against the tracked ones (so the
+ * exact count is a lower bound), but not added; from then on every row also goes into a
+ * HyperLogLog (seeded with the tracked fingerprints, which are exactly the distinct rows so
+ * far), whose distinct-row count gives `estimate()`. Memory stays bounded whatever the file.
  */
 export class RowFingerprints {
-  private hi: Uint32Array;
-  private lo: Uint32Array;
+  private table: Uint32Array;
   private size = 0;
+  private rows = 0;
+  private duplicates = 0;
+  private readonly maxSlots: number;
+  private estimator: HyperLogLog | undefined;
   /** Whether every row offered was tracked. */
   complete = true;
 
   constructor(
-    private readonly maxRows = 20_000_000,
+    private readonly maxRows = DEFAULT_MAX_DUPLICATE_ROWS,
     initialSlots = 1 << 16,
   ) {
-    this.hi = new Uint32Array(initialSlots);
-    this.lo = new Uint32Array(initialSlots);
+    let maxSlots = 2;
+    while (maxSlots * MAX_LOAD < maxRows) maxSlots *= 2;
+    this.maxSlots = maxSlots;
+    this.table = new Uint32Array(2 * Math.min(maxSlots, Math.max(2, initialSlots)));
   }
 
   /** Adds a row's fingerprint; returns true when the same fingerprint was already there. */
   addRow(cells: readonly unknown[]): boolean {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x01000193;
+    let h1 = FINGERPRINT_SEED_HI;
+    let h2 = FINGERPRINT_SEED_LO;
     for (let c = 0; c < cells.length; c += 1) {
       const cell = cells[c];
       const text = cell === null || cell === undefined ? '\u0000' : typeof cell === 'string' ? cell : String(cell);
       for (let i = 0; i < text.length; i += 1) {
         const code = text.charCodeAt(i);
-        h1 = Math.imul(h1 ^ code, 0x01000193);
-        h2 = Math.imul(h2 ^ code, 0x5bd1e995);
-        h2 ^= h2 >>> 15;
+        h1 = fingerprintHi(h1, code);
+        h2 = fingerprintLo(h2, code);
       }
-      // A separator, so ["ab", "c"] and ["a", "bc"] differ.
-      h1 = Math.imul(h1 ^ 0x1f, 0x01000193);
-      h2 = Math.imul(h2 ^ 0x1f, 0x5bd1e995);
+      h1 = endCellHi(h1);
+      h2 = endCellLo(h2);
     }
-    // Unsigned, as the typed arrays store them; the low half is never 0, which marks an empty slot.
-    return this.add(h1 >>> 0, (h2 | 1) >>> 0);
+    return this.addFingerprint(h1, h2);
   }
 
-  private add(hi: number, lo: number): boolean {
+  /** Adds a fingerprint hashed with the functions above (before the row's final step); returns true when it was already there. */
+  addFingerprint(h1: number, h2: number): boolean {
+    // Unsigned, as the typed array stores them; the low half is never 0, which marks an empty slot.
+    const hi = h1 >>> 0;
+    const lo = (h2 | 1) >>> 0;
+    this.rows += 1;
     let slot = this.find(hi, lo);
-    if (this.lo[slot] !== 0) return true;
+    if (this.table[slot + 1] !== 0) {
+      this.duplicates += 1;
+      return true;
+    }
     // Past the cap, rows are still checked against those tracked, but not added.
     if (this.size >= this.maxRows) {
+      if (!this.estimator) this.startEstimate();
+      this.estimator!.add(hi, lo);
       this.complete = false;
       return false;
     }
-    if ((this.size + 1) * 2 > this.hi.length) {
+    if (this.size + 1 > (this.table.length / 2) * MAX_LOAD && this.table.length / 2 < this.maxSlots) {
       this.grow();
       slot = this.find(hi, lo);
     }
-    this.hi[slot] = hi;
-    this.lo[slot] = lo;
+    this.table[slot] = hi;
+    this.table[slot + 1] = lo;
     this.size += 1;
     return false;
   }
 
-  /** The slot holding this fingerprint, or the empty slot where it would go. */
+  /** The estimated duplicate rows over every row offered, once rows went past the table; undefined while the count is exact. */
+  estimate(): DuplicateEstimate | undefined {
+    if (!this.estimator) return undefined;
+    const distinct = this.estimator.estimate();
+    // The table proves at least `size` distinct rows and `duplicates` repeats.
+    const duplicateRows = Math.min(this.rows - this.size, Math.max(this.duplicates, Math.round(this.rows - distinct)));
+    const bound = Math.ceil(BOUND_STANDARD_ERRORS * this.estimator.standardError * distinct);
+    return { method: 'hyperloglog', duplicateRows, bound, registers: this.estimator.registerCount };
+  }
+
+  private startEstimate(): void {
+    const estimator = new HyperLogLog();
+    const table = this.table;
+    for (let i = 0; i < table.length; i += 2) if (table[i + 1] !== 0) estimator.add(table[i]!, table[i + 1]!);
+    this.estimator = estimator;
+  }
+
+  /** The index of the slot holding this fingerprint, or of the empty slot where it would go. */
   private find(hi: number, lo: number): number {
-    const mask = this.hi.length - 1;
+    const table = this.table;
+    const mask = table.length / 2 - 1;
     let slot = (hi ^ Math.imul(lo, 0x9e3779b1)) & mask;
-    while (this.lo[slot] !== 0 && !(this.lo[slot] === lo && this.hi[slot] === hi)) slot = (slot + 1) & mask;
-    return slot;
+    while (table[2 * slot + 1] !== 0 && !(table[2 * slot + 1] === lo && table[2 * slot] === hi)) slot = (slot + 1) & mask;
+    return 2 * slot;
   }
 
   private grow(): void {
-    const oldHi = this.hi;
-    const oldLo = this.lo;
-    this.hi = new Uint32Array(oldHi.length * 2);
-    this.lo = new Uint32Array(oldLo.length * 2);
-    this.size = 0;
-    for (let i = 0; i < oldLo.length; i += 1) {
-      if (oldLo[i] === 0) continue;
-      const slot = this.find(oldHi[i]!, oldLo[i]!);
-      this.hi[slot] = oldHi[i]!;
-      this.lo[slot] = oldLo[i]!;
-      this.size += 1;
+    const old = this.table;
+    this.table = new Uint32Array(old.length * 2);
+    for (let i = 0; i < old.length; i += 2) {
+      if (old[i + 1] === 0) continue;
+      const slot = this.find(old[i]!, old[i + 1]!);
+      this.table[slot] = old[i]!;
+      this.table[slot + 1] = old[i + 1]!;
     }
   }
 }
