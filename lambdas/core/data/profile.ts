@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { DataValidationError, InputValidationError, parseOrThrow } from '../errors.js';
 import {
+  endCellHi,
+  endCellLo,
+  FINGERPRINT_SEED_HI,
+  FINGERPRINT_SEED_LO,
+  fingerprintHi,
+  fingerprintLo,
   FrequencySketch,
   FrequencySketchJsonSchema,
   NumericSummary,
@@ -135,6 +141,8 @@ function hasEdgeSpace(text: string): boolean {
 }
 const isMissing = (cell: Cell): boolean => cell === null || (typeof cell === 'string' && (cell === '' || (hasEdgeSpace(cell) && cell.trim() === '')));
 const asText = (cell: string | number) => (typeof cell === 'string' ? cell.trim() : String(cell));
+/** What a batch slot holds once its row is profiled, so the batch does not keep rows alive. */
+const EMPTY_ROW: readonly Cell[] = [];
 
 /** Rows read before column types are decided, when no schema is declared (as Arrow and Polars do). */
 export const INFERENCE_ROWS = 10_000;
@@ -152,6 +160,8 @@ interface Violation {
   readonly hint: string;
   count: number;
   readonly positions: number[];
+  /** Where it was first seen within its batch (row * columns + column), to keep the row-by-row order. */
+  order: number;
 }
 
 class ColumnAccumulator {
@@ -159,6 +169,7 @@ class ColumnAccumulator {
   numeric: NumericSummary | undefined;
   values: Map<string, number> | null = new Map();
   frequencies: FrequencySketch | undefined;
+  readonly categories: ReadonlySet<string> | undefined;
 
   constructor(
     readonly name: string,
@@ -168,6 +179,7 @@ class ColumnAccumulator {
   ) {
     if (type === 'numeric') this.numeric = new NumericSummary();
     else this.frequencies = new FrequencySketch(categoryCapacity);
+    this.categories = declared?.categories ? new Set(declared.categories) : undefined;
   }
 }
 
@@ -178,15 +190,29 @@ export interface ProfilerOptions {
   readonly target?: string;
   /** @default 1000 */
   readonly categoryCapacity?: number;
-  /** @default 20 million */
+  /** Rows the exact duplicate check tracks before it estimates. @default 12 million (DEFAULT_MAX_DUPLICATE_ROWS) */
   readonly maxDuplicateRows?: number;
 }
+
+/** Rows profiled together, column by column. */
+const BATCH_ROWS = 1024;
+/** Powers of ten a plain decimal's digits are divided by: all exact doubles (up to 1e22). */
+const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
+/** Digits a plain decimal may have for the fast read: its digits as an integer stay below 2^53. */
+const FAST_DIGITS = 15;
 
 /**
  * Profiles a table in one streaming pass: column types (declared, or inferred from the first
  * rows), per-column statistics and sketches, duplicate rows, and the target's classes. Values
  * that break the declared or inferred schema are collected with their positions and fail the
  * registration at the end, all of them in one message.
+ *
+ * Rows are profiled in batches of BATCH_ROWS, one column at a time, so each column's loop does
+ * one kind of work on one kind of value. One pass over a cell's characters both hashes them
+ * into the row's fingerprint (kept per row of the batch in typed arrays) and, in a numeric
+ * column, reads a plain decimal; anything else is read as before. The results are the same as
+ * row by row: each column sees its values in row order, and schema violations are reported in
+ * the order a row-by-row pass would meet them.
  */
 export class DatasetProfiler implements TableSink {
   private names: string[] = [];
@@ -196,8 +222,16 @@ export class DatasetProfiler implements TableSink {
   private duplicates = 0;
   private readonly fingerprints: RowFingerprints;
   private readonly violations = new Map<string, Violation>();
+  /** Violations first met in the batch being profiled; they join `violations` in row order when it ends. */
+  private readonly fresh = new Map<string, Violation>();
   private readonly where: string;
   private readonly target: string | undefined;
+  // The batch: its rows, their positions, and their fingerprints so far (reused from batch to batch).
+  private readonly batch: (readonly Cell[])[] = [];
+  private readonly positions = new Float64Array(BATCH_ROWS);
+  private readonly hashHi = new Int32Array(BATCH_ROWS);
+  private readonly hashLo = new Int32Array(BATCH_ROWS);
+  private batched = 0;
 
   constructor(private readonly options: ProfilerOptions) {
     this.where = positionName(options.format);
@@ -229,13 +263,12 @@ export class DatasetProfiler implements TableSink {
 
   row(cells: readonly Cell[], position: number): void {
     this.rows += 1;
-    if (this.fingerprints.addRow(cells)) this.duplicates += 1;
     if (this.pending) {
       this.pending.push({ cells, position });
       if (this.pending.length >= INFERENCE_ROWS) this.decideTypes();
       return;
     }
-    this.accept(cells, position);
+    this.enqueue(cells, position);
   }
 
   private decideTypes(): void {
@@ -257,55 +290,179 @@ export class DatasetProfiler implements TableSink {
       return new ColumnAccumulator(name, numeric ? 'numeric' : 'string', undefined, capacity);
     });
     this.pending = undefined;
-    for (const { cells, position } of pending) this.accept(cells, position);
+    for (const { cells, position } of pending) this.enqueue(cells, position);
   }
 
-  private violate(column: string, problem: string, position: number, hint = ''): void {
+  /** `row` is the row's index in the batch and `c` the column's, which place the violation in row-by-row order. */
+  private violate(c: number, row: number, column: string, problem: string, position: number, hint = ''): void {
     const key = `${column}\u0000${problem}`;
-    let violation = this.violations.get(key);
+    let violation = this.violations.get(key) ?? this.fresh.get(key);
     if (!violation) {
-      violation = { column, problem, hint, count: 0, positions: [] };
-      this.violations.set(key, violation);
+      violation = { column, problem, hint, count: 0, positions: [], order: row * this.accumulators.length + c };
+      this.fresh.set(key, violation);
     }
     violation.count += 1;
     if (violation.positions.length < MAX_EXAMPLES) violation.positions.push(position);
   }
 
-  private accept(cells: readonly Cell[], position: number): void {
+  private enqueue(cells: readonly Cell[], position: number): void {
+    const n = this.batched;
+    this.batch[n] = cells;
+    this.positions[n] = position;
+    this.batched = n + 1;
+    if (this.batched === BATCH_ROWS) this.flush();
+  }
+
+  /** Profiles the rows batched so far, column by column, then adds their fingerprints in row order. */
+  private flush(): void {
+    const n = this.batched;
+    if (n === 0) return;
+    this.hashHi.fill(FINGERPRINT_SEED_HI, 0, n);
+    this.hashLo.fill(FINGERPRINT_SEED_LO, 0, n);
     const accumulators = this.accumulators;
     for (let c = 0; c < accumulators.length; c += 1) {
       const column = accumulators[c]!;
-      const cell = cells[c] ?? null;
-      if (isMissing(cell)) {
-        column.missing += 1;
-        if (column.declared && !column.declared.nullable) this.violate(column.name, 'missing value(s)', position, 'the schema says the column is not nullable');
-        continue;
+      if (column.numeric) this.numericColumn(column, c, n);
+      else this.stringColumn(column, c, n);
+    }
+    for (let i = 0; i < n; i += 1) if (this.fingerprints.addFingerprint(this.hashHi[i]!, this.hashLo[i]!)) this.duplicates += 1;
+    if (this.fresh.size > 0) {
+      const fresh = [...this.fresh].sort((a, b) => a[1].order - b[1].order);
+      for (const [key, violation] of fresh) this.violations.set(key, violation);
+      this.fresh.clear();
+    }
+    this.batch.fill(EMPTY_ROW, 0, n);
+    this.batched = 0;
+  }
+
+  /** Adds a cell that is not a string to row i's fingerprint, as its text (missing: the character 0). */
+  private hashOther(i: number, cell: Cell | undefined): void {
+    const text = cell === null || cell === undefined ? '\u0000' : String(cell);
+    let h1 = this.hashHi[i]!;
+    let h2 = this.hashLo[i]!;
+    for (let k = 0; k < text.length; k += 1) {
+      const code = text.charCodeAt(k);
+      h1 = fingerprintHi(h1, code);
+      h2 = fingerprintLo(h2, code);
+    }
+    this.hashHi[i] = endCellHi(h1);
+    this.hashLo[i] = endCellLo(h2);
+  }
+
+  private numericColumn(column: ColumnAccumulator, c: number, n: number): void {
+    const batch = this.batch;
+    const hashHi = this.hashHi;
+    const hashLo = this.hashLo;
+    const summary = column.numeric!;
+    const declared = column.declared;
+    for (let i = 0; i < n; i += 1) {
+      const cell = batch[i]![c];
+      let value = NaN;
+      let plain = false;
+      if (typeof cell === 'string') {
+        // One pass: hash each character, and read the text as a plain decimal ([-]digits[.digits]) if it is one.
+        let h1 = hashHi[i]!;
+        let h2 = hashLo[i]!;
+        const length = cell.length;
+        let digits = 0;
+        let mantissa = 0;
+        let fraction = 0;
+        let dot = false;
+        let negative = false;
+        plain = length > 0;
+        for (let k = 0; k < length; k += 1) {
+          const code = cell.charCodeAt(k);
+          h1 = fingerprintHi(h1, code);
+          h2 = fingerprintLo(h2, code);
+          if (!plain) continue;
+          const digit = code - 48;
+          if (digit >= 0 && digit <= 9) {
+            mantissa = mantissa * 10 + digit;
+            digits += 1;
+            if (dot) fraction += 1;
+          } else if (code === 46 && !dot) dot = true;
+          else if (code === 45 && k === 0) negative = true;
+          else plain = false;
+        }
+        hashHi[i] = endCellHi(h1);
+        hashLo[i] = endCellLo(h2);
+        // The digits as an integer and the power of ten are both exact doubles, so one division
+        // rounds correctly (Clinger's fast path) and gives the same number as Number(text).
+        plain = plain && digits > 0;
+        if (plain) {
+          if (digits <= FAST_DIGITS) {
+            const magnitude = fraction === 0 ? mantissa : mantissa / POWERS_OF_TEN[fraction]!;
+            value = negative ? -magnitude : magnitude;
+          } else {
+            // More digits than an exact double holds: the engine's correctly rounded read. A plain
+            // decimal needs none of parseDecimal's checks, but one with hundreds of digits may overflow.
+            value = +cell;
+            plain = Number.isFinite(value);
+          }
+        }
+      } else {
+        this.hashOther(i, cell);
       }
-      if (column.numeric) {
-        const value = typeof cell === 'number' ? cell : parseDecimal(cell as string);
+      if (!plain) {
+        const other = cell ?? null;
+        if (isMissing(other)) {
+          column.missing += 1;
+          if (declared && !declared.nullable) this.violate(c, i, column.name, 'missing value(s)', this.positions[i]!, 'the schema says the column is not nullable');
+          continue;
+        }
+        value = typeof other === 'number' ? other : parseDecimal(other as string);
         if (Number.isNaN(value)) {
-          const hint = column.declared
+          const hint = declared
             ? 'the schema declares the column numeric'
             : `the column is numeric, as inferred from the first ${INFERENCE_ROWS} rows; if it holds text, declare it as string in a --schema file`;
           // The first offending value is the example; later ones are only counted.
-          this.violate(column.name, 'value(s) not a number', position, `${hint}; first bad value ${JSON.stringify(String(cell)).slice(0, 40)}`);
+          this.violate(c, i, column.name, 'value(s) not a number', this.positions[i]!, `${hint}; first bad value ${JSON.stringify(String(other)).slice(0, 40)}`);
           continue;
         }
-        column.numeric.add(value);
-        if (column.values) {
-          const key = asText(cell as string | number);
-          column.values.set(key, (column.values.get(key) ?? 0) + 1);
-          if (column.values.size > MAX_EXACT_VALUES) column.values = null;
+      }
+      summary.add(value);
+      if (column.values) {
+        // A plain decimal has no spaces to trim.
+        const key = plain ? (cell as string) : asText(cell as string | number);
+        column.values.set(key, (column.values.get(key) ?? 0) + 1);
+        if (column.values.size > MAX_EXACT_VALUES) column.values = null;
+      }
+      if (declared?.min !== undefined && value < declared.min) this.violate(c, i, column.name, `value(s) below the declared min ${declared.min}`, this.positions[i]!);
+      if (declared?.max !== undefined && value > declared.max) this.violate(c, i, column.name, `value(s) above the declared max ${declared.max}`, this.positions[i]!);
+    }
+  }
+
+  private stringColumn(column: ColumnAccumulator, c: number, n: number): void {
+    const batch = this.batch;
+    const hashHi = this.hashHi;
+    const hashLo = this.hashLo;
+    const frequencies = column.frequencies!;
+    const declared = column.declared;
+    const categories = column.categories;
+    for (let i = 0; i < n; i += 1) {
+      const cell = batch[i]![c] ?? null;
+      if (typeof cell === 'string') {
+        let h1 = hashHi[i]!;
+        let h2 = hashLo[i]!;
+        for (let k = 0; k < cell.length; k += 1) {
+          const code = cell.charCodeAt(k);
+          h1 = fingerprintHi(h1, code);
+          h2 = fingerprintLo(h2, code);
         }
-        const declared = column.declared;
-        if (declared?.min !== undefined && value < declared.min) this.violate(column.name, `value(s) below the declared min ${declared.min}`, position);
-        if (declared?.max !== undefined && value > declared.max) this.violate(column.name, `value(s) above the declared max ${declared.max}`, position);
+        hashHi[i] = endCellHi(h1);
+        hashLo[i] = endCellLo(h2);
       } else {
-        const text = asText(cell as string | number);
-        column.frequencies!.add(text);
-        if (column.declared?.categories && !column.declared.categories.includes(text)) {
-          this.violate(column.name, 'value(s) outside the declared categories', position, `first one ${JSON.stringify(text).slice(0, 40)}`);
-        }
+        this.hashOther(i, cell);
+      }
+      if (isMissing(cell)) {
+        column.missing += 1;
+        if (declared && !declared.nullable) this.violate(c, i, column.name, 'missing value(s)', this.positions[i]!, 'the schema says the column is not nullable');
+        continue;
+      }
+      const text = asText(cell as string | number);
+      frequencies.add(text);
+      if (categories && !categories.has(text)) {
+        this.violate(c, i, column.name, 'value(s) outside the declared categories', this.positions[i]!, `first one ${JSON.stringify(text).slice(0, 40)}`);
       }
     }
   }
@@ -313,6 +470,7 @@ export class DatasetProfiler implements TableSink {
   /** Ends the pass: fails on any schema violation, a header-only file or a target with no values; returns the schema and profile. */
   finish(): { schema: DatasetSchema; profile: DatasetProfile } {
     if (this.pending) this.decideTypes();
+    this.flush();
     if (this.violations.size > 0) {
       const groups = [...this.violations.values()];
       const describe = (v: Violation) =>
