@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HyperLogLog } from '../../lambdas/core/hyperloglog.js';
 import { createRng, shuffledIndices } from '../../lambdas/core/random.js';
 import {
   FrequencySketch,
@@ -418,5 +419,47 @@ describe('RowFingerprints', () => {
     expect(rows.complete).toBe(false);
     // Untracked rows are never reported as repeats.
     expect(rows.addRow(['d'])).toBe(false);
+  });
+});
+
+describe('RowFingerprints past maxRows', () => {
+  it('estimates nothing while every row is tracked', () => {
+    const rows = new RowFingerprints(100);
+    for (let i = 0; i < 100; i += 1) rows.addRow([String(i)]);
+    expect(rows.estimate()).toBeUndefined();
+  });
+
+  it('estimates duplicates over every row, seeded with the tracked ones, and never below the repeats it found', () => {
+    const rows = new RowFingerprints(1000);
+    for (let i = 0; i < 1000; i += 1) rows.addRow([String(i)]);
+    for (let i = 0; i < 500; i += 1) rows.addRow([String(i)]); // found: tracked
+    for (let i = 1000; i < 3000; i += 1) rows.addRow([String(i)]); // new, untracked
+    for (let i = 1000; i < 1500; i += 1) rows.addRow([String(i)]); // repeats of untracked rows
+    const estimate = rows.estimate()!;
+    expect(rows.complete).toBe(false);
+    expect(estimate.method).toBe('hyperloglog');
+    expect(estimate.duplicateRows).toBeGreaterThanOrEqual(500);
+    expect(Math.abs(estimate.duplicateRows - 1000)).toBeLessThanOrEqual(estimate.bound);
+  });
+});
+
+describe('HyperLogLog', () => {
+  it('counts distinct items within three standard errors, whatever the repeats', () => {
+    for (const n of [1_000, 50_000, 300_000]) {
+      const sketch = new HyperLogLog();
+      for (let i = 0; i < n; i += 1) {
+        sketch.add(i, Math.imul(i, 0x2545f491) ^ 0x5bd1e995);
+        if (i % 3 === 0) sketch.add(i, Math.imul(i, 0x2545f491) ^ 0x5bd1e995);
+      }
+      expect(Math.abs(sketch.estimate() - n) / n, `n = ${n}`).toBeLessThanOrEqual(3 * sketch.standardError);
+    }
+  });
+
+  it('has 2^precision registers and a standard error of 1.04 / sqrt(registers)', () => {
+    const sketch = new HyperLogLog(12);
+    expect(sketch.registerCount).toBe(4096);
+    expect(sketch.standardError).toBeCloseTo(1.04 / 64, 12);
+    expect(new HyperLogLog().estimate()).toBe(0);
+    expect(() => new HyperLogLog(3)).toThrow(/precision must be an integer from 7 to 18/);
   });
 });

@@ -109,6 +109,22 @@ export const DatasetProfileSchema = z.object({
   duplicateRows: z.number().int().nonnegative(),
   /** False when the file had more rows than the duplicate check tracks, or the profile is a merge of parts. */
   duplicatesComplete: z.boolean(),
+  /**
+   * When the file had more rows than the exact duplicate table tracks (`duplicatesComplete` false,
+   * `duplicateRows` then counts only repeats of tracked rows): the duplicate rows of the whole
+   * file estimated with a HyperLogLog count of its distinct rows. Absent in older profiles, in
+   * exact ones and in merges.
+   */
+  duplicatesEstimate: z
+    .object({
+      method: z.literal('hyperloglog'),
+      /** Rows minus the estimated distinct rows, kept within what the exact table proves. */
+      duplicateRows: z.number().int().nonnegative(),
+      /** The true count lies within duplicateRows ± bound at three standard errors (1.04 / sqrt(registers) each, relative to the distinct rows). */
+      bound: z.number().int().nonnegative(),
+      registers: z.number().int().positive(),
+    })
+    .optional(),
   columns: z.array(ColumnProfileSchema),
   target: z
     .object({
@@ -490,11 +506,13 @@ export class DatasetProfiler implements TableSink {
       ...(column.numeric ? { numeric: column.numeric.toJSON(), values: column.values ? sortedRecord(column.values) : null } : {}),
       ...(column.frequencies ? frequencyFields(column.frequencies.toJSON()) : {}),
     }));
+    const estimate = this.fingerprints.estimate();
     const profile: DatasetProfile = {
       format: PROFILE_FORMAT,
       rows: this.rows,
       duplicateRows: this.duplicates,
       duplicatesComplete: this.fingerprints.complete,
+      ...(estimate ? { duplicatesEstimate: estimate } : {}),
       columns,
       ...(this.target !== undefined ? { target: targetSummary(columns.find((column) => column.name === this.target)!) } : {}),
     };
@@ -550,7 +568,8 @@ function targetSummary(column: ColumnProfile): NonNullable<DatasetProfile['targe
 
 /**
  * Combines the profiles of two parts of one dataset (same columns and types) into the profile of
- * both. Duplicates across the parts are unknown, so the merged count covers each part alone.
+ * both. Duplicates across the parts are unknown, so the merged count covers each part alone (and
+ * a part's duplicate estimate, which is not mergeable, is left out).
  */
 export function mergeProfiles(a: DatasetProfile, b: DatasetProfile): DatasetProfile {
   const sameShape = a.columns.length === b.columns.length && a.columns.every((column, i) => column.name === b.columns[i]!.name && column.type === b.columns[i]!.type);
