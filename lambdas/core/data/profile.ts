@@ -214,8 +214,6 @@ export interface ProfilerOptions {
 const BATCH_ROWS = 1024;
 /** Powers of ten a plain decimal's digits are divided by: all exact doubles (up to 1e22). */
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
-/** Digits a plain decimal may have for the fast read: its digits as an integer stay below 2^53. */
-const FAST_DIGITS = 15;
 
 /**
  * Profiles a table in one streaming pass: column types (declared, or inferred from the first
@@ -402,11 +400,12 @@ export class DatasetProfiler implements TableSink {
         }
         hashHi[i] = endCellHi(h1);
         hashLo[i] = endCellLo(h2);
-        // The digits as an integer and the power of ten are both exact doubles, so one division
-        // rounds correctly (Clinger's fast path) and gives the same number as Number(text).
+        // While the digits as an integer stay below 2^53 (the sum above is then exact: every
+        // partial sum is smaller) and the power of ten is at most 1e22, both are exact doubles,
+        // so one division rounds correctly (Clinger's fast path): the same number as Number(text).
         plain = plain && digits > 0;
         if (plain) {
-          if (digits <= FAST_DIGITS) {
+          if (mantissa <= Number.MAX_SAFE_INTEGER && fraction < POWERS_OF_TEN.length) {
             const magnitude = fraction === 0 ? mantissa : mantissa / POWERS_OF_TEN[fraction]!;
             value = negative ? -magnitude : magnitude;
           } else {
