@@ -233,7 +233,6 @@ export class DatasetProfiler implements TableSink {
   private accumulators: ColumnAccumulator[] = [];
   private pending: { cells: readonly Cell[]; position: number }[] | undefined = [];
   private rows = 0;
-  private duplicates = 0;
   private readonly fingerprints: RowFingerprints;
   private readonly violations = new Map<string, Violation>();
   /** Violations first met in the batch being profiled; they join `violations` in row order when it ends. */
@@ -339,7 +338,7 @@ export class DatasetProfiler implements TableSink {
       if (column.numeric) this.numericColumn(column, c, n);
       else this.stringColumn(column, c, n);
     }
-    for (let i = 0; i < n; i += 1) if (this.fingerprints.addFingerprint(this.hashHi[i]!, this.hashLo[i]!)) this.duplicates += 1;
+    for (let i = 0; i < n; i += 1) this.fingerprints.addLater(this.hashHi[i]!, this.hashLo[i]!);
     if (this.fresh.size > 0) {
       const fresh = [...this.fresh].sort((a, b) => a[1].order - b[1].order);
       for (const [key, violation] of fresh) this.violations.set(key, violation);
@@ -509,7 +508,7 @@ export class DatasetProfiler implements TableSink {
     const profile: DatasetProfile = {
       format: PROFILE_FORMAT,
       rows: this.rows,
-      duplicateRows: this.duplicates,
+      duplicateRows: this.fingerprints.duplicateRows,
       duplicatesComplete: this.fingerprints.complete,
       ...(estimate ? { duplicatesEstimate: estimate } : {}),
       columns,
