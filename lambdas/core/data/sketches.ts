@@ -255,7 +255,8 @@ export type FrequencySketchJson = z.infer<typeof FrequencySketchJsonSchema>;
  * most total/(capacity+1). Deterministic and mergeable.
  */
 export class FrequencySketch {
-  private counts = new Map<string, number>();
+  /** Each value's counter, boxed so that counting a value seen before is one map lookup. */
+  private counts = new Map<string, { n: number }>();
   total = 0;
   exact = true;
 
@@ -263,30 +264,34 @@ export class FrequencySketch {
 
   add(value: string, weight = 1): void {
     this.total += weight;
-    const current = this.counts.get(value);
-    if (current !== undefined) {
-      this.counts.set(value, current + weight);
+    const counter = this.counts.get(value);
+    if (counter !== undefined) {
+      counter.n += weight;
       return;
     }
-    this.counts.set(value, weight);
+    this.counts.set(value, { n: weight });
     if (this.counts.size > this.capacity) this.shrink();
   }
 
   /** Subtracts the (capacity+1)-th largest count from every counter and drops those at zero. */
   private shrink(): void {
     this.exact = false;
-    const sorted = [...this.counts.values()].sort((a, b) => b - a);
+    const sorted = [...this.counts.values()].map((counter) => counter.n).sort((a, b) => b - a);
     const cut = sorted[this.capacity] ?? 0;
-    for (const [value, count] of this.counts) {
-      if (count <= cut) this.counts.delete(value);
-      else this.counts.set(value, count - cut);
+    for (const [value, counter] of this.counts) {
+      if (counter.n <= cut) this.counts.delete(value);
+      else counter.n -= cut;
     }
   }
 
   merge(other: FrequencySketch): void {
     this.exact = this.exact && other.exact;
     const total = this.total + other.total;
-    for (const [value, count] of other.counts) this.counts.set(value, (this.counts.get(value) ?? 0) + count);
+    for (const [value, { n }] of other.counts) {
+      const counter = this.counts.get(value);
+      if (counter) counter.n += n;
+      else this.counts.set(value, { n });
+    }
     if (this.counts.size > this.capacity) this.shrink();
     this.total = total;
   }
@@ -296,7 +301,7 @@ export class FrequencySketch {
   }
 
   entries(): [string, number][] {
-    return [...this.counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return [...this.counts].map(([value, counter]): [string, number] => [value, counter.n]).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
   }
 
   toJSON(): FrequencySketchJson {
@@ -305,7 +310,7 @@ export class FrequencySketch {
 
   static fromJSON(json: FrequencySketchJson): FrequencySketch {
     const sketch = new FrequencySketch(json.capacity);
-    for (const [value, count] of json.counters) sketch.counts.set(value, count);
+    for (const [value, count] of json.counters) sketch.counts.set(value, { n: count });
     sketch.total = json.total;
     sketch.exact = json.exact;
     return sketch;
