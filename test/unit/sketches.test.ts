@@ -363,6 +363,21 @@ describe('FrequencySketch', () => {
   });
 });
 
+describe('FrequencySketch.addHashed', () => {
+  it('counts as add does, also when a shrink drops cached values and when hashes collide', () => {
+    const plain = new FrequencySketch(10);
+    const hashed = new FrequencySketch(10);
+    const rng = createRng(3);
+    for (let i = 0; i < 5_000; i += 1) {
+      const value = `v${Math.floor(rng() * rng() * 40)}`;
+      plain.add(value);
+      hashed.addHashed(value, i % 3); // a poor hash: only three slots
+    }
+    expect(hashed.toJSON()).toEqual(plain.toJSON());
+    expect(hashed.exact).toBe(false);
+  });
+});
+
 describe('RowFingerprints', () => {
   it('reports a row already seen, and not a new one', () => {
     const rows = new RowFingerprints();

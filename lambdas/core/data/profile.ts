@@ -455,6 +455,8 @@ export class DatasetProfiler implements TableSink {
     const categories = column.categories;
     for (let i = 0; i < n; i += 1) {
       const cell = batch[i]![c] ?? null;
+      // The cell's own hash (FNV-1a), besides the row's: it picks the frequency sketch's cache slot.
+      let own = FINGERPRINT_SEED_HI;
       if (typeof cell === 'string') {
         let h1 = hashHi[i]!;
         let h2 = hashLo[i]!;
@@ -462,6 +464,7 @@ export class DatasetProfiler implements TableSink {
           const code = cell.charCodeAt(k);
           h1 = fingerprintHi(h1, code);
           h2 = fingerprintLo(h2, code);
+          own = fingerprintHi(own, code);
         }
         hashHi[i] = endCellHi(h1);
         hashLo[i] = endCellLo(h2);
@@ -474,7 +477,7 @@ export class DatasetProfiler implements TableSink {
         continue;
       }
       const text = asText(cell as string | number);
-      frequencies.add(text);
+      frequencies.addHashed(text, own);
       if (categories && !categories.has(text)) {
         this.violate(c, i, column.name, 'value(s) outside the declared categories', this.positions[i]!, `first one ${JSON.stringify(text).slice(0, 40)}`);
       }

@@ -249,6 +249,9 @@ export const FrequencySketchJsonSchema = z.object({
 });
 export type FrequencySketchJson = z.infer<typeof FrequencySketchJsonSchema>;
 
+/** Slots of FrequencySketch's cache of recent values. */
+const RECENT_SLOTS = 256;
+
 /**
  * Category frequencies with bounded memory (Misra-Gries): exact while a column has at most
  * `capacity` distinct values; beyond that it keeps the heavy hitters, each count under by at
@@ -257,6 +260,8 @@ export type FrequencySketchJson = z.infer<typeof FrequencySketchJsonSchema>;
 export class FrequencySketch {
   /** Each value's counter, boxed so that counting a value seen before is one map lookup. */
   private counts = new Map<string, { n: number }>();
+  private readonly recentValues: (string | undefined)[] = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
+  private readonly recentCounters: ({ n: number } | undefined)[] = new Array<{ n: number } | undefined>(RECENT_SLOTS).fill(undefined);
   total = 0;
   exact = true;
 
@@ -273,9 +278,32 @@ export class FrequencySketch {
     if (this.counts.size > this.capacity) this.shrink();
   }
 
+  /**
+   * `add(value)` for a value whose hash the caller has at hand (any hash: it only picks a slot).
+   * A small direct-mapped cache of recent values and their counters saves the map lookup, which
+   * hashes the string again, when a column has few distinct values.
+   */
+  addHashed(value: string, hash: number): void {
+    const slot = hash & (RECENT_SLOTS - 1);
+    if (this.recentValues[slot] === value) {
+      this.total += 1;
+      this.recentCounters[slot]!.n += 1;
+      return;
+    }
+    this.add(value);
+    const counter = this.counts.get(value);
+    if (counter) {
+      this.recentValues[slot] = value;
+      this.recentCounters[slot] = counter;
+    }
+  }
+
   /** Subtracts the (capacity+1)-th largest count from every counter and drops those at zero. */
   private shrink(): void {
     this.exact = false;
+    // Cached counters may be dropped below.
+    this.recentValues.fill(undefined);
+    this.recentCounters.fill(undefined);
     const sorted = [...this.counts.values()].map((counter) => counter.n).sort((a, b) => b - a);
     const cut = sorted[this.capacity] ?? 0;
     for (const [value, counter] of this.counts) {
