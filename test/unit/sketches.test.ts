@@ -363,6 +363,35 @@ describe('FrequencySketch', () => {
   });
 });
 
+describe('QuantileSketch keys', () => {
+  it('bins every value as ceil(log(|v|) / log(gamma)) does, at, just below and just above bin edges', () => {
+    const logGamma = Math.log(1.01 / 0.99);
+    const values: number[] = [];
+    const bits = new Float64Array(1);
+    const word = new BigInt64Array(bits.buffer);
+    for (let k = -1300; k < 2000; k += 7) {
+      for (const step of [-2n, -1n, 0n, 1n, 2n]) {
+        bits[0] = Math.exp(k * logGamma);
+        word[0]! += step;
+        values.push(bits[0]!, -bits[0]!);
+      }
+    }
+    const rng = createRng(9);
+    for (let i = 0; i < 20_000; i += 1) values.push((rng() - 0.3) * 10 ** (rng() * 30 - 12), Math.floor(rng() * 70_000));
+    const sketch = new QuantileSketch();
+    const expected = new Map<string, number>();
+    for (const value of values) {
+      sketch.add(value);
+      if (Math.abs(value) < 1e-12) continue;
+      const key = `${value > 0 ? '+' : '-'}${Math.ceil(Math.log(Math.abs(value)) / logGamma)}`;
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+    const { positive, negative } = sketch.toJSON();
+    const actual = new Map([...positive.map(([k, n]): [string, number] => [`+${k}`, n]), ...negative.map(([k, n]): [string, number] => [`-${k}`, n])]);
+    expect(actual).toEqual(expected);
+  });
+});
+
 describe('FrequencySketch.addHashed', () => {
   it('counts as add does, also when a shrink drops cached values and when hashes collide', () => {
     const plain = new FrequencySketch(10);

@@ -36,6 +36,8 @@ export class QuantileSketch {
   private readonly gamma: number;
   private readonly logGamma: number;
   private readonly integerKeys: Int32Array;
+  /** Per exponent of a double (index 0..2047), the keys of its ranges, built on first use. */
+  private readonly rangeKeys: (Int32Array | undefined)[] = new Array<Int32Array | undefined>(2048).fill(undefined);
   private readonly positive = new DenseBins();
   private readonly negative = new DenseBins();
   private zeroCount = 0;
@@ -54,10 +56,47 @@ export class QuantileSketch {
       this.zeroCount += 1;
       return;
     }
-    // Small whole numbers (counts, ages, codes) take their key from a table of the same formula.
-    const key =
-      magnitude < INTEGER_KEYS && (magnitude | 0) === magnitude ? this.integerKeys[magnitude]! : Math.ceil(Math.log(magnitude) / this.logGamma);
+    // Small whole numbers (counts, ages, codes) take their key from a table of the same formula;
+    // other values from the key of their narrow range of doubles, when the whole range has one.
+    let key: number;
+    if (magnitude < INTEGER_KEYS && (magnitude | 0) === magnitude) {
+      key = this.integerKeys[magnitude]!;
+    } else if (!LITTLE_ENDIAN) {
+      key = Math.ceil(Math.log(magnitude) / this.logGamma);
+    } else {
+      BITS_F64[0] = magnitude;
+      const high = BITS_U32[1]!;
+      const row = this.rangeKeys[high >>> 20] ?? this.rangeRow(high >>> 20);
+      key = row[(high >>> (20 - RANGE_BITS)) & RANGE_MASK]!;
+      if (key === AMBIGUOUS) key = Math.ceil(Math.log(magnitude) / this.logGamma);
+    }
     (value > 0 ? this.positive : this.negative).add(key, 1);
+  }
+
+  /**
+   * The keys of the 2^RANGE_BITS ranges of doubles with this exponent (each range: one value of
+   * the top RANGE_BITS mantissa bits). A range is 1/4096 of a binade wide, far narrower than a
+   * bin (2%), so nearly every range lies inside one bin; a range whose ends are within 1e-9 of
+   * a bin edge (far more than Math.log's error, under 1 ulp) is AMBIGUOUS and its values are
+   * keyed one by one. So the key is the formula's, value for value.
+   */
+  private rangeRow(exponent: number): Int32Array {
+    const row = new Int32Array(RANGE_MASK + 1);
+    for (let r = 0; r <= RANGE_MASK; r += 1) {
+      BITS_U32[0] = 0;
+      BITS_U32[1] = (exponent << 20) | (r << (20 - RANGE_BITS));
+      const low = BITS_F64[0]!;
+      BITS_U32[0] = 0xffffffff;
+      BITS_U32[1] = (exponent << 20) | (r << (20 - RANGE_BITS)) | ((1 << (20 - RANGE_BITS)) - 1);
+      const high = BITS_F64[0]!;
+      const a = Math.log(low) / this.logGamma;
+      const b = Math.log(high) / this.logGamma;
+      const key = Math.ceil(a);
+      const clear = low >= MIN_INDEXABLE && Number.isFinite(high) && Math.ceil(b) === key && a - (key - 1) > 1e-9 && key - b > 1e-9;
+      row[r] = clear ? key : AMBIGUOUS;
+    }
+    this.rangeKeys[exponent] = row;
+    return row;
   }
 
   merge(other: QuantileSketch): void {
@@ -102,6 +141,15 @@ export class QuantileSketch {
   }
 }
 
+/** Mantissa bits that name a range of doubles in QuantileSketch's key table. */
+const RANGE_BITS = 12;
+const RANGE_MASK = (1 << RANGE_BITS) - 1;
+/** A range of doubles that straddles (or nearly touches) a bin edge. */
+const AMBIGUOUS = -0x80000000;
+/** A double's bits, read through a shared buffer (little-endian: the high word is index 1). */
+const BITS_F64 = new Float64Array(1);
+const BITS_U32 = new Uint32Array(BITS_F64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
 /** Whole numbers below this have their bin key looked up rather than computed. */
 const INTEGER_KEYS = 1 << 16;
 const integerKeyTables = new Map<number, Int32Array>();
