@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HyperLogLog } from '../../lambdas/core/hyperloglog.js';
+import { HyperLogLog } from '../../lambdas/core/data/hyperloglog.js';
 import { createRng, shuffledIndices } from '../../lambdas/core/random.js';
 import {
   FrequencySketch,
