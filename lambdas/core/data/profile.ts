@@ -215,6 +215,59 @@ const BATCH_ROWS = 1024;
 /** Powers of ten a plain decimal's digits are divided by: all exact doubles (up to 1e22). */
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
+/** 2^27 + 1: splits a double into two halves whose products are exact (Veltkamp). */
+const SPLITTER = 134_217_729;
+/** The rounding error of the product p = fl(a * b): a * b - p exactly (Dekker), for a and b far from overflow and underflow. */
+function productError(a: number, b: number, p: number): number {
+  let t = SPLITTER * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  t = SPLITTER * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  return ah * bh - p + ah * bl + al * bh + al * bl;
+}
+/** A double's bits, read through a shared buffer (little-endian: the high word is index 1). */
+const BITS_F64 = new Float64Array(1);
+const BITS_U32 = new Uint32Array(BITS_F64.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+/** 2^(e - 1075): the spacing of doubles whose biased exponent is e. */
+const ULP_OF_EXPONENT = Float64Array.from({ length: 2048 }, (_, e) => 2 ** (e - 1075));
+
+/**
+ * (high * scale + low) / divisor rounded to the nearest double, the same double as Number()
+ * reads from the decimal text, for the integer M = high * scale + low from 2^53 to 10^18 (high
+ * and low below 10^9, scale and divisor exact powers of ten, divisor at most 1e22); NaN when the
+ * quotient lies too near a tie between two doubles to decide cheaply (the caller then uses Number).
+ *
+ * The candidate q = fl(M / divisor) is within about one spacing of the true quotient; the
+ * remainder r = M - q * divisor, computed with exact products, says which double is nearest:
+ * q when |r| is under half a spacing times the divisor, else the neighbour r points to.
+ */
+export function decimalQuotient(high: number, scale: number, low: number, divisor: number): number {
+  if (!LITTLE_ENDIAN) return NaN;
+  const th = high * scale;
+  const tl = productError(high, scale, th);
+  const q = (th + low) / divisor;
+  const ph = q * divisor;
+  const pl = productError(q, divisor, ph);
+  // th and ph are integers near M (M is at least 2^53 and low under 2^30), so th - ph + low is
+  // exact; tl and pl are below 2^11, so the remainder is off by far less than the margin below.
+  const r = th - ph + low + (tl - pl);
+  BITS_F64[0] = q;
+  const exponent = BITS_U32[1]! >>> 20;
+  if (exponent === 0 || exponent === 0x7ff) return NaN;
+  const spacing = ULP_OF_EXPONENT[exponent]!;
+  const half = (divisor * spacing) / 2;
+  const distance = Math.abs(r);
+  if (distance < half * (1 - 1e-9)) return q;
+  if (distance <= half * (1 + 1e-9) || distance >= 3 * half * (1 - 1e-9)) return NaN;
+  if (r > 0) return q + spacing;
+  // Below a power of two the spacing halves: rare enough to leave to Number.
+  if ((BITS_U32[1]! & 0xfffff) === 0 && BITS_U32[0] === 0) return NaN;
+  return q - spacing;
+}
+
 /**
  * Profiles a table in one streaming pass: column types (declared, or inferred from the first
  * rows), per-column statistics and sketches, duplicate rows, and the target's classes. Values
@@ -377,10 +430,14 @@ export class DatasetProfiler implements TableSink {
         let h1 = hashHi[i]!;
         let h2 = hashLo[i]!;
         const length = cell.length;
+        // The digits in chunks of up to 9 (an integer chain, cheaper than a double one): `high`
+        // holds the chunks before the last, `chunk` the last one's `chunkDigits` digits.
         let digits = 0;
-        let mantissa = 0;
-        let fraction = 0;
-        let dot = false;
+        let chunk = 0;
+        let chunkDigits = 0;
+        let high = 0;
+        let flushes = 0;
+        let dotAt = -1;
         let negative = false;
         plain = length > 0;
         for (let k = 0; k < length; k += 1) {
@@ -390,22 +447,36 @@ export class DatasetProfiler implements TableSink {
           if (!plain) continue;
           const digit = code - 48;
           if (digit >= 0 && digit <= 9) {
-            mantissa = mantissa * 10 + digit;
+            if (chunkDigits === 9) {
+              high = high * 1e9 + chunk;
+              flushes += 1;
+              chunk = digit;
+              chunkDigits = 1;
+            } else {
+              chunk = chunk * 10 + digit;
+              chunkDigits += 1;
+            }
             digits += 1;
-            if (dot) fraction += 1;
-          } else if (code === 46 && !dot) dot = true;
+          } else if (code === 46 && dotAt < 0) dotAt = digits;
           else if (code === 45 && k === 0) negative = true;
           else plain = false;
         }
         hashHi[i] = endCellHi(h1);
         hashLo[i] = endCellLo(h2);
-        // While the digits as an integer stay below 2^53 (the sum above is then exact: every
-        // partial sum is smaller) and the power of ten is at most 1e22, both are exact doubles,
-        // so one division rounds correctly (Clinger's fast path): the same number as Number(text).
+        // While the digits as an integer stay below 2^53 (every partial result is then exact: each
+        // is smaller) and the power of ten is at most 1e22, both are exact doubles, so one division
+        // rounds correctly (Clinger's fast path): the same number as Number(text). Up to 18 digits,
+        // the quotient is rounded exactly by decimalQuotient, unless it lies too near a tie.
         plain = plain && digits > 0;
         if (plain) {
-          if (mantissa <= Number.MAX_SAFE_INTEGER && fraction < POWERS_OF_TEN.length) {
-            const magnitude = fraction === 0 ? mantissa : mantissa / POWERS_OF_TEN[fraction]!;
+          const fraction = dotAt < 0 ? 0 : digits - dotAt;
+          const mantissa = flushes === 0 ? chunk : high * POWERS_OF_TEN[chunkDigits]! + chunk;
+          let magnitude = NaN;
+          if (fraction < POWERS_OF_TEN.length) {
+            if (mantissa <= Number.MAX_SAFE_INTEGER) magnitude = fraction === 0 ? mantissa : mantissa / POWERS_OF_TEN[fraction]!;
+            else if (flushes === 1) magnitude = decimalQuotient(high, POWERS_OF_TEN[chunkDigits]!, chunk, POWERS_OF_TEN[fraction]!);
+          }
+          if (magnitude === magnitude) {
             value = negative ? -magnitude : magnitude;
           } else {
             // More digits than an exact double holds: the engine's correctly rounded read. A plain
