@@ -59,4 +59,14 @@ describe('reading long plain decimals', () => {
     // Assess
     expect(scan.profile.columns[0]!.numeric).toEqual(expected.toJSON());
   });
+
+  it('counts rows as duplicates only when the numbers are spelled the same', async () => {
+    // Arrange: the same values spelled differently, then each spelling again; and long decimals past the 18 digits the fingerprint reads as integers.
+    const spellings = ['1', '1.0', '01', '1.', '-0', '0', '0.5', '.5', '123456789012345678', '1234567890123456789', '12345678.9012345678', '1e3', ' 1'];
+    const content = `x,y\n${[...spellings, ...spellings].map((x) => `${x},a`).join('\n')}\n1,b\n`;
+    // Act
+    const scan = await scanDataset({ format: 'csv', chunks: (async function* () { yield new Uint8Array(Buffer.from(content)); })() });
+    // Assess
+    expect(scan.profile.duplicateRows).toBe(spellings.length);
+  });
 });

@@ -212,6 +212,8 @@ export interface ProfilerOptions {
 
 /** Rows profiled together, column by column. */
 const BATCH_ROWS = 1024;
+/** Marks a plain decimal's shape in the row fingerprint (above every character code). */
+const PLAIN_DECIMAL_TAG = 0x4000_0000;
 /** Powers of ten a plain decimal's digits are divided by: all exact doubles (up to 1e22). */
 const POWERS_OF_TEN = Array.from({ length: 23 }, (_, k) => 10 ** k);
 
@@ -426,7 +428,7 @@ export class DatasetProfiler implements TableSink {
       let value = NaN;
       let plain = false;
       if (typeof cell === 'string') {
-        // One pass: hash each character, and read the text as a plain decimal ([-]digits[.digits]) if it is one.
+        // Read the text as a plain decimal ([-]digits[.digits]) if it is one, in one pass.
         let h1 = hashHi[i]!;
         let h2 = hashLo[i]!;
         const length = cell.length;
@@ -442,9 +444,6 @@ export class DatasetProfiler implements TableSink {
         plain = length > 0;
         for (let k = 0; k < length; k += 1) {
           const code = cell.charCodeAt(k);
-          h1 = fingerprintHi(h1, code);
-          h2 = fingerprintLo(h2, code);
-          if (!plain) continue;
           const digit = code - 48;
           if (digit >= 0 && digit <= 9) {
             if (chunkDigits === 9) {
@@ -459,7 +458,26 @@ export class DatasetProfiler implements TableSink {
             digits += 1;
           } else if (code === 46 && dotAt < 0) dotAt = digits;
           else if (code === 45 && k === 0) negative = true;
-          else plain = false;
+          else {
+            plain = false;
+            break;
+          }
+        }
+        plain = plain && digits > 0;
+        if (plain && flushes <= 1) {
+          // The row fingerprint takes a plain decimal of up to 18 digits as what spells it out:
+          // its digits as two integers (the first 9, the rest), how many digits, where the point
+          // is, and the sign. That is one to one with the text, so rows still match exactly when
+          // their texts do, without hashing each character.
+          const shape = PLAIN_DECIMAL_TAG | digits | ((dotAt + 1) << 8) | (negative ? 1 << 16 : 0);
+          h1 = fingerprintHi(fingerprintHi(fingerprintHi(h1, shape), high), chunk);
+          h2 = fingerprintLo(fingerprintLo(fingerprintLo(h2, shape), high), chunk);
+        } else {
+          for (let k = 0; k < length; k += 1) {
+            const code = cell.charCodeAt(k);
+            h1 = fingerprintHi(h1, code);
+            h2 = fingerprintLo(h2, code);
+          }
         }
         hashHi[i] = endCellHi(h1);
         hashLo[i] = endCellLo(h2);
@@ -467,7 +485,6 @@ export class DatasetProfiler implements TableSink {
         // is smaller) and the power of ten is at most 1e22, both are exact doubles, so one division
         // rounds correctly (Clinger's fast path): the same number as Number(text). Up to 18 digits,
         // the quotient is rounded exactly by decimalQuotient, unless it lies too near a tie.
-        plain = plain && digits > 0;
         if (plain) {
           const fraction = dotAt < 0 ? 0 : digits - dotAt;
           const mantissa = flushes === 0 ? chunk : high * POWERS_OF_TEN[chunkDigits]! + chunk;

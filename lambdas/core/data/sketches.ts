@@ -397,7 +397,10 @@ export class FrequencySketch {
  * The row fingerprint, one character at a time: two 32-bit hashes (FNV-1a, and a multiply and
  * xor-shift one) that make 64 bits together. A row is its cells' characters, each cell followed
  * by `endCell`; a missing cell (null) is the character 0. `RowFingerprints.addRow` and the
- * profiler's column-wise pass both hash with these, so they agree.
+ * profiler's column-wise pass both hash with these; in a numeric column the profiler takes a plain
+ * decimal of up to 18 digits as a few integers that spell it out exactly instead of its characters
+ * (see DatasetProfiler), so rows match when their texts do, as with `addRow`, though the two
+ * fingerprints of such a row differ.
  */
 export const FINGERPRINT_SEED_HI = 0x811c9dc5;
 export const FINGERPRINT_SEED_LO = 0x01000193;
