@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { scanDataset } from '../../lambdas/core/data/dataset-scan.js';
 import { decimalQuotient } from '../../lambdas/core/data/profile.js';
-import { NumericSummary } from '../../lambdas/core/data/sketches.js';
+import { FrequencySketch, NumericSummary } from '../../lambdas/core/data/sketches.js';
 import { createRng } from '../../lambdas/core/random.js';
 
 const POWERS = Array.from({ length: 23 }, (_, k) => 10 ** k);
@@ -68,5 +68,18 @@ describe('reading long plain decimals', () => {
     const scan = await scanDataset({ format: 'csv', chunks: (async function* () { yield new Uint8Array(Buffer.from(content)); })() });
     // Assess
     expect(scan.profile.duplicateRows).toBe(spellings.length);
+  });
+
+  it('counts rows as duplicates only when their text values are spelled the same, also past the frequency sketch', async () => {
+    // Arrange: values with and without edge spaces, an empty one, and 3,000 distinct values (past the sketch's 1,000), each written twice.
+    const values = ['north', ' north', 'north ', '', 'south', 'South', ...Array.from({ length: 3_000 }, (_, i) => `v${i}`)];
+    const content = `x,y\n${[...values, ...values].map((x) => `${x},1`).join('\n')}\nnorth,2\n`;
+    // Act
+    const scan = await scanDataset({ format: 'csv', chunks: (async function* () { yield new Uint8Array(Buffer.from(content)); })() });
+    // Assess
+    expect(scan.profile.duplicateRows).toBe(values.length);
+    const expected = new FrequencySketch();
+    for (const x of [...values, ...values, 'north']) if (x.trim() !== '') expected.add(x.trim());
+    expect(scan.profile.columns[0]!.frequencies).toEqual(expected.toJSON());
   });
 });

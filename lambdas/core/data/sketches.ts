@@ -297,6 +297,16 @@ export const FrequencySketchJsonSchema = z.object({
 });
 export type FrequencySketchJson = z.infer<typeof FrequencySketchJsonSchema>;
 
+/**
+ * A value's count in a FrequencySketch. `hi` and `lo` are the caller's to keep something about
+ * the value in (the profiler keeps the value's fingerprint there; lo 0: none yet).
+ */
+export interface FrequencyCounter {
+  n: number;
+  hi: number;
+  lo: number;
+}
+
 /** Slots of FrequencySketch's cache of recent values. */
 const RECENT_SLOTS = 256;
 
@@ -307,9 +317,9 @@ const RECENT_SLOTS = 256;
  */
 export class FrequencySketch {
   /** Each value's counter, boxed so that counting a value seen before is one map lookup. */
-  private counts = new Map<string, { n: number }>();
+  private counts = new Map<string, FrequencyCounter>();
   private readonly recentValues: (string | undefined)[] = new Array<string | undefined>(RECENT_SLOTS).fill(undefined);
-  private readonly recentCounters: ({ n: number } | undefined)[] = new Array<{ n: number } | undefined>(RECENT_SLOTS).fill(undefined);
+  private readonly recentCounters: (FrequencyCounter | undefined)[] = new Array<FrequencyCounter | undefined>(RECENT_SLOTS).fill(undefined);
   total = 0;
   exact = true;
 
@@ -322,7 +332,7 @@ export class FrequencySketch {
       counter.n += weight;
       return;
     }
-    this.counts.set(value, { n: weight });
+    this.counts.set(value, { n: weight, hi: 0, lo: 0 });
     if (this.counts.size > this.capacity) this.shrink();
   }
 
@@ -332,11 +342,17 @@ export class FrequencySketch {
    * hashes the string again, when a column has few distinct values.
    */
   addHashed(value: string, hash: number): void {
+    this.addCounted(value, hash);
+  }
+
+  /** `addHashed`, returning the value's counter, or undefined when the sketch did not keep the value. */
+  addCounted(value: string, hash: number): FrequencyCounter | undefined {
     const slot = hash & (RECENT_SLOTS - 1);
     if (this.recentValues[slot] === value) {
       this.total += 1;
-      this.recentCounters[slot]!.n += 1;
-      return;
+      const cached = this.recentCounters[slot]!;
+      cached.n += 1;
+      return cached;
     }
     this.add(value);
     const counter = this.counts.get(value);
@@ -344,6 +360,7 @@ export class FrequencySketch {
       this.recentValues[slot] = value;
       this.recentCounters[slot] = counter;
     }
+    return counter;
   }
 
   /** Subtracts the (capacity+1)-th largest count from every counter and drops those at zero. */
@@ -366,7 +383,7 @@ export class FrequencySketch {
     for (const [value, { n }] of other.counts) {
       const counter = this.counts.get(value);
       if (counter) counter.n += n;
-      else this.counts.set(value, { n });
+      else this.counts.set(value, { n, hi: 0, lo: 0 });
     }
     if (this.counts.size > this.capacity) this.shrink();
     this.total = total;
@@ -386,7 +403,7 @@ export class FrequencySketch {
 
   static fromJSON(json: FrequencySketchJson): FrequencySketch {
     const sketch = new FrequencySketch(json.capacity);
-    for (const [value, count] of json.counters) sketch.counts.set(value, { n: count });
+    for (const [value, count] of json.counters) sketch.counts.set(value, { n: count, hi: 0, lo: 0 });
     sketch.total = json.total;
     sketch.exact = json.exact;
     return sketch;
@@ -397,8 +414,9 @@ export class FrequencySketch {
  * The row fingerprint, one character at a time: two 32-bit hashes (FNV-1a, and a multiply and
  * xor-shift one) that make 64 bits together. A row is its cells' characters, each cell followed
  * by `endCell`; a missing cell (null) is the character 0. `RowFingerprints.addRow` and the
- * profiler's column-wise pass both hash with these; in a numeric column the profiler takes a plain
- * decimal of up to 18 digits as a few integers that spell it out exactly instead of its characters
+ * profiler's column-wise pass both hash with these; the profiler takes a plain decimal of up to
+ * 18 digits in a numeric column as a few integers that spell it out exactly, and a string value
+ * as a 64-bit hash of its characters kept with its counter, instead of the characters themselves
  * (see DatasetProfiler), so rows match when their texts do, as with `addRow`, though the two
  * fingerprints of such a row differ.
  */
