@@ -198,6 +198,8 @@ interface Measurement {
   maxRssMb: number;
   /** Peak RSS when the stage started (Node, tsx, modules and the stage's input). */
   baseRssMb: number;
+  /** CPU time of the stage (user + system, all of the process's threads): less moved than wall time by other work on a shared machine. */
+  cpuSeconds?: number;
   rows?: number;
   note?: string;
 }
@@ -218,6 +220,7 @@ async function runStage(stage: Stage, file: string | undefined): Promise<void> {
   const artifact = stage === 'predict' ? trainModel(parseCsv(makeCreditDataset(2000, 7)), spec).artifact : undefined;
   if ((DATA_STAGES as readonly string[]).includes(stage) && !file) throw new Error(`stage ${stage} needs --file`);
   const rssBefore = process.resourceUsage().maxRSS;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   let note: string | undefined;
   let rows: number | undefined;
@@ -276,8 +279,9 @@ async function runStage(stage: Stage, file: string | undefined): Promise<void> {
     note = `${scored} rows`;
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const maxRssMb = Math.max(process.resourceUsage().maxRSS, rssBefore) / 1024;
-  process.stdout.write(JSON.stringify({ seconds, maxRssMb, baseRssMb: rssBefore / 1024, rows, note } satisfies Measurement));
+  process.stdout.write(JSON.stringify({ seconds, maxRssMb, baseRssMb: rssBefore / 1024, cpuSeconds: (cpu.user + cpu.system) / 1e6, rows, note } satisfies Measurement));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -298,7 +302,7 @@ function measure(stage: Stage, repeats: number, extraArgs: string[] = []): Measu
     });
     const run = JSON.parse(out) as Measurement;
     if (repeats > 1 || DATA_STAGES.includes(stage as (typeof DATA_STAGES)[number])) {
-      process.stderr.write(`  ${stage} run ${i + 1}/${repeats}: ${run.seconds.toFixed(2)} s, peak RSS ${run.maxRssMb.toFixed(0)} MB\n`);
+      process.stderr.write(`  ${stage} run ${i + 1}/${repeats}: ${run.seconds.toFixed(2)} s (CPU ${run.cpuSeconds?.toFixed(2)} s), peak RSS ${run.maxRssMb.toFixed(0)} MB\n`);
     }
     runs.push(run);
   }
@@ -379,6 +383,12 @@ async function runData(): Promise<void> {
     );
   }
   if (DATA_MB !== 1024) console.log('(the recorded row is for BENCH_DATA_MB=1024; this run is a different size)');
+  if (floor.cpuSeconds !== undefined && profile.cpuSeconds !== undefined) {
+    console.log(
+      `this run in CPU time (user + system): floor ${floor.cpuSeconds.toFixed(2)} s, profile+validate ${profile.cpuSeconds.toFixed(2)} s, ` +
+        `${(profile.cpuSeconds / floor.cpuSeconds).toFixed(2)}x (wall time is the measure; CPU time shows how much of it other work on the machine took)`,
+    );
+  }
 }
 
 /**
