@@ -310,6 +310,15 @@ function measure(stage: Stage, repeats: number, extraArgs: string[] = []): Measu
   return [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)]!;
 }
 
+/** Slots of the duplicate-row table for this many rows: 2^16, growing fourfold (the last step less) while over 3/4 full, up to the cap's size. */
+function tableSlots(rows: number): number {
+  let max = 2;
+  while (max * 0.75 < DEFAULT_MAX_DUPLICATE_ROWS) max *= 2;
+  let slots = 1 << 16;
+  while (rows > slots * 0.75 && slots < max) slots *= Math.min(4, max / slots);
+  return slots;
+}
+
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en');
 
 function runCore(): void {
@@ -367,8 +376,8 @@ async function runData(): Promise<void> {
   console.log(
     `\nprofile+validate / floor: ${(profile.seconds / floor.seconds).toFixed(2)}x the time, ${(profile.maxRssMb / floor.maxRssMb).toFixed(2)}x the peak RSS ` +
       `(+${(profile.maxRssMb - floor.maxRssMb).toFixed(0)} MB; the duplicate-row table takes 8 bytes a slot at most 3/4 full, ` +
-      `about ${fmtInt((8 * 2 ** Math.ceil(Math.log2(Math.max(tracked / 0.75, 1 << 16)))) / MB)} MB for ${fmtInt(tracked)} rows, ` +
-      `plus the half-size table while it grows; past ${fmtInt(DEFAULT_MAX_DUPLICATE_ROWS)} rows it stops growing and a 16 KB HyperLogLog estimates)`,
+      `about ${fmtInt((8 * tableSlots(tracked)) / MB)} MB for ${fmtInt(tracked)} rows, ` +
+      `plus the quarter-size table while it grows; past ${fmtInt(DEFAULT_MAX_DUPLICATE_ROWS)} rows it stops growing and a 16 KB HyperLogLog estimates)`,
   );
   // Issue 16's closing table: the same two stages before the column-wise profiler, as recorded.
   const after: [string, Measurement, Measurement] = ['this run', floor, profile];

@@ -437,6 +437,8 @@ export const DEFAULT_MAX_DUPLICATE_ROWS = 12_000_000;
 const MAX_LOAD = 0.75;
 /** Fingerprints sorted and inserted together by `addLater` (2^20: 16 MiB of buffers, so that a block sweeps a full table about one cache line at a time). */
 const SORTED_BLOCK = 1 << 20;
+/** How much the duplicate table grows at a time (4: fewer rehashes, and a smaller old table beside the new one). */
+const GROWTH = 4;
 /** Top bits of the home slot the block is sorted on. */
 const SORT_BITS = 18;
 /** The estimate's bound, in standard errors of the HyperLogLog count (3: about 99.7% of files). */
@@ -455,8 +457,9 @@ export interface DuplicateEstimate {
 /**
  * A set of 64-bit row fingerprints in one open-addressed typed array (the two halves of a slot
  * side by side, so a probe reads one cache line): 8 bytes a slot at most 3/4 full. The table
- * doubles as rows arrive, up to the size `maxRows` needs: 12 million rows (the default) take
- * 2^24 slots, 128 MiB, and 192 MiB for the moment the table doubles into it.
+ * grows fourfold as rows arrive (less for the last step if that is all that is left), up to the
+ * size `maxRows` needs: 12 million rows (the default) take 2^24 slots, 128 MiB, and 160 MiB for
+ * the moment the table grows into it from 2^22 slots.
  *
  * Past `maxRows` distinct rows, new rows are still checked against the tracked ones (so the
  * exact count is a lower bound), but not added; from then on every row also goes into a
@@ -633,7 +636,7 @@ export class RowFingerprints {
 
   private grow(): void {
     const old = this.table;
-    this.table = new Uint32Array(old.length * 2);
+    this.table = new Uint32Array(old.length * Math.min(GROWTH, (2 * this.maxSlots) / old.length));
     for (let i = 0; i < old.length; i += 2) {
       if (old[i + 1] === 0) continue;
       const slot = this.find(old[i]!, old[i + 1]!);
