@@ -436,7 +436,6 @@ export class DatasetProfiler implements TableSink {
         const length = cell.length;
         // The digits in chunks of up to 9 (an integer chain, cheaper than a double one): `high`
         // holds the chunks before the last, `chunk` the last one's `chunkDigits` digits.
-        let digits = 0;
         let chunk = 0;
         let chunkDigits = 0;
         let high = 0;
@@ -447,7 +446,7 @@ export class DatasetProfiler implements TableSink {
         for (let k = 0; k < length; k += 1) {
           const code = cell.charCodeAt(k);
           const digit = code - 48;
-          if (digit >= 0 && digit <= 9) {
+          if (digit >>> 0 <= 9) {
             if (chunkDigits === 9) {
               high = high * 1e9 + chunk;
               flushes += 1;
@@ -457,14 +456,14 @@ export class DatasetProfiler implements TableSink {
               chunk = chunk * 10 + digit;
               chunkDigits += 1;
             }
-            digits += 1;
-          } else if (code === 46 && dotAt < 0) dotAt = digits;
+          } else if (code === 46 && dotAt < 0) dotAt = 9 * flushes + chunkDigits;
           else if (code === 45 && k === 0) negative = true;
           else {
             plain = false;
             break;
           }
         }
+        const digits = 9 * flushes + chunkDigits;
         plain = plain && digits > 0;
         if (plain && flushes <= 1) {
           // The row fingerprint takes a plain decimal of up to 18 digits as what spells it out:
