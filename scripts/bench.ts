@@ -36,6 +36,7 @@ import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CsvTableReader, parseCsv } from '../lambdas/core/data/csv.js';
 import { scanDataset } from '../lambdas/core/data/dataset-scan.js';
+import { DEFAULT_MAX_DUPLICATE_ROWS } from '../lambdas/core/data/sketches.js';
 import { validateDataset, type DatasetEvidence } from '../lambdas/core/data/validation.js';
 import { parseModelSpec } from '../lambdas/core/training/model-spec.js';
 import { scoreOnHeldOut } from '../lambdas/core/evaluation/evaluate.js';
@@ -203,6 +204,8 @@ interface Measurement {
   maxRssMb: number;
   /** Peak RSS when the stage started (Node, tsx, modules and the stage's input). */
   baseRssMb: number;
+  /** CPU time of the stage (user + system, all of the process's threads): less moved than wall time by other work on a shared machine. */
+  cpuSeconds?: number;
   rows?: number;
   note?: string;
 }
@@ -223,6 +226,7 @@ async function runStage(stage: Stage, file: string | undefined): Promise<void> {
   const artifact = stage === 'predict' ? trainModel(parseCsv(makeCreditDataset(2000, 7)), spec).artifact : undefined;
   if ((DATA_STAGES as readonly string[]).includes(stage) && !file) throw new Error(`stage ${stage} needs --file`);
   const rssBefore = process.resourceUsage().maxRSS;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   let note: string | undefined;
   let rows: number | undefined;
@@ -263,7 +267,7 @@ async function runStage(stage: Stage, file: string | undefined): Promise<void> {
     const failed = report.checks.filter((c) => !c.passed).map((c) => `${c.name}${c.column ? `[${c.column}]` : ''}:${c.severity}`);
     note =
       `${report.passed ? 'valid' : 'INVALID'} (${report.checks.length} checks${failed.length ? `, not passed: ${failed.join(' ')}` : ''}), ` +
-      `${scan.profile.duplicateRows} duplicate rows${scan.profile.duplicatesComplete ? '' : ' (partial)'}, sha256 ${scan.sha256.slice(0, 12)}…`;
+      `${scan.profile.duplicateRows} duplicate rows${scan.profile.duplicatesComplete ? '' : ` (partial; about ${scan.profile.duplicatesEstimate?.duplicateRows} ± ${scan.profile.duplicatesEstimate?.bound} in all)`}, sha256 ${scan.sha256.slice(0, 12)}…`;
     if (!report.passed) note += ` | ${report.summary}`;
   } else {
     let scored = 0;
@@ -281,15 +285,16 @@ async function runStage(stage: Stage, file: string | undefined): Promise<void> {
     note = `${scored} rows`;
   }
   const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   const maxRssMb = Math.max(process.resourceUsage().maxRSS, rssBefore) / 1024;
-  process.stdout.write(JSON.stringify({ seconds, maxRssMb, baseRssMb: rssBefore / 1024, rows, note } satisfies Measurement));
+  process.stdout.write(JSON.stringify({ seconds, maxRssMb, baseRssMb: rssBefore / 1024, cpuSeconds: (cpu.user + cpu.system) / 1e6, rows, note } satisfies Measurement));
 }
 
 // ---------------------------------------------------------------------------------------------
 // The parent: runs the stages, prints the tables
 // ---------------------------------------------------------------------------------------------
 
-/** Extra Node flags for the children; none are needed today (the file stages stream, and the duplicate-row table lives outside the JS heap). */
+/** Extra Node flags for the children; none are needed today (the file stages stream, and the duplicate-row table lives outside the JS heap, bounded at 128 MiB). */
 const CHILD_NODE_FLAGS: string[] = [];
 
 function measure(stage: Stage, repeats: number, extraArgs: string[] = []): Measurement {
@@ -303,12 +308,21 @@ function measure(stage: Stage, repeats: number, extraArgs: string[] = []): Measu
     });
     const run = JSON.parse(out) as Measurement;
     if (repeats > 1 || DATA_STAGES.includes(stage as (typeof DATA_STAGES)[number])) {
-      process.stderr.write(`  ${stage} run ${i + 1}/${repeats}: ${run.seconds.toFixed(2)} s, peak RSS ${run.maxRssMb.toFixed(0)} MB\n`);
+      process.stderr.write(`  ${stage} run ${i + 1}/${repeats}: ${run.seconds.toFixed(2)} s (CPU ${run.cpuSeconds?.toFixed(2)} s), peak RSS ${run.maxRssMb.toFixed(0)} MB\n`);
     }
     runs.push(run);
   }
   // The median run, so one slow or lucky run does not move the figure.
   return [...runs].sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)]!;
+}
+
+/** Slots of the duplicate-row table for this many rows: 2^16, growing fourfold (the last step less) while over 3/4 full, up to the cap's size. */
+function tableSlots(rows: number): number {
+  let max = 2;
+  while (max * 0.75 < DEFAULT_MAX_DUPLICATE_ROWS) max *= 2;
+  let slots = 1 << 16;
+  while (rows > slots * 0.75 && slots < max) slots *= Math.min(4, max / slots);
+  return slots;
 }
 
 const fmtInt = (n: number) => Math.round(n).toLocaleString('en');
@@ -364,13 +378,46 @@ async function runData(): Promise<void> {
         `${`${m.maxRssMb.toFixed(0)} MB`.padStart(9)} ${`${m.baseRssMb.toFixed(0)} MB`.padStart(9)}  ${m.note ?? ''}`,
     );
   }
+  const tracked = Math.min(file.rows, DEFAULT_MAX_DUPLICATE_ROWS);
   console.log(
     `\nprofile+validate / floor: ${(profile.seconds / floor.seconds).toFixed(2)}x the time, ${(profile.maxRssMb / floor.maxRssMb).toFixed(2)}x the peak RSS ` +
-      `(+${(profile.maxRssMb - floor.maxRssMb).toFixed(0)} MB; the duplicate-row table takes 8 bytes a slot at most half full, ` +
-      `about ${fmtInt((8 * 2 ** Math.ceil(Math.log2(Math.max(2 * file.rows, 1 << 16)))) / MB)} MB for ${fmtInt(file.rows)} rows, ` +
-      `plus the half-size table while it grows)`,
+      `(+${(profile.maxRssMb - floor.maxRssMb).toFixed(0)} MB; the duplicate-row table takes 8 bytes a slot at most 3/4 full, ` +
+      `about ${fmtInt((8 * tableSlots(tracked)) / MB)} MB for ${fmtInt(tracked)} rows, ` +
+      `plus the quarter-size table while it grows; past ${fmtInt(DEFAULT_MAX_DUPLICATE_ROWS)} rows it stops growing and a 16 KB HyperLogLog estimates)`,
   );
+  // Issue 16's closing table: the same two stages before the column-wise profiler, as recorded.
+  const after: [string, Measurement, Measurement] = ['this run', floor, profile];
+  const rows: [string, number, number, number, number][] = [
+    [BEFORE.label, BEFORE.floorSeconds, BEFORE.floorRssMb, BEFORE.profileSeconds, BEFORE.profileRssMb],
+    [after[0], after[1].seconds, after[1].maxRssMb, after[2].seconds, after[2].maxRssMb],
+  ];
+  console.log(`\n${'1 GB file (issue 16)'.padEnd(44)} ${'floor'.padStart(16)} ${'profile+validate'.padStart(18)} ${'x floor'.padStart(8)}`);
+  for (const [label, fs, frss, ps, prss] of rows) {
+    console.log(
+      `${label.padEnd(44)} ${`${fs.toFixed(2)} s ${frss.toFixed(0)} MB`.padStart(16)} ${`${ps.toFixed(2)} s ${prss.toFixed(0)} MB`.padStart(18)} ${(ps / fs).toFixed(2).padStart(8)}`,
+    );
+  }
+  if (DATA_MB !== 1024) console.log('(the recorded row is for BENCH_DATA_MB=1024; this run is a different size)');
+  if (floor.cpuSeconds !== undefined && profile.cpuSeconds !== undefined) {
+    console.log(
+      `this run in CPU time (user + system): floor ${floor.cpuSeconds.toFixed(2)} s, profile+validate ${profile.cpuSeconds.toFixed(2)} s, ` +
+        `${(profile.cpuSeconds / floor.cpuSeconds).toFixed(2)}x (wall time is the measure; CPU time shows how much of it other work on the machine took)`,
+    );
+  }
 }
+
+/**
+ * profile+validate before issue 16 (commit 1349c65: row-by-row profiling, duplicate table half
+ * full up to 20 million rows), measured with this script on the 1 GB file on the same 2-core
+ * machine as its floor, in the same run.
+ */
+const BEFORE = {
+  label: 'before (1349c65, recorded)',
+  floorSeconds: 7.8,
+  floorRssMb: 216,
+  profileSeconds: 37.24,
+  profileRssMb: 558,
+};
 
 function argValue(name: string): string | undefined {
   const args = process.argv.slice(2);

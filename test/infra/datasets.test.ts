@@ -103,11 +103,11 @@ describe('DatasetRegistration state machine', () => {
 });
 
 describe('RegisterDataset function', () => {
-  it('has 15 minutes, 4096 MB and the tracking table, datasets bucket and size limit in its environment', () => {
+  it('has 15 minutes, 1769 MB (one vCPU) and the tracking table, datasets bucket and size limit in its environment', () => {
     const { template } = synthPlatform('dev');
     const [, fn] = only(template, 'AWS::Lambda::Function', 'DatasetRegistrationRegisterDatasetFunction');
     expect(fn.Properties.Timeout).toBe(900);
-    expect(fn.Properties.MemorySize).toBe(4096);
+    expect(fn.Properties.MemorySize).toBe(1769);
     expect(fn.Properties.Environment.Variables).toMatchObject({
       TRACKING_TABLE: { Ref: idOf(template, 'AWS::DynamoDB::Table', 'TrackingTable') },
       DATASETS_BUCKET: { Ref: idOf(template, 'AWS::S3::Bucket', 'ArtifactStoreDatasets') },

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_RECORD_CHARS } from '../../lambdas/core/data/csv.js';
 import { scanDataset, type DatasetSource, type ScanOptions } from '../../lambdas/core/data/dataset-scan.js';
 import { DataValidationError, InputValidationError } from '../../lambdas/core/errors.js';
-import { parseDeclaredSchema, type DeclaredSchemaInput } from '../../lambdas/core/data/profile.js';
+import { DatasetProfileSchema, parseDeclaredSchema, type DeclaredSchemaInput } from '../../lambdas/core/data/profile.js';
+import { createRng } from '../../lambdas/core/random.js';
 import { bufferFile } from '../../lambdas/core/data/table-readers.js';
 import { rejectedWith, thrownBy } from './helpers.js';
 
@@ -561,6 +562,54 @@ describe('scanDataset: limits the caller sets', () => {
 
     expect(full.profile).toMatchObject({ duplicateRows: 11, duplicatesComplete: true });
     expect(capped.profile).toMatchObject({ duplicateRows: 1, duplicatesComplete: false });
+  });
+
+  it('past maxDuplicateRows, carries a HyperLogLog estimate of the whole file and its bound', async () => {
+    // Prepare: 40 distinct rows, then 10 of them again; only 8 are tracked exactly.
+    const rows = Array.from({ length: 40 }, (_, i) => `${i},${i % 2}`);
+    const text = `x,label\n${[...rows, ...rows.slice(0, 10)].join('\n')}\n`;
+
+    // Act
+    const full = await scanDataset(csv(text));
+    const capped = await scanDataset(csv(text), { maxDuplicateRows: 8 });
+
+    // Assess: the exact profile has no estimate; the capped one counts repeats of the 8 tracked rows and estimates the rest.
+    expect(full.profile).toMatchObject({ duplicateRows: 10, duplicatesComplete: true });
+    expect(full.profile.duplicatesEstimate).toBeUndefined();
+    expect(capped.profile).toMatchObject({ duplicateRows: 8, duplicatesComplete: false });
+    const estimate = capped.profile.duplicatesEstimate!;
+    expect(estimate).toMatchObject({ method: 'hyperloglog', registers: 16_384 });
+    expect(estimate.bound).toBeGreaterThan(0);
+    expect(Math.abs(estimate.duplicateRows - 10)).toBeLessThanOrEqual(estimate.bound);
+    expect(DatasetProfileSchema.parse(capped.profile)).toEqual(capped.profile);
+  });
+
+  it('estimates a known number of duplicate rows within its bound, far past the exact table', async () => {
+    // Prepare: 150,000 distinct rows and 30,000 repeats of earlier rows spread through the file; 20,000 tracked exactly.
+    const rng = createRng(16);
+    const lines: string[] = [];
+    let distinct = 0;
+    let repeats = 0;
+    while (distinct < 150_000 || repeats < 30_000) {
+      if (repeats < 30_000 && distinct > 0 && rng() < 1 / 6) {
+        lines.push(lines[Math.floor(rng() * lines.length)]!);
+        repeats += 1;
+      } else if (distinct < 150_000) {
+        lines.push(`${distinct},c${distinct % 7},${distinct % 2}`);
+        distinct += 1;
+      }
+    }
+
+    // Act
+    const { profile } = await scanDataset(csv(`id,c,label\n${lines.join('\n')}\n`), { maxDuplicateRows: 20_000 });
+
+    // Assess
+    expect(profile.rows).toBe(180_000);
+    expect(profile.duplicatesComplete).toBe(false);
+    expect(profile.duplicateRows).toBeLessThan(30_000);
+    const estimate = profile.duplicatesEstimate!;
+    expect(estimate.bound).toBeLessThan(0.05 * 150_000);
+    expect(Math.abs(estimate.duplicateRows - 30_000), `estimate ${estimate.duplicateRows} ± ${estimate.bound}`).toBeLessThanOrEqual(estimate.bound);
   });
 
   it('rejects a JSON Lines number out of range instead of reading it as missing', async () => {

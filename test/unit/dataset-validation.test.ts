@@ -304,6 +304,18 @@ describe('validateDataset: duplicate_rows', () => {
   });
 });
 
+describe('validateDataset: duplicate_rows past the exact table', () => {
+  it('adds the estimate for the whole file and its bound to the detail', async () => {
+    const evidence = await evidenceOfRows(goodRows(40));
+    const profile = { ...evidence.profile, duplicatesComplete: false, duplicatesEstimate: { method: 'hyperloglog' as const, duplicateRows: 120, bound: 35, registers: 16_384 } };
+    const report = validateDataset({ ...evidence, profile }, smallSpec(), NOW);
+    expect(check(report, 'duplicate_rows')).toMatchObject({
+      passed: true,
+      detail: '0 row(s) repeat an earlier row (among the rows checked); about 120 ± 35 in the whole file (estimated)',
+    });
+  });
+});
+
 describe('validateDataset: row_count', () => {
   it('blocks too few rows for gate.minRows held-out rows, and passes at the limit', async () => {
     const short = validateDataset(await evidenceOfRows(goodRows(19)), smallSpec(), NOW);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HyperLogLog } from '../../lambdas/core/data/hyperloglog.js';
 import { createRng, shuffledIndices } from '../../lambdas/core/random.js';
 import {
   FrequencySketch,
@@ -362,6 +363,50 @@ describe('FrequencySketch', () => {
   });
 });
 
+describe('QuantileSketch keys', () => {
+  it('bins every value as ceil(log(|v|) / log(gamma)) does, at, just below and just above bin edges', () => {
+    const logGamma = Math.log(1.01 / 0.99);
+    const values: number[] = [];
+    const bits = new Float64Array(1);
+    const word = new BigInt64Array(bits.buffer);
+    for (let k = -1300; k < 2000; k += 7) {
+      for (const step of [-2n, -1n, 0n, 1n, 2n]) {
+        bits[0] = Math.exp(k * logGamma);
+        word[0]! += step;
+        values.push(bits[0]!, -bits[0]!);
+      }
+    }
+    const rng = createRng(9);
+    for (let i = 0; i < 20_000; i += 1) values.push((rng() - 0.3) * 10 ** (rng() * 30 - 12), Math.floor(rng() * 70_000));
+    const sketch = new QuantileSketch();
+    const expected = new Map<string, number>();
+    for (const value of values) {
+      sketch.add(value);
+      if (Math.abs(value) < 1e-12) continue;
+      const key = `${value > 0 ? '+' : '-'}${Math.ceil(Math.log(Math.abs(value)) / logGamma)}`;
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+    const { positive, negative } = sketch.toJSON();
+    const actual = new Map([...positive.map(([k, n]): [string, number] => [`+${k}`, n]), ...negative.map(([k, n]): [string, number] => [`-${k}`, n])]);
+    expect(actual).toEqual(expected);
+  });
+});
+
+describe('FrequencySketch.addHashed', () => {
+  it('counts as add does, also when a shrink drops cached values and when hashes collide', () => {
+    const plain = new FrequencySketch(10);
+    const hashed = new FrequencySketch(10);
+    const rng = createRng(3);
+    for (let i = 0; i < 5_000; i += 1) {
+      const value = `v${Math.floor(rng() * rng() * 40)}`;
+      plain.add(value);
+      hashed.addHashed(value, i % 3); // a poor hash: only three slots
+    }
+    expect(hashed.toJSON()).toEqual(plain.toJSON());
+    expect(hashed.exact).toBe(false);
+  });
+});
+
 describe('RowFingerprints', () => {
   it('reports a row already seen, and not a new one', () => {
     const rows = new RowFingerprints();
@@ -418,5 +463,47 @@ describe('RowFingerprints', () => {
     expect(rows.complete).toBe(false);
     // Untracked rows are never reported as repeats.
     expect(rows.addRow(['d'])).toBe(false);
+  });
+});
+
+describe('RowFingerprints past maxRows', () => {
+  it('estimates nothing while every row is tracked', () => {
+    const rows = new RowFingerprints(100);
+    for (let i = 0; i < 100; i += 1) rows.addRow([String(i)]);
+    expect(rows.estimate()).toBeUndefined();
+  });
+
+  it('estimates duplicates over every row, seeded with the tracked ones, and never below the repeats it found', () => {
+    const rows = new RowFingerprints(1000);
+    for (let i = 0; i < 1000; i += 1) rows.addRow([String(i)]);
+    for (let i = 0; i < 500; i += 1) rows.addRow([String(i)]); // found: tracked
+    for (let i = 1000; i < 3000; i += 1) rows.addRow([String(i)]); // new, untracked
+    for (let i = 1000; i < 1500; i += 1) rows.addRow([String(i)]); // repeats of untracked rows
+    const estimate = rows.estimate()!;
+    expect(rows.complete).toBe(false);
+    expect(estimate.method).toBe('hyperloglog');
+    expect(estimate.duplicateRows).toBeGreaterThanOrEqual(500);
+    expect(Math.abs(estimate.duplicateRows - 1000)).toBeLessThanOrEqual(estimate.bound);
+  });
+});
+
+describe('HyperLogLog', () => {
+  it('counts distinct items within three standard errors, whatever the repeats', () => {
+    for (const n of [1_000, 50_000, 300_000]) {
+      const sketch = new HyperLogLog();
+      for (let i = 0; i < n; i += 1) {
+        sketch.add(i, Math.imul(i, 0x2545f491) ^ 0x5bd1e995);
+        if (i % 3 === 0) sketch.add(i, Math.imul(i, 0x2545f491) ^ 0x5bd1e995);
+      }
+      expect(Math.abs(sketch.estimate() - n) / n, `n = ${n}`).toBeLessThanOrEqual(3 * sketch.standardError);
+    }
+  });
+
+  it('has 2^precision registers and a standard error of 1.04 / sqrt(registers)', () => {
+    const sketch = new HyperLogLog(12);
+    expect(sketch.registerCount).toBe(4096);
+    expect(sketch.standardError).toBeCloseTo(1.04 / 64, 12);
+    expect(new HyperLogLog().estimate()).toBe(0);
+    expect(() => new HyperLogLog(3)).toThrow(/precision must be an integer from 7 to 18/);
   });
 });

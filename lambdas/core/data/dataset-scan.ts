@@ -6,7 +6,7 @@ import { readParquetTable, readTextTable, sha256OfChunks, type DatasetFormat, ty
 export interface ScanOptions extends ReadLimits {
   readonly schema?: DeclaredSchema;
   readonly target?: string;
-  /** Rows the duplicate check tracks (8 bytes each, at most half full). @default 20 million */
+  /** Rows the exact duplicate check tracks (8 bytes a slot, at most 3/4 full); past them it estimates. @default 12 million */
   readonly maxDuplicateRows?: number;
 }
 

@@ -93,11 +93,12 @@ export function validateDataset(evidence: DatasetEvidence, spec: ModelSpec, now:
     if (expectation.categories) categoryCheck(check, column, expectation.categories);
   }
 
-  const { duplicateRows, duplicatesComplete } = evidence.profile;
+  const { duplicateRows, duplicatesComplete, duplicatesEstimate: estimate } = evidence.profile;
   check(
     'duplicate_rows',
     duplicateRows === 0,
-    `${duplicateRows} row(s) repeat an earlier row${duplicatesComplete ? '' : ' (among the rows checked)'}`,
+    `${duplicateRows} row(s) repeat an earlier row${duplicatesComplete ? '' : ' (among the rows checked)'}` +
+      (estimate ? `; about ${estimate.duplicateRows} ± ${estimate.bound} in the whole file (estimated)` : ''),
   );
 
   const minRows = Math.max(policy.minRows ?? 0, Math.ceil(spec.gate.minRows / spec.training.testFraction));
