@@ -15,6 +15,12 @@ describe('the fault switch', () => {
     expect(switched).toHaveLength(2);
     expect(switched.some((id) => id.includes('RegisterHandler'))).toBe(true);
     expect(switched.some((id) => id.includes('PromoteHandler'))).toBe(true);
+    // An injected timeout is short there; elsewhere the two keep the platform's 30 s.
+    const timeouts = template.findResources('AWS::Lambda::Function');
+    for (const id of switched) expect(timeouts[id]!.Properties.Timeout).toBe(12);
+    const prod = synthPlatform('prod').template.findResources('AWS::Lambda::Function');
+    const prodTimeouts = Object.entries(prod).filter(([id]) => /^TrainingPipeline(Register|Promote)Handler/.test(id)).map(([, fn]) => fn.Properties.Timeout);
+    expect(prodTimeouts).toEqual([30, 30]);
   });
 
   it.each(['dev', 'staging', 'prod'] as const)('is absent from every function of the %s template', (name) => {
