@@ -153,9 +153,9 @@ describe('Release path: WaitForApproval', () => {
     expect(functionOf(template, 'TrainingPipelineRequestApprovalHandler').Properties.Environment.Variables.APPROVAL_TIMEOUT_SECONDS).toBe(
       String(approvalTimeoutSeconds),
     );
-    // cdk.json's local environment waits 40 seconds, so the emulator tests can see a release expire.
-    expect(ENVIRONMENTS.local!.approvalTimeoutSeconds).toBe(40);
-    expect(definitionOf(synthPlatform('local').template).States.WaitForApproval.TimeoutSeconds).toBe(40);
+    // cdk.json's local environment waits 20 seconds, so the emulator tests can see a release expire.
+    expect(ENVIRONMENTS.local!.approvalTimeoutSeconds).toBe(20);
+    expect(definitionOf(synthPlatform('local').template).States.WaitForApproval.TimeoutSeconds).toBe(20);
   });
 
   it('catches a timeout into ExpireApproval, a rejection into ApprovalRejected and anything else into WaitForApprovalFailed, in that order', () => {
