@@ -12,7 +12,9 @@ import { makeCreditDataset } from './make-demo-dataset.js';
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 let stepNumber = 0;
-const step = (title: string) => console.log(`\n[${++stepNumber}/9 ${elapsed()}] ${title}`);
+/** How many step() calls main() makes; the progress lines count against it. */
+const STEPS = 10;
+const step = (title: string) => console.log(`\n[${++stepNumber}/${STEPS} ${elapsed()}] ${title}`);
 const detail = (line: string) => console.log(`    ${line}`);
 
 async function main(): Promise<void> {
