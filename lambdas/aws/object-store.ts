@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { NotFoundError } from '../core/errors.js';
 import { formatS3Uri, parseS3Uri } from '../core/s3-uri.js';
+import { sha256OfChunks } from '../core/sha256.js';
 
 const isMissingObject = (error: unknown) =>
   error instanceof NoSuchKey || error instanceof NotFound || ['NoSuchKey', 'NotFound'].includes((error as { name?: string }).name ?? '');
@@ -115,9 +116,7 @@ export class ObjectStore {
 
   /** The sha256 (hex) of an object's bytes, read as a stream. */
   async sha256(uri: string): Promise<string> {
-    const hash = createHash('sha256');
-    for await (const chunk of this.stream(uri)) hash.update(chunk);
-    return hash.digest('hex');
+    return (await sha256OfChunks(this.stream(uri))).sha256;
   }
 
   async completeUpload(bucket: string, key: string, uploadId: string, parts: { partNumber: number; etag: string }[]): Promise<string> {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename } from 'node:path';
@@ -39,6 +38,7 @@ import {
   type UploadAnswer,
 } from '../../lambdas/contract/runs.js';
 import { gatewayErrorCode } from '../../lambdas/contract/routes.js';
+import { sha256OfChunks } from '../../lambdas/core/sha256.js';
 import type { StackOutputs } from '../../lambdas/contract/stack.js';
 import type { ValidationReport } from '../../lambdas/core/data/validation.js';
 import { MlopsError, parseOrThrow, zodIssues } from '../../lambdas/core/errors.js';
@@ -210,12 +210,7 @@ export class PlatformClient {
       // The version id is the sha256: the server checks it when it registers the upload.
       ({ sha256, bytes } = input.remote);
     } else {
-      const hash = createHash('sha256');
-      for await (const chunk of fileChunks(input)) {
-        hash.update(chunk);
-        bytes += chunk.byteLength;
-      }
-      sha256 = hash.digest('hex');
+      ({ sha256, bytes } = await sha256OfChunks(fileChunks(input)));
     }
     const path = `/datasets/${encodeURIComponent(input.name)}`;
     const { body: plan } = await this.api<UploadPlan>('POST', `${path}/uploads`, { sha256, bytes, format });
@@ -298,13 +293,7 @@ export class PlatformClient {
    * whole in memory); name the answer in `startRun(model, { mode: 'import', onnx })`.
    */
   async uploadOnnx(model: string, path: string): Promise<{ uploadKey: string; sha256: string }> {
-    const hash = createHash('sha256');
-    let bytes = 0;
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
-      hash.update(chunk as Buffer);
-      bytes += (chunk as Buffer).byteLength;
-    }
-    const sha256 = hash.digest('hex');
+    const { sha256, bytes } = await sha256OfChunks(createReadStream(path, { highWaterMark: 1 << 20 }));
     const upload = (await this.call('POST', `${modelPath(model)}/imports/uploads`, UploadAnswerSchema, { sha256, bytes })).body;
     await putStream(upload.url, Readable.toWeb(createReadStream(path, { highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>, bytes);
     return { uploadKey: upload.uploadKey, sha256 };

@@ -13,7 +13,7 @@ import type { Alias, AuditEvent, ModelSummary, ModelVersion } from '../../lambda
 import { formatS3Uri, parseS3Uri } from '../../lambdas/core/s3-uri.js';
 import type { ArtifactBytes } from '../../lambdas/core/serving/model-file.js';
 import type { Alerts, Reports, RunUpdate, RunUpdates } from '../../lambdas/core/stores.js';
-import { sha256Hex } from '../../lambdas/core/training/artifact.js';
+import { sha256Hex } from '../../lambdas/core/sha256.js';
 import type { ModelSpec } from '../../lambdas/core/training/model-spec.js';
 import type { ArtifactRef, RunContext, RunRecord } from '../../lambdas/core/training/run.js';
 import { onnxScorer } from '../../lambdas/aws/onnx-sessions.js';

@@ -3,7 +3,7 @@ import type { DatasetVersion } from '../../lambdas/core/data/dataset-version.js'
 import { chooseTrainingVersion } from '../../lambdas/core/data/training-version.js';
 import { NotFoundError } from '../../lambdas/core/errors.js';
 import type { ModelVersion } from '../../lambdas/core/registry/records.js';
-import { sha256Hex } from '../../lambdas/core/training/artifact.js';
+import { sha256Hex } from '../../lambdas/core/sha256.js';
 import type { ModelSpec } from '../../lambdas/core/training/model-spec.js';
 import type { RunRecord } from '../../lambdas/core/training/run.js';
 import { planRun, startRunRecord, type RunPlanStores, type RunRecordStores } from '../../lambdas/core/training/start-run.js';

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACT_FORMAT, serializeArtifact, sha256Hex } from '../../lambdas/core/training/artifact.js';
+import { ARTIFACT_FORMAT, serializeArtifact } from '../../lambdas/core/training/artifact.js';
+import { sha256Hex } from '../../lambdas/core/sha256.js';
 import { parseCsv, type ParsedCsv } from '../../lambdas/core/data/csv.js';
 import type { Table } from '../../lambdas/core/data/table.js';
 import { DataValidationError, InputValidationError } from '../../lambdas/core/errors.js';

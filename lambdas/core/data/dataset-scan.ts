@@ -1,7 +1,8 @@
 import type { AsyncBuffer } from 'hyparquet';
 import { DataValidationError } from '../errors.js';
 import { DatasetProfiler, type DatasetProfile, type DatasetSchema, type DeclaredSchema } from './profile.js';
-import { readParquetTable, readTextTable, sha256OfChunks, type DatasetFormat, type ReadLimits } from './table-readers.js';
+import { readParquetTable, readTextTable, type DatasetFormat, type ReadLimits } from './table-readers.js';
+import { sha256OfChunks } from '../sha256.js';
 
 export interface ScanOptions extends ReadLimits {
   readonly schema?: DeclaredSchema;

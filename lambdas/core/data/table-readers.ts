@@ -284,13 +284,3 @@ export function bufferFile(bytes: Uint8Array): AsyncBuffer {
     slice: (start, end) => bytes.slice(start, end).buffer as ArrayBuffer,
   };
 }
-
-export const sha256OfChunks = async (chunks: AsyncIterable<Uint8Array>): Promise<{ sha256: string; bytes: number }> => {
-  const hash = createHash('sha256');
-  let bytes = 0;
-  for await (const chunk of chunks) {
-    hash.update(chunk);
-    bytes += chunk.byteLength;
-  }
-  return { sha256: hash.digest('hex'), bytes };
-};

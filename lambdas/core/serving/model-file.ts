@@ -1,4 +1,5 @@
-import { ModelArtifactSchema, sha256Hex, type ModelArtifact } from '../training/artifact.js';
+import { ModelArtifactSchema, type ModelArtifact } from '../training/artifact.js';
+import { sha256Hex } from '../sha256.js';
 import { InputValidationError, MlopsError, parseOrThrow } from '../errors.js';
 import { IMPORTED_FORMAT, ImportedArtifactSchema, type ImportedArtifact } from '../training/imported-model.js';
 import type { ArtifactRef } from '../training/run.js';

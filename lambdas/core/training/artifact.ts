@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { canonicalJson } from '../canonical-json.js';
 import { EstimatorSchema } from './estimator.js';
@@ -55,5 +54,3 @@ export type ModelArtifact = z.infer<typeof ModelArtifactSchema>;
 
 export const serializeArtifact = (artifact: ModelArtifact): string => canonicalJson(artifact);
 
-
-export const sha256Hex = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');

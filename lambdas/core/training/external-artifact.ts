@@ -2,7 +2,7 @@ import { MlopsError } from '../errors.js';
 import { formatS3Uri } from '../s3-uri.js';
 import { readModelFile } from '../serving/model-file.js';
 import type { RunUpdates } from '../stores.js';
-import { sha256Hex } from './artifact.js';
+import { sha256Hex } from '../sha256.js';
 import type { ModelSpec } from './model-spec.js';
 import type { ArtifactRef, RunContext } from './run.js';
 import { readTarGzEntry } from './tarball.js';

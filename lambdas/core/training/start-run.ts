@@ -11,7 +11,7 @@ import { InputValidationError, parseOrThrow, rejectProblems } from '../errors.js
 import { checkPromotable } from '../registry/alias-rules.js';
 import type { ModelVersion } from '../registry/records.js';
 import { checkInputs, loadOnnx } from '../serving/onnx-model.js';
-import { sha256Hex } from './artifact.js';
+import { sha256Hex } from '../sha256.js';
 import { importedFeatureNames } from './imported-model.js';
 import { parseModelSpec, withParams, type ModelSpec } from './model-spec.js';
 import { specSchemaProblems } from './run-comparison.js';

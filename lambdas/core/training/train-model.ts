@@ -1,4 +1,5 @@
-import { ARTIFACT_FORMAT, serializeArtifact, sha256Hex, type ModelArtifact } from './artifact.js';
+import { ARTIFACT_FORMAT, serializeArtifact, type ModelArtifact } from './artifact.js';
+import { sha256Hex } from '../sha256.js';
 import { labelText, type Table } from '../data/table.js';
 import { DataValidationError } from '../errors.js';
 import { fitEstimator } from './estimator.js';

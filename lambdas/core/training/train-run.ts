@@ -1,7 +1,7 @@
 import type { DatasetRef } from '../data/dataset-version.js';
 import type { Table } from '../data/table.js';
 import type { RunUpdates } from '../stores.js';
-import { sha256Hex } from './artifact.js';
+import { sha256Hex } from '../sha256.js';
 import { describeImport, type OnnxScorer } from './imported-model.js';
 import type { ModelSpec } from './model-spec.js';
 import type { ArtifactRef, RunContext } from './run.js';

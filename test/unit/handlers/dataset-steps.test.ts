@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { RegistrationJob } from '../../../lambdas/core/data/dataset-api.js';
 import { DatasetProfileSchema } from '../../../lambdas/core/data/profile.js';
 import { DataValidationError, InputValidationError } from '../../../lambdas/core/errors.js';
-import { sha256Hex } from '../../../lambdas/core/training/artifact.js';
+import { sha256Hex } from '../../../lambdas/core/sha256.js';
 import { createHandler as registerDataset } from '../../../lambdas/register-dataset/handler.js';
 import { createHandler as validateData } from '../../../lambdas/validate-data/handler.js';
 import { MemoryObjects, MemoryRuns, MemoryTracking, registrationStores, runContext } from '../fakes.js';

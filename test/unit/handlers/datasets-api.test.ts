@@ -2,7 +2,7 @@ import './lambda-env.js';
 import { describe, expect, it } from 'vitest';
 import type { RegistrationJob } from '../../../lambdas/core/data/dataset-api.js';
 import { registerDataset } from '../../../lambdas/core/data/register-dataset.js';
-import { sha256Hex } from '../../../lambdas/core/training/artifact.js';
+import { sha256Hex } from '../../../lambdas/core/sha256.js';
 import { createHandler, type DatasetsApiStores } from '../../../lambdas/datasets-api/handler.js';
 import { MemoryObjects, MemoryRegistry, MemoryStepFunctions, MemoryTracking, registrationStores } from '../fakes.js';
 import { mixedDataset, mixedSpec } from '../helpers.js';

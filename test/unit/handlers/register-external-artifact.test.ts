@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { InputValidationError, MlopsError } from '../../../lambdas/core/errors.js';
 import { loadModelFile } from '../../../lambdas/core/serving/model-file.js';
-import { sha256Hex } from '../../../lambdas/core/training/artifact.js';
+import { sha256Hex } from '../../../lambdas/core/sha256.js';
 import type { ExternalArtifactStores } from '../../../lambdas/core/training/external-artifact.js';
 import { trainModel } from '../../../lambdas/core/training/train-model.js';
 import { createHandler } from '../../../lambdas/register-external-artifact/handler.js';
