@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { InputValidationError } from '../../lambdas/core/errors.js';
-import { ALGORITHMS_FOR_TASK, championMetrics, inferFeatures, ModelSpecFileSchema, ModelSpecSchema, parseModelSpec, withParams } from '../../lambdas/core/training/model-spec.js';
+import { ALGORITHMS_FOR_TASK, championMetrics, durationMs, inferFeatures, ModelSpecFileSchema, ModelSpecSchema, parseModelSpec, withParams } from '../../lambdas/core/training/model-spec.js';
 import { TrainingRequestSchema } from '../../lambdas/core/training/run.js';
 import { creditSpecJson, mixedSpec, thrownBy } from './helpers.js';
 
@@ -312,5 +312,30 @@ describe('a spec of any task', () => {
       expect(paths({ ...request, params: { '': 1 } })).toEqual(['params.']);
       expect(paths({ ...request, mode: 'replay' })).toEqual(['mode']);
     });
+  });
+});
+
+describe('the logging and rollout blocks', () => {
+  it('defaults to logging every request in full and a three-step rollout baking 30 minutes', () => {
+    const spec = parseModelSpec(minimal());
+    expect(spec.logging).toEqual({ sampleRate: 1, drop: [], hash: [] });
+    expect(spec.rollout.steps).toEqual([0.05, 0.25, 1]);
+    expect(durationMs(spec.rollout.bake)).toBe(30 * 60_000);
+    expect(spec.rollout.shadowFirst).toBeUndefined();
+  });
+
+  it('fails when a logged field is not a feature, or is both dropped and hashed', () => {
+    expect(specError({ ...minimal(), logging: { drop: ['email'] } }).message).toMatch(/logging\.drop\.0: "email" is not a feature/);
+    expect(specError({ ...minimal(), logging: { drop: ['tenure'], hash: ['tenure'] } }).message).toMatch(/logging\.hash: a field is either dropped or hashed/);
+  });
+
+  it('fails when the steps do not end at 1 or do not increase', () => {
+    expect(specError({ ...minimal(), rollout: { steps: [0.1, 0.5] } }).message).toMatch(/rollout\.steps: the last step is the promotion/);
+    expect(specError({ ...minimal(), rollout: { steps: [0.5, 0.2, 1] } }).message).toMatch(/rollout\.steps: steps must increase/);
+  });
+
+  it('reads durations in short and long forms, and names a bad one', () => {
+    expect(['45s', '30m', '1h', '2d', '36 hours', '7 days', '1 minute'].map(durationMs)).toEqual([45_000, 1_800_000, 3_600_000, 172_800_000, 129_600_000, 604_800_000, 60_000]);
+    expect(specError({ ...minimal(), rollout: { bake: 'soon' } }).message).toMatch(/rollout\.bake: must be a duration/);
   });
 });

@@ -48,7 +48,7 @@ export function cachedModelFiles(artifacts: ArtifactBytes): (artifact: ArtifactR
 }
 
 /** Checks the request against the model's features and scores it: built-in models in-process, imported ones with their ONNX scorer. */
-async function score(stores: ServingStores, file: ModelFile, body: unknown): Promise<{ checked: CheckedRequest; predictions: Prediction[] }> {
+export async function scoreBody(stores: Pick<ServingStores, 'onnx'>, file: ModelFile, body: unknown): Promise<{ checked: CheckedRequest; predictions: Prediction[] }> {
   if (file.kind === 'builtin') {
     const checked = validatePredictionRequest(file.artifact, body);
     return { checked, predictions: checked.ok ? checked.rows.map((row) => predict(file.artifact, row)) : [] };
@@ -78,7 +78,7 @@ export async function servePrediction(
       : { ok: false, code: 'MODEL_NOT_FOUND', message: `no model named "${model}"` };
   }
   const version = await stores.registry.getVersion(model, alias.version);
-  const { checked, predictions } = await score(stores, await stores.modelFile(version.artifact), body);
+  const { checked, predictions } = await scoreBody(stores, await stores.modelFile(version.artifact), body);
   if (!checked.ok) {
     const summary = checked.errors.map((e) => `${e.field}: ${e.problem}`).join('; ');
     return { ok: false, code: 'INVALID_REQUEST', message: `the request does not match model ${model}'s features: ${summary}`, fields: checked.errors };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseOrThrow } from '../errors.js';
+import { InputValidationError, parseOrThrow } from '../errors.js';
 import { ENVIRONMENT_NAMES } from '../environments.js';
 import { DATASET_NAME } from '../data/dataset-version.js';
 import { MODEL_NAME } from './run.js';
@@ -187,14 +187,16 @@ export const DEFAULT_SEVERITIES: Record<DataCheckName, CheckSeverity> = {
   class_balance: 'warn',
 };
 
-/** "36 hours", "7 days": how old a dataset may be when a run uses it. */
-const DURATION = z
+/** "36 hours", "7 days", or short: "30m", "1h", "45s", "2d". */
+const DURATION_PATTERN = /^(\d+) ?(s|m|h|d|seconds?|minutes?|hours?|days?)$/;
+export const DURATION = z
   .string()
-  .regex(/^\d+ (minute|minutes|hour|hours|day|days)$/, 'must be a duration such as "36 hours" or "7 days"');
+  .regex(DURATION_PATTERN, 'must be a duration such as "36 hours", "7 days", "30m" or "45s"');
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 export function durationMs(text: string): number {
-  const [amount, unit] = text.split(' ') as [string, string];
-  const ms = unit.startsWith('minute') ? 60_000 : unit.startsWith('hour') ? 3_600_000 : 86_400_000;
-  return Number(amount) * ms;
+  const [, amount, unit] = DURATION_PATTERN.exec(text.trim()) ?? [];
+  if (amount === undefined || unit === undefined) throw new InputValidationError(`"${text}" is not a duration such as "30m", "1h" or "7 days"`, { field: 'duration' });
+  return Number(amount) * UNIT_MS[unit[0]!]!;
 }
 
 const ColumnExpectationSchema = z
@@ -229,6 +231,61 @@ export const ValidationPolicySchema = z
   .strict();
 export type ValidationPolicy = z.infer<typeof ValidationPolicySchema>;
 
+/**
+ * What the prediction log keeps of each request (lambdas/core/serving/records.ts). Sampling
+ * happens per request; a sampled-out request is still answered and still known to feedback.
+ */
+export const PredictionLoggingSchema = z
+  .object({
+    /** Share of requests logged (each arm alike). @default 1 */
+    sampleRate: z.number().min(0).max(1).default(1),
+    /** Input fields left out of the log (PII). */
+    drop: z.array(COLUMN_NAME).max(500).default([]),
+    /** Input fields logged as the hex SHA-256 of their value, so they still group and join but cannot be read. */
+    hash: z.array(COLUMN_NAME).max(500).default([]),
+  })
+  .strict()
+  .refine((logging) => !logging.drop.some((field) => logging.hash.includes(field)), { message: 'a field is either dropped or hashed, not both', path: ['hash'] });
+export type PredictionLogging = z.infer<typeof PredictionLoggingSchema>;
+
+/**
+ * How `mlops rollout start` moves a version to production: shadow (optional), then canary at
+ * each step, baking each one and checking the arms (lambdas/core/serving/rollout-check.ts).
+ */
+export const RolloutPolicySchema = z
+  .object({
+    /** Canary weights in order; the last one is 1, which is the promotion. */
+    steps: z.array(z.number().gt(0).max(1)).min(1).max(20).default([0.05, 0.25, 1]),
+    /** How long each step serves before it is checked. */
+    bake: DURATION.default('30m'),
+    /** A shadow phase first, of this length; none when omitted. */
+    shadowFirst: DURATION.optional(),
+    /** Share of requests the shadow also scores. @default 1 */
+    shadowSample: z.number().gt(0).max(1).default(1),
+    /** Fewest requests per arm a check rests on; fewer extends the bake. */
+    minRequests: z.number().int().min(1).default(200),
+    /** How many times too little traffic may extend a bake before the rollout holds (it never promotes on too little evidence). */
+    maxBakeExtensions: z.number().int().min(0).max(100).default(3),
+    /** Highest error rate the new arm may show. */
+    maxErrorRate: z.number().min(0).max(1).default(0.01),
+    /** Highest p99 latency of the new arm, in milliseconds. */
+    maxLatencyP99Ms: z.number().positive().max(60_000).default(1000),
+    /** Largest distance between the arms' prediction distributions. @default 0.1 (Jensen-Shannon), 0.2 (PSI) */
+    maxPredictionShift: z.number().positive().optional(),
+    /** How the distance between prediction distributions is measured: on scores (binary P(positive), regression values) or class shares. */
+    shiftMethod: z.enum(['jensenshannon', 'psi']).default('jensenshannon'),
+    /** Shadow only: smallest share of requests on which the shadow agrees with production (same class; regression: within maxRelativeError). */
+    minAgreement: z.number().min(0).max(1).default(0.9),
+    /** Regression agreement: a shadow value within this share of production's value agrees. */
+    maxRelativeError: z.number().positive().max(10).default(0.1),
+    /** Fewest labelled requests per arm before the live metric counts. */
+    minLabels: z.number().int().min(1).default(100),
+  })
+  .strict()
+  .refine((rollout) => rollout.steps.at(-1) === 1, { message: 'the last step is the promotion: its weight is 1', path: ['steps'] })
+  .refine((rollout) => rollout.steps.every((step, i) => i === 0 || step > rollout.steps[i - 1]!), { message: 'steps must increase', path: ['steps'] });
+export type RolloutPolicy = z.infer<typeof RolloutPolicySchema>;
+
 /** EventBridge schedule expressions: rate(...) or cron(...). */
 const SCHEDULE = z
   .string()
@@ -255,6 +312,8 @@ const ModelSpecObject = z
     schedule: SCHEDULE.optional(),
     dataset: DATASET_NAME.optional(),
     owner: z.string().min(1).max(200).optional(),
+    logging: PredictionLoggingSchema.default(PredictionLoggingSchema.parse({})),
+    rollout: RolloutPolicySchema.default(RolloutPolicySchema.parse({})),
   })
   .strict();
 
@@ -291,6 +350,11 @@ function checkSpec(spec: z.infer<typeof ModelSpecObject>, ctx: z.RefinementCtx):
   }
   if (spec.task === 'regression' && (spec.gate.minAccuracy !== undefined || spec.gate.minRocAuc !== undefined)) {
     ctx.addIssue({ code: 'custom', path: ['gate'], message: 'minAccuracy and minRocAuc apply to classification; use gate.metrics for regression' });
+  }
+  for (const [kind, fields] of [['drop', spec.logging.drop], ['hash', spec.logging.hash]] as const) {
+    fields.forEach((field, index) => {
+      if (!seen.has(field)) ctx.addIssue({ code: 'custom', path: ['logging', kind, index], message: `"${field}" is not a feature of this model` });
+    });
   }
   if (spec.schedule && !spec.dataset) ctx.addIssue({ code: 'custom', path: ['dataset'], message: 'a scheduled model must name the dataset it retrains on' });
 }
