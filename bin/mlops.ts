@@ -5,13 +5,16 @@
 // bin is this file compiled by esbuild (npm run build:cli), `npm run mlops` runs it with tsx.
 import { createCli, runCli } from '../lib/client/cli.js';
 import { datasetCommands } from '../lib/client/commands/dataset.js';
+import { feedbackCommands } from '../lib/client/commands/feedback.js';
 import { lineageCommands } from '../lib/client/commands/lineage.js';
 import { localCommands } from '../lib/client/commands/local.js';
 import { modelCommands } from '../lib/client/commands/models.js';
 import { predictCommands } from '../lib/client/commands/predict.js';
 import { releaseCommands } from '../lib/client/commands/release.js';
+import { rolloutCommands } from '../lib/client/commands/rollout.js';
 import { runCommands } from '../lib/client/commands/runs.js';
+import { scoreCommands } from '../lib/client/commands/score.js';
 
 const cli = createCli();
-for (const group of [localCommands, datasetCommands, modelCommands, runCommands, predictCommands, releaseCommands, lineageCommands]) group(cli);
+for (const group of [localCommands, datasetCommands, modelCommands, runCommands, predictCommands, feedbackCommands, scoreCommands, releaseCommands, rolloutCommands, lineageCommands]) group(cli);
 await runCli(cli);

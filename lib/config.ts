@@ -8,6 +8,90 @@ import { parseModelSpec, type ModelSpec } from '../lambdas/core/training/model-s
 
 export { ENVIRONMENT_NAMES, type EnvironmentName } from '../lambdas/contract/stack.js';
 
+/** Firehose's buffer interval with dynamic partitioning: zero buffering is not offered there, and CDK and the API accept 60 to 900 s. */
+export const FIREHOSE_BUFFER_SECONDS = { min: 60, max: 900 } as const;
+
+const Throttle = z
+  .object({
+    rateLimit: z.number().int().min(1, 'must be at least 1 request per second').max(10_000, 'API Gateway allows at most 10,000 requests per second per account and region'),
+    burstLimit: z.number().int().min(1, 'must be at least 1').max(5_000, 'API Gateway allows a burst of at most 5,000 requests'),
+  })
+  .strict();
+
+/** Serving: the prediction API's throttle and quotas, the hot path's routing cache, and the prediction log. */
+export const ServingConfigSchema = z
+  .object({
+    /**
+     * The serving stage's throttle (requests per second, and the burst above it). The emulator enforces it.
+     * @default { rateLimit: 100, burstLimit: 200 }
+     */
+    throttle: Throttle.default({ rateLimit: 100, burstLimit: 200 }),
+    /**
+     * How long a warm predict function trusts its in-memory routing (production, canary, shadow): an alias
+     * move takes effect within this bound.
+     * @default 2
+     */
+    routingStalenessSeconds: z
+      .number()
+      .min(0, 'must be 0 (read the registry on every request) or more')
+      .max(300, 'must be at most 300 s: an alias move must take effect within minutes')
+      .default(2),
+    /**
+     * How long an issued request id stays in the request index, so feedback can find its request.
+     * @default 30
+     */
+    requestIndexTtlDays: z.number().int().min(1, 'must be at least 1 day').max(365, 'must be at most 365 days').default(30),
+    /**
+     * Days the prediction log and the feedback (predictions/ and feedback/ in the prediction-logs bucket) are kept.
+     * @default 90
+     */
+    predictionLogRetentionDays: z.number().int().min(1, 'must be at least 1 day').max(3650, 'must be at most 3,650 days').default(90),
+    /**
+     * Firehose's buffer interval: how long a record may wait before it lands in S3. Readers of the log
+     * (LOG_BUFFER_SECONDS) wait this out before they trust a window. With dynamic partitioning Firehose
+     * accepts 60 to 900 s; only the emulator, which delivers every record at once, may set less.
+     * @default 60
+     */
+    logBufferSeconds: z
+      .number()
+      .int()
+      .min(0, 'must be 0 or more seconds')
+      .max(FIREHOSE_BUFFER_SECONDS.max, `Firehose buffers at most ${FIREHOSE_BUFFER_SECONDS.max} s`)
+      .default(FIREHOSE_BUFFER_SECONDS.min),
+    /**
+     * How the log lands in S3: JSON Lines, or Parquet through Firehose's record format conversion (with the Glue table's schema).
+     * @default 'jsonl'
+     */
+    logFormat: z.enum(['jsonl', 'parquet'], 'must be "jsonl" or "parquet"').default('jsonl'),
+    /**
+     * Per-client quotas for callers outside AWS: a usage plan on the serving stage, and an API key required on
+     * the serving routes in addition to IAM (docs/CLI.md: issuing a key).
+     * @default - no usage plan; IAM alone
+     */
+    apiKeys: z
+      .object({
+        rateLimit: Throttle.shape.rateLimit,
+        burstLimit: Throttle.shape.burstLimit,
+        quota: z
+          .object({
+            limit: z.number().int().min(1, 'must be at least 1 request'),
+            period: z.enum(['DAY', 'WEEK', 'MONTH'], 'must be DAY, WEEK or MONTH'),
+          })
+          .strict(),
+      })
+      .strict()
+      .optional(),
+    /**
+     * Deploys `POST /bench/echo` beside predict: a function that answers the request body, built and wired
+     * exactly as predict is, the reference of the serving bench (scripts/bench-serving.ts). Only the `local`
+     * environment, on the emulator, may set it; parseEnvironments refuses it elsewhere.
+     * @default false
+     */
+    benchEcho: z.boolean().default(false),
+  })
+  .strict();
+export type ServingConfig = z.infer<typeof ServingConfigSchema>;
+
 export const EnvironmentConfigSchema = z
   .object({
     /** 12-digit AWS account id; omitted means the account of the CLI's credentials. */
@@ -50,8 +134,20 @@ export const EnvironmentConfigSchema = z
      * @default false
      */
     faultInjection: z.boolean().default(false),
+    /** Serving: throttle, quotas, routing staleness and the prediction log (ServingConfigSchema). @default - every field's default */
+    serving: ServingConfigSchema.prefault({}),
   })
-  .strict();
+  .strict()
+  .superRefine((config, context) => {
+    // Only the emulator delivers at once; on AWS, dynamic partitioning needs a buffer of at least 60 s.
+    if (!config.emulator && config.serving.logBufferSeconds < FIREHOSE_BUFFER_SECONDS.min) {
+      context.addIssue({
+        code: 'custom',
+        path: ['serving', 'logBufferSeconds'],
+        message: `must be ${FIREHOSE_BUFFER_SECONDS.min} to ${FIREHOSE_BUFFER_SECONDS.max} s: Firehose with dynamic partitioning has no zero buffering (only the emulator, which delivers at once, may set less)`,
+      });
+    }
+  });
 export type EnvironmentConfig = z.infer<typeof EnvironmentConfigSchema>;
 
 /** Any subset of the environments may be declared (zod 4's record with enum keys would require all of them). */
@@ -82,6 +178,13 @@ export function parseEnvironments(raw: unknown): Partial<Record<EnvironmentName,
   if (wrong.length > 0) {
     throw new ConfigError(
       `invalid cdk.json context "environments":\n${wrong.map(([name]) => `  environments.${name}.faultInjection: only the local environment may inject faults`).join('\n')}`,
+    );
+  }
+  // The bench's echo route is a function with no work behind the serving API: never on AWS.
+  const echoes = Object.entries(result.data).filter(([name, config]) => config?.serving.benchEcho && (name !== 'local' || !config.emulator));
+  if (echoes.length > 0) {
+    throw new ConfigError(
+      `invalid cdk.json context "environments":\n${echoes.map(([name]) => `  environments.${name}.serving.benchEcho: only the local environment, on the emulator, may deploy the bench's echo route`).join('\n')}`,
     );
   }
   return result.data;

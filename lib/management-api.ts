@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
@@ -18,6 +19,12 @@ export interface ManagementApiProps {
   readonly registration: sfn.IStateMachine;
   /** The training pipeline, which is also the release path a promotion to production starts. */
   readonly trainingPipeline: sfn.IStateMachine;
+  /**
+   * The rollout state machine (lib/rollout.ts): the registry function starts, reads and stops its
+   * executions (rollout start, status, abort, and a manual rollback during a rollout).
+   * @default - no rollout routes work
+   */
+  readonly rollout?: sfn.IStateMachine;
   /** Largest dataset file accepted, in bytes. */
   readonly maxDatasetBytes: number;
   /** The stage's throttle (requests per second and burst), per environment. */
@@ -40,6 +47,7 @@ export class ManagementApi extends Construct {
   public readonly registryHandler: PlatformFunction;
   /** Serves RUNS_ROUTES: starts runs through the pipeline and reads them back; writes no table. */
   public readonly runsHandler: PlatformFunction;
+  private readonly addRoutesTo: (routes: readonly string[], integration: apigateway.LambdaIntegration) => void;
 
   constructor(scope: Construct, id: string, props: ManagementApiProps) {
     super(scope, id);
@@ -82,9 +90,16 @@ export class ManagementApi extends Construct {
         TRACKING_TABLE: props.trackingTable.tableName,
         REGISTRY_TABLE: props.registryTable.tableName,
         TRAINING_PIPELINE_ARN: props.trainingPipeline.stateMachineArn,
+        ...(props.rollout ? { ROLLOUT_STATE_MACHINE_ARN: props.rollout.stateMachineArn } : {}),
       },
     });
     const registryFn = this.registryHandler.function;
+    if (props.rollout) {
+      props.rollout.grantStartExecution(registryFn);
+      // Status reads the execution; abort and a manual rollback stop it, and the release run it waits on.
+      props.rollout.grantExecution(registryFn, 'states:DescribeExecution', 'states:StopExecution');
+      props.trainingPipeline.grantExecution(registryFn, 'states:StopExecution');
+    }
     props.registryTable.grantReadWriteData(registryFn);
     props.trackingTable.grantReadData(registryFn);
     props.trainingPipeline.grantStartExecution(registryFn);
@@ -154,6 +169,12 @@ export class ManagementApi extends Construct {
     addRoutes(DATASET_ROUTES, new apigateway.LambdaIntegration(fn));
     addRoutes(REGISTRY_ROUTES, new apigateway.LambdaIntegration(registryFn));
     addRoutes(RUNS_ROUTES, new apigateway.LambdaIntegration(runsFn));
+    this.addRoutesTo = addRoutes;
+  }
+
+  /** Serves `routes` with a function built outside this construct (batch scoring brings its own), with the same validation. */
+  addFunctionRoutes(routes: readonly ManagementRoute[], fn: lambda.IFunction): void {
+    this.addRoutesTo(routes, new apigateway.LambdaIntegration(fn));
   }
 
   /** The execute-api ARN of one route on this API's stage, path parameters as `*` (docs/IAM.md). */

@@ -2,10 +2,12 @@ import { CfnResource, Stack, Token, Validations, type Acknowledgment } from 'aws
 import type { IConstruct } from 'constructs';
 import type { Alerts } from './alerts.js';
 import type { ArtifactStore } from './artifact-store.js';
+import type { BatchScoring } from './batch-scoring.js';
 import type { DatasetRegistration } from './dataset-registration.js';
 import type { DeclaredModels } from './declared-models.js';
 import type { ManagementApi } from './management-api.js';
 import type { Tracking } from './registry.js';
+import type { Rollout } from './rollout.js';
 import type { Schedules } from './schedules.js';
 import type { ServingApi } from './serving-api.js';
 import type { TrainingPipeline } from './training-pipeline.js';
@@ -21,6 +23,8 @@ export interface AcknowledgedPlatform extends Stack {
   readonly datasetRegistration: DatasetRegistration;
   readonly management: ManagementApi;
   readonly declaredModels: DeclaredModels;
+  readonly batchScoring: BatchScoring;
+  readonly rollout: Rollout;
   /** False on the emulator only, which serves plain HTTP (see PlatformStack). */
   readonly tlsOnly: boolean;
 }
@@ -46,7 +50,9 @@ function nagArn(stack: Stack, service: string, resource: string): string {
  */
 export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
   const { store, tracking, pipeline, serving, schedules, alerts, datasetRegistration, management, declaredModels } = stack;
-  const functions = [...Object.values(pipeline.functions), serving.predictFunction, datasetRegistration.registerFunction, management.handler];
+  const functions = [...Object.values(pipeline.functions), serving.predictFunction, serving.feedbackFunction, datasetRegistration.registerFunction, management.handler];
+  // The bench's echo function (local only) has predict's role shape: basic execution and tracing.
+  if (serving.benchEchoFunction) functions.push(serving.benchEchoFunction);
 
   const bucketActions = (actions: string[]): Acknowledgment[] =>
     actions.map((action) => ({
@@ -245,6 +251,96 @@ export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
       id: 'Serverless-SQSRedrivePolicy',
       reason: 'This queue is itself the dead-letter queue of the retraining schedules\' EventBridge targets; it has no consumer to redrive from.',
     },
+  );
+
+  // Firehose delivery roles: each writes its own kind's prefix and error prefix of the prediction-logs bucket.
+  for (const [kind, log] of [['predictions', serving.log.predictions], ['feedback', serving.log.feedback]] as const) {
+    Validations.of(log.deliveryRole).acknowledge(
+      underPrefix(store.predictionLogs, `${kind}/*`, `Firehose's objects of the ${kind} log (named per model, version, day and batch)`),
+      underPrefix(store.predictionLogs, `errors/${kind}/*`, `Firehose's records of the ${kind} log it could not deliver`),
+    );
+  }
+  // CodeDeploy (outside the emulator): the deployment group's role shifts the predict function's live alias.
+  if (serving.deploymentGroup) {
+    Validations.of(serving.deploymentGroup).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited]',
+      reason: 'CodeDeploy\'s own managed policy for Lambda deployments: it updates aliases, invokes hooks and reads alarms; CDK\'s LambdaDeploymentGroup attaches it to the group\'s service role.',
+    });
+  }
+
+  // Batch scoring: its steps read model files (models/), inputs (batch-jobs/ uploads or a dataset's file)
+  // and write work files and outputs under batch-jobs/ of the reports bucket; its API signs uploads there.
+  const { batchScoring } = stack;
+  const batchMachine = batchScoring.stateMachine.node.defaultChild as CfnResource;
+  const batchObjects = underPrefix(store.reports, 'batch-jobs/*', 'batch jobs\' inputs, work files and outputs');
+  for (const fn of [batchScoring.prepareFunction, batchScoring.scoreChunkFunction, batchScoring.finishFunction, batchScoring.apiFunction]) {
+    Validations.of(fn).acknowledge(
+      basicExecutionRole,
+      tracing,
+      apiDlq,
+      ...bucketActions(['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*']),
+      batchObjects,
+      underPrefix(store.models, 'models/*', 'reads of model files'),
+      underPrefix(store.datasets, 'datasets/*', 'reads of registered dataset files'),
+    );
+  }
+  Validations.of(batchScoring.apiFunction).acknowledge(
+    underPrefix(store.reports, 'batch-jobs/uploads/*', 'puts of local inputs on presigned URLs'),
+    executionsOf(batchMachine, 'A batch job\'s status and steps are read per execution (DescribeExecution, GetExecutionHistory); the grant covers the batch state machine\'s executions only.'),
+  );
+  const batchMachineName = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: stack.getLogicalId(batchMachine) }] }] });
+  Validations.of(batchScoring.stateMachine).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray tracing for a state machine require Resource "*".',
+    },
+    ...[batchScoring.prepareFunction, batchScoring.scoreChunkFunction, batchScoring.finishFunction].map((fn) => ({
+      id: `AwsSolutions-IAM5[Resource::${arnToken(fn.function)}:*]`,
+      reason: 'The LambdaInvoke task grant covers the function and its versions and aliases (ARN:*), and nothing else.',
+    })),
+    underPrefix(store.reports, 'batch-jobs/*', 'the Distributed Map ItemReader\'s reads of the chunk manifest'),
+    executionsOf(batchMachine, 'The Distributed Map runs each chunk as a child execution of this state machine and describes and stops them; the grant covers its own executions only.'),
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:${batchMachineName}/ScoreChunks:*]`,
+      reason: 'Child executions of the ScoreChunks Distributed Map are named per map run at run time; the grant covers that map\'s child executions only.',
+    },
+  );
+
+  // Rollouts: the check reads the log's prefixes and writes its evidence under rollouts/; the step only
+  // writes the registry; the state machine runs the training pipeline (.sync) for the gate and the promotion.
+  const { rollout } = stack;
+  const rolloutMachine = rollout.stateMachine.node.defaultChild as CfnResource;
+  for (const fn of [rollout.stepFunction, rollout.checkFunction]) {
+    Validations.of(fn).acknowledge(basicExecutionRole, tracing, {
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Invoked synchronously by the rollout state machine, which retries and catches failures (Fail clears canary and shadow); an async DLQ would never receive anything.',
+    });
+  }
+  // Begin/Finish/Fail read why a release run failed from the tracking table (read-only; the grant includes its index).
+  Validations.of(rollout.stepFunction).acknowledge(trackingIndexes);
+  Validations.of(rollout.checkFunction).acknowledge(
+    ...bucketActions(['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*']),
+    underPrefix(store.predictionLogs, 'predictions/*', 'reads of the prediction log (per model, version and day)'),
+    underPrefix(store.predictionLogs, 'feedback/*', 'reads of the feedback (per model, version and day)'),
+    underPrefix(store.reports, 'rollouts/*', 'puts of rollout check reports'),
+  );
+  const pipelineName = JSON.stringify({ 'Fn::Select': [6, { 'Fn::Split': [':', { Ref: stack.getLogicalId(pipeline.stateMachine.node.defaultChild as CfnResource) }] }] });
+  Validations.of(rollout.stateMachine).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'CloudWatch Logs delivery (logs:CreateLogDelivery and friends) and X-Ray tracing for a state machine require Resource "*".',
+    },
+    ...[rollout.stepFunction, rollout.checkFunction].map((fn) => ({
+      id: `AwsSolutions-IAM5[Resource::${arnToken(fn.function)}:*]`,
+      reason: 'The LambdaInvoke task grant covers the function and its versions and aliases (ARN:*), and nothing else.',
+    })),
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${stack.region}:${stack.account}:execution:${pipelineName}*]`,
+      reason: 'The startExecution.sync integration describes and stops the training pipeline executions it starts (named per run at run time); the grant covers that state machine\'s executions only.',
+    },
+  );
+  Validations.of(management.registryHandler).acknowledge(
+    executionsOf(rolloutMachine, 'Rollout status, abort and a manual rollback read and stop the rollout\'s execution (named per rollout at run time); the grant covers the rollout state machine\'s executions only.'),
   );
 
   if (!stack.tlsOnly) {

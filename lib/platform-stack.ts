@@ -2,9 +2,11 @@ import { CfnOutput, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, Sta
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { BATCH_ROUTES } from '../lambdas/contract/routes.js';
 import type { StackOutputs } from '../lambdas/contract/stack.js';
 import type { ModelSpec } from '../lambdas/core/training/model-spec.js';
 import { Alerts } from './alerts.js';
+import { BatchScoring } from './batch-scoring.js';
 import { DatasetRegistration } from './dataset-registration.js';
 import { DeclaredModels } from './declared-models.js';
 import { ManagementApi } from './management-api.js';
@@ -12,6 +14,7 @@ import { ArtifactStore } from './artifact-store.js';
 import type { EnvironmentConfig, EnvironmentName } from './config.js';
 import { acknowledgePlatformFindings } from './nag-acknowledgements.js';
 import { Registry, Tracking } from './registry.js';
+import { Rollout } from './rollout.js';
 import { Schedules } from './schedules.js';
 import { ServingApi } from './serving-api.js';
 import type { ExternalTraining } from './external-training.js';
@@ -50,6 +53,9 @@ export class PlatformStack extends Stack {
   public readonly declaredModels: DeclaredModels;
   public readonly datasetRegistration: DatasetRegistration;
   public readonly management: ManagementApi;
+  /** `mlops rollout start`: shadow, canary steps and checks, then the release path's Promote. */
+  public readonly rollout: Rollout;
+  public readonly batchScoring: BatchScoring;
   /** Whether resource policies refuse plain HTTP: everywhere but on the emulator. */
   public readonly tlsOnly: boolean;
 
@@ -89,6 +95,7 @@ export class PlatformStack extends Stack {
       removalPolicy,
       externalTraining: props.externalTraining,
     });
+    const { serving } = config;
     this.serving = new ServingApi(this, 'ServingApi', {
       registryTable: this.registry.table,
       modelsBucket: this.store.models,
@@ -96,6 +103,17 @@ export class PlatformStack extends Stack {
       environmentName: props.environmentName,
       logRetention,
       removalPolicy,
+      throttle: serving.throttle,
+      routingStaleness: Duration.millis(serving.routingStalenessSeconds * 1000),
+      requestIndexTtl: Duration.days(serving.requestIndexTtlDays),
+      predictionLogRetention: Duration.days(serving.predictionLogRetentionDays),
+      logBuffer: Duration.seconds(serving.logBufferSeconds),
+      logFormat: serving.logFormat,
+      ...(serving.apiKeys ? { apiKeys: serving.apiKeys } : {}),
+      // The emulator has no CodeDeploy: a deployment group there makes the deploy roll back.
+      codeDeploy: !config.emulator,
+      // The bench's echo route exists in `local` on the emulator only, whatever config a caller hands over.
+      benchEcho: serving.benchEcho && config.emulator && props.environmentName === 'local',
     });
     this.datasetRegistration = new DatasetRegistration(this, 'DatasetRegistration', {
       store: this.store,
@@ -104,7 +122,18 @@ export class PlatformStack extends Stack {
       logRetention,
       removalPolicy,
     });
+    this.rollout = new Rollout(this, 'Rollout', {
+      registryTable: this.registry.table,
+      trackingTable: this.tracking.table,
+      predictionLogs: this.store.predictionLogs,
+      reports: this.store.reports,
+      pipeline: this.pipeline.stateMachine,
+      logBuffer: Duration.seconds(serving.logBufferSeconds),
+      logRetention,
+      removalPolicy,
+    });
     this.management = new ManagementApi(this, 'ManagementApi', {
+      rollout: this.rollout.stateMachine,
       store: this.store,
       registryTable: this.registry.table,
       trackingTable: this.tracking.table,
@@ -124,6 +153,8 @@ export class PlatformStack extends Stack {
         new iam.PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }),
       );
     }
+    this.batchScoring = new BatchScoring(this, 'BatchScoring', { store: this.store, registryTable: this.registry.table, logRetention, removalPolicy });
+    this.management.addFunctionRoutes(BATCH_ROUTES, this.batchScoring.apiFunction.function);
     this.schedules = new Schedules(this, 'Schedules', {
       pipeline: this.pipeline.stateMachine,
       models: props.models,
@@ -154,6 +185,11 @@ export class PlatformStack extends Stack {
       ManagementApiStage: this.management.api.deploymentStage.stageName,
       ManagementApiUrl: this.management.api.url,
       DatasetRegistrationArn: this.datasetRegistration.stateMachine.stateMachineArn,
+      PredictionLogStream: this.serving.log.predictions.stream.ref,
+      FeedbackStream: this.serving.log.feedback.stream.ref,
+      RequestIndexTable: this.serving.requestIndexTable.tableName,
+      GlueDatabase: this.serving.log.databaseName,
+      AthenaWorkGroup: this.serving.log.workGroup.ref,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

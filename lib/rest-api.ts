@@ -7,6 +7,12 @@ import { GATEWAY_ERRORS } from '../lambdas/contract/routes.js';
 /** `ACCESS_DENIED` -> `AccessDenied`: the gateway response's construct id, as the stack has always named it. */
 const gatewayResponseId = (type: string) => type.toLowerCase().replace(/(^|_)([a-z])/g, (_, __, letter: string) => letter.toUpperCase());
 
+/**
+ * `Retry-After` on a 429: a throttle's token bucket refills within a second; a spent usage-plan quota
+ * (a day or longer) is worth asking about again in an hour. The header is static: API Gateway cannot compute it.
+ */
+const RETRY_AFTER_SECONDS: Partial<Record<string, number>> = { THROTTLED: 1, QUOTA_EXCEEDED: 3600 };
+
 export interface PlatformRestApiProps {
   readonly description: string;
   readonly logRetention: logs.RetentionDays;
@@ -59,6 +65,7 @@ export class PlatformRestApi extends Construct {
       this.api.addGatewayResponse(gatewayResponseId(responseType), {
         type: apigateway.ResponseType.of(responseType),
         statusCode: String(status),
+        ...(RETRY_AFTER_SECONDS[responseType] ? { responseHeaders: { 'Retry-After': `'${RETRY_AFTER_SECONDS[responseType]}'` } } : {}),
         templates: {
           'application/json': `{"error":{"code":"${code}","message":$context.error.messageString,"details":"$context.error.validationErrorString"}}`,
         },

@@ -22,12 +22,18 @@
 // cli (scripts/bench-cli.ts): the mlops CLI's start-up (`--help`, `models list --json` against the
 // local stack when deployed) against starting Node itself; BENCH_CLI_BEFORE=<dir> adds an older checkout.
 //
-//   npm run bench                       all five parts
+// serving (scripts/bench-serving.ts): the predict path in process against JSON.parse, AWS calls per
+// prediction, the cost per million; through the emulator's API Gateway against an echo route (when
+// the local stack is deployed); the predict function's bundle size and cold init.
+//
+//   npm run bench                       all six parts
 //   npm run bench -- --only core        the in-memory stages only
 //   npm run bench -- --only data        the file stages only (BENCH_DATA_MB=50 for a quick run)
 //   npm run bench -- --only training    ours vs scikit-learn only
 //   npm run bench -- --only gate        the champion comparison vs the textbook bootstrap only
 //   npm run bench -- --only cli         the CLI's start-up (scripts/bench-cli.ts)
+//   npm run bench -- --only serving     the prediction path: in process, through the emulator's API
+//                                       Gateway against an echo route, the bundle (scripts/bench-serving.ts)
 import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -44,6 +50,7 @@ import { trainModel } from '../lambdas/core/training/train-model.js';
 import { predict, validatePredictionRequest } from '../lambdas/core/serving/predict.js';
 import { createRng } from '../lambdas/core/random.js';
 import { runCliBench } from './bench-cli.js';
+import { runServingBench } from './bench-serving.js';
 import { runGate } from './bench-gate.js';
 import { runTraining } from './bench-training.js';
 import { makeCreditDataset } from './make-demo-dataset.js';
@@ -428,8 +435,8 @@ function argValue(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const only = argValue('--only');
-  if (only !== undefined && only !== 'core' && only !== 'data' && only !== 'training' && only !== 'gate' && only !== 'cli') {
-    throw new Error(`--only takes "core", "data", "training", "gate" or "cli", got "${only}"`);
+  if (only !== undefined && only !== 'core' && only !== 'data' && only !== 'training' && only !== 'gate' && only !== 'cli' && only !== 'serving') {
+    throw new Error(`--only takes "core", "data", "training", "gate", "cli" or "serving", got "${only}"`);
   }
   if (only === undefined || only === 'core') runCore();
   if (only === undefined) console.log('');
@@ -440,6 +447,8 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'gate') runGate();
   if (only === undefined) console.log('');
   if (only === undefined || only === 'cli') await runCliBench();
+  if (only === undefined) console.log('');
+  if (only === undefined || only === 'serving') await runServingBench();
 }
 
 const stage = argValue('--stage');

@@ -11,6 +11,9 @@
 set -euo pipefail
 
 MINISTACK_VERSION="1.5.33"
+# DuckDB is what the emulator's Athena runs queries with (without it Athena answers from a mock) and
+# what its Firehose converts records to Parquet with; tested with this version (docs/ARCHITECTURE.md).
+DUCKDB_VERSION="2.0.1"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
 STATE="$ROOT/.emulator"
@@ -19,7 +22,7 @@ URL="http://127.0.0.1:$PORT"
 PID_FILE="$STATE/ministack.pid"
 LOG_FILE="$STATE/ministack.log"
 # Only what the platform deploys, plus what CloudFormation and the CDK bootstrap need.
-SERVICES_LIST="s3,dynamodb,lambda,iam,sts,stepfunctions,sns,sqs,events,apigateway,cloudformation,logs,ssm,ecr,kms,cloudwatch"
+SERVICES_LIST="s3,dynamodb,lambda,iam,sts,stepfunctions,sns,sqs,events,apigateway,cloudformation,logs,ssm,ecr,kms,cloudwatch,firehose,glue,athena,scheduler"
 
 healthy() { curl -fsS -m 2 "$URL/_ministack/health" >/dev/null 2>&1; }
 enforces_iam() { curl -fsS -m 2 "$URL/_ministack/health" 2>/dev/null | grep -q '"auth": *"enabled"'; }
@@ -32,6 +35,12 @@ install() {
     echo "emulator: installing ministack $MINISTACK_VERSION into $VENV" >&2
     python3 -m venv "$VENV"
     "$VENV/bin/pip" install --quiet --disable-pip-version-check "ministack==$MINISTACK_VERSION"
+  fi
+  local duckdb=""
+  duckdb="$("$VENV/bin/pip" show duckdb 2>/dev/null || true)"
+  if ! grep -qx "Version: $DUCKDB_VERSION" <<<"$duckdb"; then
+    echo "emulator: installing duckdb $DUCKDB_VERSION into $VENV (Athena queries, Parquet conversion)" >&2
+    "$VENV/bin/pip" install --quiet --disable-pip-version-check "duckdb==$DUCKDB_VERSION"
   fi
 }
 
@@ -56,7 +65,7 @@ up() {
     # The root key is pinned to `test`: the emulator treats its own AWS_ACCESS_KEY_ID as root too.
     env -u AWS_SESSION_TOKEN -u AWS_PROFILE AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test \
       AUTH=true BIND_HOST=127.0.0.1 MINISTACK_HOST=127.0.0.1 GATEWAY_PORT="$PORT" IOT_MTLS_ENABLED=0 \
-      SERVICES="$SERVICES_LIST" NODE_PATH="$ROOT/node_modules" LOG_LEVEL="${EMULATOR_LOG_LEVEL:-WARNING}" \
+      SERVICES="$SERVICES_LIST" ATHENA_ENGINE=duckdb NODE_PATH="$ROOT/node_modules" LOG_LEVEL="${EMULATOR_LOG_LEVEL:-WARNING}" \
       nohup "$VENV/bin/python" -m hypercorn ministack.app:app --bind "127.0.0.1:$PORT" \
       --log-level "${EMULATOR_LOG_LEVEL:-WARNING}" --keep-alive 75 >"$LOG_FILE" 2>&1 &
     echo $! >"$PID_FILE"

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { checkPromotable, planMove, planRollback, type Decision, type SettableAlias } from '../core/registry/alias-rules.js';
 import { ConflictError, NotFoundError } from '../core/errors.js';
 import { ModelSpecSchema, type ModelSpec } from '../core/training/model-spec.js';
@@ -25,15 +25,21 @@ import {
   MODEL_CATALOG_PK,
   modelCatalogSk,
   modelPk,
+  ROLLOUT_SK,
   runVersionSk,
   versionSk,
   type AliasName,
 } from '../core/registry/keys.js';
+import { RolloutRecordSchema, type RolloutChange, type RolloutRecord } from '../core/registry/rollout.js';
 import type { PendingApproval } from '../core/registry/approval.js';
 import { withoutKeys } from './items.js';
+import { routingStateOf, type RoutingState } from '../core/serving/routing.js';
 
 /** How often a registration re-reads and tries again after losing a race for the next number. */
 const MAX_REGISTER_ATTEMPTS = 12;
+
+/** How often serving's routing read asks again for keys a throttled BatchGetItem left unread. */
+const MAX_BATCH_GET_ATTEMPTS = 5;
 
 type TransactItem = NonNullable<ConstructorParameters<typeof TransactWriteCommand>[0]['TransactItems']>[number];
 
@@ -230,6 +236,18 @@ export class RegistryStore {
     };
   }
 
+  /** Production must still point where it was read (null: nowhere) when the write commits. */
+  private productionCheck(model: string, version: number | null): TransactItem {
+    return {
+      ConditionCheck: {
+        TableName: this.tableName,
+        Key: { pk: modelPk(model), sk: aliasSk('production') },
+        ConditionExpression: version === null ? 'attribute_not_exists(pk)' : 'version = :production',
+        ExpressionAttributeValues: version === null ? undefined : { ':production': version },
+      },
+    };
+  }
+
   /** The version must still exist and not be rejected when the move commits. */
   private promotableCheck(model: string, version: number): TransactItem {
     return {
@@ -251,13 +269,17 @@ export class RegistryStore {
   async moveAlias(input: MoveAliasInput): Promise<{ alias: Alias; before: Alias | null }> {
     const version = await this.getVersion(input.model, input.version);
     const current = await this.findAlias(input.model, input.alias);
+    const besideProduction = input.alias === 'canary' || input.alias === 'shadow';
+    const production = input.alias === 'production' ? current : besideProduction ? await this.findAlias(input.model, 'production') : undefined;
     const at = this.now().toISOString();
-    const plan = planMove({ alias: input.alias, version, current, expectedVersion: input.expectedVersion, weight: input.weight, actor: input.actor, at });
+    const plan = planMove({ alias: input.alias, version, current, production: production?.version ?? null, expectedVersion: input.expectedVersion, weight: input.weight, actor: input.actor, at });
     const items: TransactItem[] = [
       this.promotableCheck(input.model, input.version),
       this.aliasPut(plan.alias, current),
       this.audit({ model: input.model, version: input.version, actor: input.actor, action: 'alias.moved', reason: input.reason, before: current ?? null, after: plan.alias }, at),
     ];
+    // A canary or shadow was gated against this production: production must not move before the commit.
+    if (besideProduction) items.push(this.productionCheck(input.model, production?.version ?? null));
     if (plan.previous) {
       items.push({ Put: { TableName: this.tableName, Item: { pk: modelPk(input.model), sk: aliasSk('previous'), ...plan.previous } } });
     }
@@ -265,7 +287,7 @@ export class RegistryStore {
       await this.transact(items);
     } catch (error) {
       if (!isCancelled(error)) throw error;
-      throw new ConflictError(`${input.alias} of ${input.model} moved (or version ${input.version} was rejected) while this move was being made; nothing changed: look again and retry`, {
+      throw new ConflictError(`${input.alias} of ${input.model} moved (or production did, or version ${input.version} was rejected) while this move was being made; nothing changed: look again and retry`, {
         field: 'alias',
         cause: error,
       });
@@ -469,6 +491,36 @@ export class RegistryStore {
     return Item ? AliasSchema.parse(withoutKeys(Item)) : undefined;
   }
 
+  /**
+   * What serving routes by, in one BatchGetItem: the model's META (its spec's logging and rollout
+   * blocks) and its production, canary and shadow aliases; undefined when there is no such model.
+   * Eventually consistent on purpose (half the cost of a strong read): serving already trusts this
+   * answer for its staleness bound, and a replica lags by well under a second.
+   */
+  async readRouting(model: string): Promise<RoutingState | undefined> {
+    const sks = [META_SK, aliasSk('production'), aliasSk('canary'), aliasSk('shadow')];
+    let keys: Record<string, unknown>[] = sks.map((sk) => ({ pk: modelPk(model), sk }));
+    const items: Record<string, unknown>[] = [];
+    for (let attempt = 1; keys.length > 0; attempt += 1) {
+      if (attempt > 1) {
+        if (attempt > MAX_BATCH_GET_ATTEMPTS) throw new Error(`the registry left ${keys.length} of ${model}'s routing items unread after ${MAX_BATCH_GET_ATTEMPTS} attempts`);
+        // DynamoDB hands unread keys back when throttled: back off (jittered) before asking again.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+      }
+      const { Responses, UnprocessedKeys } = await this.doc.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
+      items.push(...(Responses?.[this.tableName] ?? []));
+      keys = (UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    }
+    const meta = items.find((item) => item.sk === META_SK);
+    if (!meta) return undefined;
+    const alias = (name: 'production' | 'canary' | 'shadow') => {
+      const item = items.find((found) => found.sk === aliasSk(name));
+      return item ? AliasSchema.parse(withoutKeys(item)) : undefined;
+    };
+    const [production, canary, shadow] = [alias('production'), alias('canary'), alias('shadow')];
+    return routingStateOf(model, ModelSpecSchema.parse(meta.spec), { ...(production ? { production } : {}), ...(canary ? { canary } : {}), ...(shadow ? { shadow } : {}) });
+  }
+
   /** The model's aliases in ALIASES order. */
   async listAliases(model: string): Promise<Alias[]> {
     const found = (await this.query(modelPk(model), 'ALIAS#')).map((item) => AliasSchema.parse(withoutKeys(item)));
@@ -500,6 +552,55 @@ export class RegistryStore {
       }),
     );
     return { dataset: { name, version }, models };
+  }
+
+  /** The model's rollout: the running one, or the last one that ran. */
+  async findRollout(model: string): Promise<RolloutRecord | undefined> {
+    const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: modelPk(model), sk: ROLLOUT_SK }, ConsistentRead: true }));
+    return Item ? RolloutRecordSchema.parse(withoutKeys(Item)) : undefined;
+  }
+
+  /**
+   * Applies one rollout change (core/registry/rollout.ts) in one transaction: the rollout record,
+   * only if the stored one is as expected (no rollout running, or this rollout in one of the
+   * expected states); the aliases it points (each only if still as read, and the version not
+   * rejected) and those it takes away (each only if it still points at the version read); and
+   * the audit events. False when any condition failed: then nothing was written.
+   */
+  async changeRollout(change: RolloutChange): Promise<boolean> {
+    const { record, expect } = change;
+    const at = record.updatedAt;
+    const guard =
+      expect === 'no-running-rollout'
+        ? { ConditionExpression: 'attribute_not_exists(pk) OR #state <> :running', ExpressionAttributeNames: { '#state': 'state' }, ExpressionAttributeValues: { ':running': 'RUNNING' } }
+        : {
+            ConditionExpression: `rolloutId = :id AND #state IN (${expect.states.map((_, i) => `:s${i}`).join(', ')})`,
+            ExpressionAttributeNames: { '#state': 'state' },
+            ExpressionAttributeValues: { ':id': expect.rolloutId, ...Object.fromEntries(expect.states.map((state, i) => [`:s${i}`, state])) },
+          };
+    const items: TransactItem[] = [
+      { Put: { TableName: this.tableName, Item: { pk: modelPk(record.model), sk: ROLLOUT_SK, ...record }, ...guard } },
+      ...(change.put.length ? [this.promotableCheck(record.model, record.version)] : []),
+      ...change.put.map(({ alias, current }) => this.aliasPut(alias, current)),
+      ...change.clear.map(
+        (alias): TransactItem => ({
+          Delete: {
+            TableName: this.tableName,
+            Key: { pk: modelPk(alias.model), sk: aliasSk(alias.alias) },
+            ConditionExpression: 'version = :was',
+            ExpressionAttributeValues: { ':was': alias.version },
+          },
+        }),
+      ),
+      ...change.events.map((event, order) => this.audit({ model: record.model, ...event }, at, order)),
+    ];
+    try {
+      await this.transact(items);
+      return true;
+    } catch (error) {
+      if (!isCancelled(error)) throw error;
+      return false;
+    }
   }
 
   /** Every item under `pk` whose sort key starts with `prefix`, in key order, across result pages. */

@@ -6,6 +6,7 @@ import {
   SendTaskFailureCommand,
   SendTaskSuccessCommand,
   StartExecutionCommand,
+  StopExecutionCommand,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +23,8 @@ export interface ExecutionDescription {
   readonly status: ExecutionStatus;
   readonly startedAt: string;
   readonly stoppedAt?: string;
+  /** The execution's input (JSON text), when asked for: a batch job's record. */
+  readonly input?: string;
   /** The execution's output (JSON text), once it succeeded. */
   readonly output?: string;
   readonly error?: string;
@@ -57,8 +60,8 @@ export class StepFunctions {
     }
   }
 
-  /** An execution's status and result; NOT_FOUND when there is none. */
-  async describe(executionArn: string): Promise<ExecutionDescription> {
+  /** An execution's status and result (and its input with `withInput`); NOT_FOUND when there is none. */
+  async describe(executionArn: string, options: { withInput?: boolean } = {}): Promise<ExecutionDescription> {
     try {
       const execution = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
       return {
@@ -67,6 +70,7 @@ export class StepFunctions {
         status: (execution.status ?? 'RUNNING') as ExecutionStatus,
         startedAt: (execution.startDate ?? new Date(0)).toISOString(),
         ...(execution.stopDate ? { stoppedAt: execution.stopDate.toISOString() } : {}),
+        ...(options.withInput && execution.input !== undefined ? { input: execution.input } : {}),
         ...(execution.output !== undefined ? { output: execution.output } : {}),
         ...(execution.error ? { error: execution.error } : {}),
         ...(execution.cause ? { cause: execution.cause } : {}),
@@ -92,6 +96,18 @@ export class StepFunctions {
       nextToken = page.nextToken;
     } while (nextToken);
     return names;
+  }
+
+  /** Stops an execution; one that already ended (or never started) is left as it is. Answers whether it was running. */
+  async stop(executionArn: string, error: string, cause: string): Promise<boolean> {
+    try {
+      if ((await this.describe(executionArn)).status !== 'RUNNING') return false;
+      await this.sfn.send(new StopExecutionCommand({ executionArn, error, cause: cause.slice(0, 32_000) }));
+      return true;
+    } catch (failure) {
+      if (failure instanceof NotFoundError) return false;
+      throw failure;
+    }
   }
 
   /** Resumes a task waiting on `taskToken` with `output`. */

@@ -13,6 +13,7 @@ import {
   ModelVersionSchema,
   VersionLineageSchema,
 } from '../core/registry/records.js';
+import { ROLLOUT_STATES, RolloutRecordSchema } from '../core/registry/rollout.js';
 import { ModelSpecSchema } from '../core/training/model-spec.js';
 import { MODEL_NAME } from '../core/training/run.js';
 
@@ -50,8 +51,16 @@ export const PromoteAnswerSchema = z.discriminatedUnion('status', [
 ]);
 export type PromoteAnswer = z.infer<typeof PromoteAnswerSchema>;
 
-/** `POST /models/{model}/rollback`. */
-export const RollbackAnswerSchema = z.object({ status: z.literal('ROLLED_BACK'), production: AliasSchema, before: AliasSchema });
+/**
+ * `POST /models/{model}/rollback`. During a rollout, production never moved: the rollback stops the
+ * rollout and clears canary and shadow (`rollout`), and production stays (`production` = `before`).
+ */
+export const RollbackAnswerSchema = z.object({
+  status: z.literal('ROLLED_BACK'),
+  production: AliasSchema,
+  before: AliasSchema,
+  rollout: z.object({ rolloutId: z.string(), version: z.number().int().positive(), state: z.enum(ROLLOUT_STATES), cleared: z.array(z.string()) }).optional(),
+});
 export type RollbackAnswer = z.infer<typeof RollbackAnswerSchema>;
 
 /** `POST /models/{model}/versions/{version}/approve` and `.../reject`. */
@@ -75,3 +84,32 @@ export const GateReportAnswerSchema = z.object({
   report: StoredGateReportSchema,
 });
 export type GateReportAnswer = z.infer<typeof GateReportAnswerSchema>;
+
+/** `POST /models/{model}/rollouts` (202): the rollout runs; its first step is the gate against production (run `gateRunId`). */
+export const RolloutStartAnswerSchema = z.object({
+  status: z.literal('RUNNING'),
+  rolloutId: z.string(),
+  executionArn: z.string(),
+  version: z.number().int().positive(),
+  production: z.number().int().positive(),
+  gateRunId: z.string(),
+  steps: z.array(z.number()),
+  bake: z.string(),
+  shadowFirst: z.string().nullable(),
+});
+export type RolloutStartAnswer = z.infer<typeof RolloutStartAnswerSchema>;
+
+/** `GET /models/{model}/rollout`: the rollout (running, or the last one), its execution, and its decisions (audit events, oldest first). */
+export const RolloutStatusSchema = z.object({
+  rollout: RolloutRecordSchema,
+  /** The state machine's execution as Step Functions reports it; null when it cannot be read. */
+  execution: z.object({ status: z.string(), error: z.string().optional(), cause: z.string().optional() }).nullable(),
+  /** Canary steps whose bake passed its check. */
+  stepsDone: z.number().int().min(0),
+  decisions: z.array(AuditEventSchema),
+});
+export type RolloutStatus = z.infer<typeof RolloutStatusSchema>;
+
+/** `POST /models/{model}/rollout/abort`. */
+export const RolloutAbortAnswerSchema = z.object({ status: z.literal('ABORTED'), rollout: RolloutRecordSchema, cleared: z.array(z.string()) });
+export type RolloutAbortAnswer = z.infer<typeof RolloutAbortAnswerSchema>;

@@ -28,6 +28,9 @@ export const REGISTRY_ROUTES = [
   'POST /models/{model}/versions/{version}/reject',
   'POST /models/{model}/aliases/{alias}',
   'POST /models/{model}/rollback',
+  'POST /models/{model}/rollouts',
+  'GET /models/{model}/rollout',
+  'POST /models/{model}/rollout/abort',
   'GET /models/{model}/audit',
   'GET /datasets/{name}/versions/{version}/lineage',
 ] as const;
@@ -45,12 +48,16 @@ export const RUNS_ROUTES = [
   'POST /models/{model}/transfers',
 ] as const;
 
+/** Routes of the batch scoring API (`mlops score`), served by their own function. */
+export const BATCH_ROUTES = ['POST /models/{model}/batch-jobs/uploads', 'POST /models/{model}/batch-jobs', 'GET /batch-jobs/{jobId}'] as const;
+
 export type DatasetRoute = (typeof DATASET_ROUTES)[number];
 export type RegistryRoute = (typeof REGISTRY_ROUTES)[number];
 export type RunsRoute = (typeof RUNS_ROUTES)[number];
+export type BatchRoute = (typeof BATCH_ROUTES)[number];
 
 /** Any route of the management API. */
-export type ManagementRoute = DatasetRoute | RegistryRoute | RunsRoute;
+export type ManagementRoute = DatasetRoute | RegistryRoute | RunsRoute | BatchRoute;
 
 /**
  * A route as the tail of its execute-api ARN (`arn:aws:execute-api:<region>:<account>:<api>/<stage>/` + this),
@@ -73,7 +80,11 @@ export const GATEWAY_ERRORS = [
   { responseType: 'BAD_REQUEST_PARAMETERS', status: 400, code: 'INVALID_REQUEST' },
   { responseType: 'ACCESS_DENIED', status: 403, code: 'ACCESS_DENIED' },
   { responseType: 'MISSING_AUTHENTICATION_TOKEN', status: 403, code: 'UNAUTHENTICATED' },
+  // A serving route that requires an API key (usage plans) called without a valid one.
+  { responseType: 'INVALID_API_KEY', status: 403, code: 'INVALID_API_KEY' },
   { responseType: 'THROTTLED', status: 429, code: 'THROTTLED' },
+  // A usage plan's quota (API keys, serving only) is spent: also 429, after THROTTLED so a bodiless 429 still reads as THROTTLED.
+  { responseType: 'QUOTA_EXCEEDED', status: 429, code: 'QUOTA_EXCEEDED' },
   { responseType: 'UNSUPPORTED_MEDIA_TYPE', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
   { responseType: 'REQUEST_TOO_LARGE', status: 413, code: 'REQUEST_TOO_LARGE' },
 ] as const;

@@ -31,6 +31,12 @@ export const StackOutputsSchema = z.object({
   ManagementApiStage: z.string(),
   ManagementApiUrl: z.string(),
   DatasetRegistrationArn: z.string(),
+  /** Serving: the Firehose streams of the prediction log and the feedback, the request index, and where Athena queries them. */
+  PredictionLogStream: z.string(),
+  FeedbackStream: z.string(),
+  RequestIndexTable: z.string(),
+  GlueDatabase: z.string(),
+  AthenaWorkGroup: z.string(),
 });
 export type StackOutputs = z.infer<typeof StackOutputsSchema>;
 export type StackOutputName = keyof StackOutputs;

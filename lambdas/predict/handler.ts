@@ -1,72 +1,142 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { randomUUID } from 'node:crypto';
 import { createDocumentClient, createS3Client, sdkFlavour } from '../aws/clients.js';
 import { requireEnv } from '../aws/env.js';
+import { FirehoseSink } from '../aws/firehose-sink.js';
+import { httpStatusOf, readJsonBody } from '../aws/http-api.js';
 import { ObjectStore } from '../aws/object-store.js';
 import { onnxScorer } from '../aws/onnx-sessions.js';
 import { RegistryStore } from '../aws/registry-store.js';
-import { cachedModelFiles, servePrediction, type ServingStores } from '../core/serving/serve.js';
+import { RequestIndexTable } from '../aws/request-index.js';
+import type { HandOffFailures } from '../core/serving/prediction-log.js';
+import type { PredictionLogRecord } from '../core/serving/records.js';
+import { ROUTING_KEY_HEADER, SERVED_BY_HEADERS } from '../core/serving/routing.js';
+import { MlopsError } from '../core/errors.js';
+import { createServer, MAX_PREDICT_BODY_BYTES, servePrediction, type ServingStores } from '../core/serving/serve.js';
 import { MODEL_NAME } from '../core/training/run.js';
 
 const logger = new Logger({ serviceName: 'predict' });
 
-/** Every refusal is the caller's: an unknown model or one without production is 404, a body that does not fit the model 400. */
-const STATUS_BY_CODE = { MODEL_NOT_FOUND: 404, NO_PRODUCTION_VERSION: 404, INVALID_REQUEST: 400, INVALID_JSON: 400 } as const;
+/** The one route this function serves; API Gateway sends it nothing else, and anything else is answered as apiHandler answers an unknown route. */
+const ROUTE = { method: 'POST', resource: '/models/{model}/predict' } as const;
+
+export interface PredictSettings {
+  /** Which SDK build the function runs, reported in a header. */
+  readonly sdk: string;
+  /** How old a model's routing may be: the bound on how long an alias move takes to reach a warm function. */
+  readonly stalenessMs: number;
+  readonly clock?: () => Date;
+  readonly random?: () => number;
+}
+
+/** A header by name, whatever case the caller (or API Gateway) gave it. */
+function headerOf(event: APIGatewayProxyEvent, name: string): string | undefined {
+  for (const [key, value] of Object.entries(event.headers ?? {})) if (key.toLowerCase() === name && value !== undefined) return value;
+  return undefined;
+}
 
 /**
- * POST /models/{model}/predict over the stores it is given: parse the path and body, serve the
- * request from the production version (core/serving/serve.ts), answer. Client mistakes get a 4xx
- * JSON error; `sdk` is reported in a header (which SDK build the function runs).
+ * POST /models/{model}/predict over the stores it is given: parse the path, the routing key and the
+ * body, serve the request (core/serving/serve.ts), answer. Client mistakes get a 4xx JSON error, a
+ * production version that cannot serve a 503. Every answer names the model, and a served one the
+ * version and the arm, in headers and in the body; `sdk` is reported in a header.
  */
-export function createHandler(stores: ServingStores, settings: { sdk: string; clock?: () => Date }) {
+export function createHandler(stores: ServingStores, settings: PredictSettings) {
   const clock = settings.clock ?? (() => new Date());
-  const modelFile = cachedModelFiles(stores.artifacts);
-  const respond = (statusCode: number, body: unknown, requestId: string): APIGatewayProxyResult => ({
+  const random = settings.random ?? Math.random;
+  const server = createServer(stores, { stalenessMs: settings.stalenessMs, now: () => clock().getTime() });
+  const respond = (statusCode: number, body: unknown, requestId: string, served: Record<string, string> = {}): APIGatewayProxyResult => ({
     statusCode,
-    headers: { 'content-type': 'application/json', 'x-request-id': requestId, 'x-mlops-sdk': settings.sdk },
+    headers: { 'content-type': 'application/json', 'x-request-id': requestId, 'x-mlops-sdk': settings.sdk, ...served },
     body: JSON.stringify(body),
   });
-  const error = (code: keyof typeof STATUS_BY_CODE, message: string, requestId: string, fields?: unknown) =>
-    respond(STATUS_BY_CODE[code], { error: { code, message, ...(fields ? { fields } : {}) }, requestId }, requestId);
+  // `field` names the input at fault (the first of `fields`), as every API's errors do.
+  const error = (code: string, message: string, requestId: string, extra: { field?: string; fields?: readonly { field: string }[]; model?: string } = {}) => {
+    const field = extra.field ?? extra.fields?.[0]?.field;
+    const detail = { code, message, ...(field === undefined ? {} : { field }), ...(extra.fields ? { fields: extra.fields } : {}) };
+    return respond(httpStatusOf(code), { error: detail, requestId }, requestId, extra.model ? { [SERVED_BY_HEADERS.model]: extra.model } : {});
+  };
 
   return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId || randomUUID();
     const started = performance.now();
+    if (event.httpMethod !== ROUTE.method || event.resource !== ROUTE.resource) return error('NOT_FOUND', `no route ${event.httpMethod} ${event.resource}`, requestId);
     const modelName = MODEL_NAME.safeParse(event.pathParameters?.model);
-    if (!modelName.success) return error('MODEL_NOT_FOUND', `no model named "${event.pathParameters?.model ?? ''}"`, requestId);
+    if (!modelName.success) return error('MODEL_NOT_FOUND', `no model named "${(event.pathParameters?.model ?? '').slice(0, 200)}"`, requestId, { field: 'model' });
     const model = modelName.data;
 
     let body: unknown;
     try {
-      body = JSON.parse(event.body ?? '');
-    } catch {
-      return error('INVALID_JSON', 'the request body is not valid JSON', requestId);
+      body = readJsonBody(event, MAX_PREDICT_BODY_BYTES);
+    } catch (refusal) {
+      if (!(refusal instanceof MlopsError)) throw refusal;
+      return error(refusal.code, refusal.message, requestId, { model, ...(refusal.field === undefined ? {} : { field: refusal.field }) });
     }
 
-    const answer = await servePrediction({ ...stores, modelFile }, { model, body, requestId, now: clock, elapsedMs: () => performance.now() - started });
-    if (!answer.ok) return error(answer.code, answer.message, requestId, answer.fields);
-    logger.info('prediction served', { requestId, model, version: answer.version, rows: answer.predictions.length, latencyMs: answer.latencyMs });
+    const routingKey = headerOf(event, ROUTING_KEY_HEADER) || undefined;
+    let answer: Awaited<ReturnType<typeof servePrediction>>;
+    try {
+      answer = await servePrediction(server, { model, body, requestId, routingKey, now: clock, random, elapsedMs: () => performance.now() - started });
+    } catch (failure) {
+      // The registry could not be read (nothing else throws here): a JSON 500 quoting the request id, never a stack trace.
+      logger.error('request failed', { requestId, model, error: failure as Error });
+      return error('INTERNAL', `internal error; quote request id ${requestId}`, requestId, { model });
+    }
+    if (!answer.ok) {
+      if (answer.code === 'MODEL_UNAVAILABLE') logger.error('production cannot serve', { requestId, model, version: answer.version, message: answer.message });
+      const field = answer.code === 'MODEL_NOT_FOUND' || answer.code === 'NO_PRODUCTION_VERSION' ? 'model' : undefined;
+      return error(answer.code, answer.message, requestId, { fields: answer.fields, model, ...(field ? { field } : {}) });
+    }
+    logger.info('prediction served', { requestId, model, version: answer.version, arm: answer.arm, rows: answer.predictions.length, latencyMs: answer.latencyMs, logged: answer.logged });
 
     const single = answer.rows.length === 1 && !Array.isArray((body as { instances?: unknown }).instances);
-    return respond(200, { model, version: answer.version, requestId, ...(single ? { prediction: answer.predictions[0] } : { predictions: answer.predictions }) }, requestId);
+    const served = { [SERVED_BY_HEADERS.model]: model, [SERVED_BY_HEADERS.version]: String(answer.version), [SERVED_BY_HEADERS.arm]: answer.arm };
+    return respond(200, { model, version: answer.version, arm: answer.arm, requestId, ...(single ? { prediction: answer.predictions[0] } : { predictions: answer.predictions }) }, requestId, served);
   };
 }
 
-function awsStores(): { stores: ServingStores; sdk: string } {
+/** A failed hand-off is a metric per model (EMF, so no extra call) and a warning; the request still answers. */
+function countedFailures(metrics: Metrics): HandOffFailures {
+  return {
+    failed(what, model, failure) {
+      logger.warn(`${what} hand-off failed`, { model, error: failure as Error });
+      const metric = metrics.singleMetric();
+      metric.addDimension('model', model);
+      metric.addMetric(what === 'prediction-log' ? 'PredictionLogFailures' : 'RequestIndexFailures', MetricUnit.Count, 1);
+    },
+  };
+}
+
+/** A non-negative whole number from a required setting; anything else fails the cold start. */
+function wholeNumberEnv(name: string): number {
+  const value = Number(requireEnv(name));
+  if (!Number.isFinite(value) || value < 0) throw new Error(`environment variable ${name} must be a non-negative number; got "${process.env[name]}"`);
+  return value;
+}
+
+function awsStores(): { stores: ServingStores; sdk: string; stalenessMs: number } {
   const doc = createDocumentClient();
   const objects = new ObjectStore(createS3Client());
-  const logsBucket = requireEnv('PREDICTION_LOGS_BUCKET');
+  const log = new FirehoseSink<PredictionLogRecord>(new FirehoseClient({}), requireEnv('PREDICTION_LOG_STREAM'));
+  const index = new RequestIndexTable(doc, requireEnv('REQUEST_INDEX_TABLE'));
+  const ttlDays = wholeNumberEnv('REQUEST_INDEX_TTL_DAYS');
+  const metrics = new Metrics({ namespace: 'serverless-mlops', serviceName: 'predict', defaultDimensions: { environment: requireEnv('ENVIRONMENT_NAME') } });
   return {
     stores: {
       registry: new RegistryStore(doc, requireEnv('REGISTRY_TABLE')),
       artifacts: objects,
       onnx: (manifest) => onnxScorer(objects, manifest.onnx, manifest.task, manifest),
-      logs: { put: (key, json) => objects.put(logsBucket, key, json, 'application/json') },
+      log,
+      requestIndex: { record: (entry) => index.record(entry, ttlDays) },
+      failures: countedFailures(metrics),
     },
     sdk: sdkFlavour(doc),
+    stalenessMs: wholeNumberEnv('ROUTING_STALENESS_MS'),
   };
 }
 
 const aws = awsStores();
-export const handler = createHandler(aws.stores, { sdk: aws.sdk });
+export const handler = createHandler(aws.stores, { sdk: aws.sdk, stalenessMs: aws.stalenessMs });

@@ -1,23 +1,25 @@
 import { Logger } from '@aws-lambda-powertools/logger';
+import { randomBytes } from 'node:crypto';
 import { createDocumentClient, createS3Client, createSfnClient } from '../aws/clients.js';
 import { requireEnv } from '../aws/env.js';
 import { apiHandler, pathParam, type ApiRequest, type ApiRoute } from '../aws/http-api.js';
 import { ObjectStore } from '../aws/object-store.js';
-import type { GateReportAnswer, ModelDetail, PromoteAnswer, PutModelAnswer, RollbackAnswer } from '../contract/registry.js';
+import type { GateReportAnswer, ModelDetail, PromoteAnswer, PutModelAnswer, RollbackAnswer, RolloutAbortAnswer, RolloutStartAnswer, RolloutStatus } from '../contract/registry.js';
 import type { RegistryRoute } from '../contract/routes.js';
 import { PipelineReleaseTasks } from '../aws/release-tasks.js';
 import { RegistryStore } from '../aws/registry-store.js';
 import { startTrainingRun, StepFunctions } from '../aws/step-functions.js';
 import { TrackingStore } from '../aws/tracking-store.js';
-import { parseAliasName, type Decision } from '../core/registry/alias-rules.js';
+import { checkExpected, parseAliasName, type Decision } from '../core/registry/alias-rules.js';
+import { RolloutAbortRequestSchema, RolloutStartRequestSchema, startRollout, stepsDone, stopRollout, type RolloutExecutions } from '../core/registry/rollout.js';
 import { planPromotion } from '../core/registry/promotion.js';
-import { parseOrThrow } from '../core/errors.js';
+import { NotFoundError, parseOrThrow } from '../core/errors.js';
 import { decideApproval, type ApprovalRecords, type ReleaseTasks } from '../core/registry/approval.js';
 import { versionLineage } from '../core/registry/lineage.js';
 import { putModelSpec } from '../core/registry/model-specs.js';
 import { StoredGateReportSchema } from '../core/evaluation/gate-report.js';
 import { DecisionRequestSchema, parseVersionNumber, parseVersionRef, PromoteRequestSchema, RollbackRequestSchema } from '../core/registry/requests.js';
-import { MODEL_NAME, type TrainingRequest } from '../core/training/run.js';
+import { MODEL_NAME, newRunId, type TrainingRequest } from '../core/training/run.js';
 import { DATASET_NAME, DATASET_VERSION } from '../core/data/dataset-version.js';
 
 const logger = new Logger({ serviceName: 'registry-api' });
@@ -39,6 +41,8 @@ export interface RegistryApiStores {
       | 'rollback'
       | 'listAudit'
       | 'datasetLineage'
+      | 'findRollout'
+      | 'changeRollout'
     >;
   readonly tracking: Pick<TrackingStore, 'getDatasetVersion' | 'findRun' | 'findDatasetVersion'>;
   /** Gate reports by URI. */
@@ -46,6 +50,17 @@ export interface RegistryApiStores {
   /** Starts a run of the training pipeline (a release, here). */
   readonly pipeline: { start(input: TrainingRequest): Promise<{ runId: string; executionArn: string }> };
   readonly releaseTasks: ReleaseTasks;
+  /** The rollout state machine's executions (and the release runs a rollout waits on). */
+  readonly rollouts: RolloutExecutions;
+  /** Fresh ids for a rollout and its two release runs. */
+  readonly newIds?: (model: string, now: Date) => { rolloutId: string; gateRunId: string; promoteRunId: string };
+}
+
+/** A rollout's id names its execution; its gate and promotion runs are release-path runs with run ids of their own. */
+function rolloutIds(model: string, now: Date) {
+  // Execution names are at most 80 characters: the model is cut to 40 (newRunId's shape otherwise).
+  const base = newRunId(model.slice(0, 40), now, randomBytes(3).toString('hex'));
+  return { rolloutId: `${base}-rollout`, gateRunId: `${base}-gate`, promoteRunId: `${base}-promote` };
 }
 
 const modelOf = ({ params }: ApiRequest) => pathParam(params, 'model', MODEL_NAME, 'model name');
@@ -56,6 +71,8 @@ const modelOf = ({ params }: ApiRequest) => pathParam(params, 'model', MODEL_NAM
  */
 export function createHandler(stores: RegistryApiStores) {
   const { registry, tracking, objects, pipeline, releaseTasks } = stores;
+  const rolloutStores = { registry, executions: stores.rollouts };
+  const newIds = stores.newIds ?? rolloutIds;
 
   /**
    * Approve or reject: the release and the registry's record are kept in step (see decideApproval:
@@ -125,11 +142,72 @@ export function createHandler(stores: RegistryApiStores) {
       return { status: 202, body: { status: 'RUNNING', runId, executionArn, version: body.version, expectedVersion: body.expectedVersion ?? null } };
     },
 
+    /**
+     * Production back to `previous`; during a rollout (production never moved) the rollout is
+     * stopped instead, with canary and shadow cleared, and production stays.
+     */
     'POST /models/{model}/rollback': async (request) => {
       const model = modelOf(request);
       const body = parseOrThrow(RollbackRequestSchema, request.body, 'rollback request');
-      const result = await registry.rollback({ model, actor: request.actor, reason: body.reason ?? 'rolled back through the API', expectedVersion: body.expectedVersion });
+      const reason = body.reason ?? 'rolled back through the API';
+      const rollout = await registry.findRollout(model);
+      if (rollout && (rollout.state === 'RUNNING' || rollout.state === 'HELD')) {
+        const production = await registry.findAlias(model, 'production');
+        if (production) checkExpected('production', production.version, body.expectedVersion);
+        const stopped = await stopRollout(rolloutStores, { model, actor: request.actor, reason: `manual rollback during the rollout: ${reason}`, now: new Date() }, logger);
+        logger.info('rollout stopped by a rollback', { model, rolloutId: stopped.record.rolloutId, actor: request.actor, cleared: stopped.cleared });
+        if (production) {
+          const answer: RollbackAnswer = {
+            status: 'ROLLED_BACK',
+            production,
+            before: production,
+            rollout: { rolloutId: stopped.record.rolloutId, version: stopped.record.version, state: stopped.record.state, cleared: stopped.cleared },
+          };
+          return { status: 200, body: answer };
+        }
+      }
+      const result = await registry.rollback({ model, actor: request.actor, reason, expectedVersion: body.expectedVersion });
       return { status: 200, body: { status: 'ROLLED_BACK', ...result } satisfies RollbackAnswer };
+    },
+
+    /** Starts a rollout (202): the gate against production runs first, then shadow and canary steps, then the release path's Promote. */
+    'POST /models/{model}/rollouts': async (request) => {
+      const model = modelOf(request);
+      const body = parseOrThrow(RolloutStartRequestSchema, request.body, 'rollout request');
+      const now = new Date();
+      const { record } = await startRollout(rolloutStores, { model, request: body, actor: request.actor, now, ids: newIds(model, now) }, logger);
+      logger.info('rollout started', { model, rolloutId: record.rolloutId, version: record.version, actor: request.actor });
+      const answer: RolloutStartAnswer = {
+        status: 'RUNNING',
+        rolloutId: record.rolloutId,
+        executionArn: record.executionArn,
+        version: record.version,
+        production: record.production,
+        gateRunId: record.gateRunId,
+        steps: record.policy.steps,
+        bake: record.policy.bake,
+        shadowFirst: record.policy.shadowFirst ?? null,
+      };
+      return { status: 202, body: answer };
+    },
+
+    'GET /models/{model}/rollout': async (request) => {
+      const model = modelOf(request);
+      await registry.getModel(model);
+      const rollout = await registry.findRollout(model);
+      if (!rollout) throw new NotFoundError(`${model} has had no rollout (start one with mlops rollout start ${model} <version>)`, { field: 'model' });
+      const [execution, events] = await Promise.all([stores.rollouts.describe(rollout.executionArn), registry.listAudit(model)]);
+      const decisions = events.filter((event) => (event.action.startsWith('rollout.') || event.action === 'alias.cleared') && (event.after as { rolloutId?: unknown } | undefined)?.rolloutId === rollout.rolloutId);
+      const body: RolloutStatus = { rollout, execution: execution ?? null, stepsDone: stepsDone(rollout), decisions };
+      return { status: 200, body };
+    },
+
+    'POST /models/{model}/rollout/abort': async (request) => {
+      const model = modelOf(request);
+      const body = parseOrThrow(RolloutAbortRequestSchema, request.body, 'abort request');
+      const stopped = await stopRollout(rolloutStores, { model, actor: request.actor, reason: body.reason ?? 'aborted through the API', now: new Date() }, logger);
+      logger.info('rollout aborted', { model, rolloutId: stopped.record.rolloutId, actor: request.actor, cleared: stopped.cleared });
+      return { status: 200, body: { status: 'ABORTED', rollout: stopped.record, cleared: stopped.cleared } satisfies RolloutAbortAnswer };
     },
 
     'POST /models/{model}/versions/{version}/approve': (request) => decide(request, 'approve'),
@@ -157,6 +235,26 @@ export function createHandler(stores: RegistryApiStores) {
   return apiHandler(logger, routes);
 }
 
+function rolloutExecutions(stepFunctions: StepFunctions, pipelineArn: string, rolloutArn: string): RolloutExecutions {
+  return {
+    rolloutArn: (name) => StepFunctions.executionArn(rolloutArn, name),
+    pipelineArn: (runId) => StepFunctions.executionArn(pipelineArn, runId),
+    start: async (name, input) => {
+      await stepFunctions.start(rolloutArn, name, input);
+    },
+    stop: (executionArn, error, cause) => stepFunctions.stop(executionArn, error, cause),
+    describe: async (executionArn) => {
+      try {
+        const { status, error, cause } = await stepFunctions.describe(executionArn);
+        return { status, ...(error ? { error } : {}), ...(cause ? { cause } : {}) };
+      } catch (error) {
+        if (error instanceof NotFoundError) return undefined;
+        throw error;
+      }
+    },
+  };
+}
+
 function awsStores(): RegistryApiStores {
   const doc = createDocumentClient();
   const stepFunctions = new StepFunctions(createSfnClient());
@@ -167,6 +265,7 @@ function awsStores(): RegistryApiStores {
     objects: new ObjectStore(createS3Client()),
     pipeline: { start: (input) => startTrainingRun(stepFunctions, pipelineArn, input) },
     releaseTasks: new PipelineReleaseTasks(stepFunctions, pipelineArn),
+    rollouts: rolloutExecutions(stepFunctions, pipelineArn, requireEnv('ROLLOUT_STATE_MACHINE_ARN')),
   };
 }
 

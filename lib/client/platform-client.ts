@@ -37,8 +37,20 @@ import {
   type TransferRequest,
   type UploadAnswer,
 } from '../../lambdas/contract/runs.js';
+import { BatchJobAnswerSchema, BatchUploadAnswerSchema, type BatchJobAnswer, type StartBatchJobRequest } from '../../lambdas/contract/batch.js';
 import { gatewayErrorCode } from '../../lambdas/contract/routes.js';
+import {
+  RolloutAbortAnswerSchema,
+  RolloutStartAnswerSchema,
+  RolloutStatusSchema,
+  type RolloutAbortAnswer,
+  type RolloutStartAnswer,
+  type RolloutStatus,
+} from '../../lambdas/contract/registry.js';
+import type { RolloutStartRequest } from '../../lambdas/core/registry/rollout.js';
+import { FeedbackAnswerSchema, type FeedbackAnswer } from '../../lambdas/core/serving/feedback.js';
 import { sha256OfChunks } from '../../lambdas/core/sha256.js';
+import { ROUTING_KEY_HEADER } from '../../lambdas/core/serving/routing.js';
 import type { StackOutputs } from '../../lambdas/contract/stack.js';
 import type { ValidationReport } from '../../lambdas/core/data/validation.js';
 import { MlopsError, parseOrThrow, zodIssues } from '../../lambdas/core/errors.js';
@@ -152,6 +164,9 @@ export type DecisionAnswer<S extends 'APPROVED' | 'REJECTED'> = { status: S; ver
 export { ModelDetailSchema, PromoteAnswerSchema, RollbackAnswerSchema, type GateReportAnswer, type ModelDetail, type PromoteAnswer, type PutModelAnswer, type RollbackAnswer };
 
 const modelPath = (model: string) => `/models/${encodeURIComponent(model)}`;
+
+/** The feedback route's report; a refused batch (400) carries its refusal beside it. */
+const FeedbackReportSchema = FeedbackAnswerSchema.extend({ error: z.object({ code: z.string(), message: z.string() }).optional() });
 
 /**
  * Everything the CLI, the demo and the e2e tests do against a deployed platform, through its signed
@@ -383,6 +398,26 @@ export class PlatformClient {
     return (await this.call('POST', `${modelPath(model)}/transfers`, StartRunAnswerSchema, body)).body;
   }
 
+  // Batch scoring (`mlops score`), through the batch API. The job's actor is the signed caller.
+
+  /** Uploads a local input for a batch job of `model`, streamed from disk to a presigned PUT; name the answer's key as the job's input. */
+  async uploadBatchInput(model: string, path: string, format: DatasetFormat): Promise<{ uploadKey: string; sha256: string; bytes: number }> {
+    const { sha256, bytes } = await sha256OfChunks(createReadStream(path, { highWaterMark: 1 << 20 }));
+    const upload = (await this.call('POST', `${modelPath(model)}/batch-jobs/uploads`, BatchUploadAnswerSchema, { sha256, bytes, format })).body;
+    await putStream(upload.url, Readable.toWeb(createReadStream(path, { highWaterMark: 1 << 20 })) as ReadableStream<Uint8Array>, bytes);
+    return { uploadKey: upload.uploadKey, sha256, bytes };
+  }
+
+  /** Starts a batch scoring job; the API checks the version, input, format and output first, so a refused request starts nothing. */
+  async startBatchJob(model: string, body: StartBatchJobRequest): Promise<BatchJobAnswer> {
+    return (await this.call('POST', `${modelPath(model)}/batch-jobs`, BatchJobAnswerSchema, body)).body;
+  }
+
+  /** A batch job: its record, status and step, and once it ended its counts and presigned downloads. */
+  async getBatchJob(jobId: string): Promise<BatchJobAnswer> {
+    return (await this.call('GET', `/batch-jobs/${encodeURIComponent(jobId)}`, BatchJobAnswerSchema)).body;
+  }
+
   // The model registry, through the management API. The caller's identity (who promoted,
   // approved, rolled back) is taken from the signed request by the API; nothing here sends one.
 
@@ -441,6 +476,21 @@ export class PlatformClient {
     return (await this.call('POST', `${modelPath(model)}/rollback`, RollbackAnswerSchema, body)).body;
   }
 
+  /** Starts a rollout of a version (202): gate against production, shadow and canary steps with checks, then the release path's Promote. */
+  async startRollout(model: string, request: RolloutStartRequest): Promise<RolloutStartAnswer> {
+    return (await this.call('POST', `${modelPath(model)}/rollouts`, RolloutStartAnswerSchema, request)).body;
+  }
+
+  /** The model's rollout (running, or the last one), its execution and its decisions. */
+  async rolloutStatus(model: string): Promise<RolloutStatus> {
+    return (await this.call('GET', `${modelPath(model)}/rollout`, RolloutStatusSchema)).body;
+  }
+
+  /** Stops the running (or held) rollout: canary and shadow are cleared; production stays. */
+  async abortRollout(model: string, reason?: string): Promise<RolloutAbortAnswer> {
+    return (await this.call('POST', `${modelPath(model)}/rollout/abort`, RolloutAbortAnswerSchema, reason === undefined ? {} : { reason })).body;
+  }
+
   /** Approves a version waiting for approval; its waiting release resumes and moves production. */
   async approve(model: string, version: number, reason: string): Promise<DecisionAnswer<'APPROVED'>> {
     return (await this.call('POST', `${modelPath(model)}/versions/${version}/approve`, decisionAnswer('APPROVED'), { reason })).body;
@@ -466,17 +516,38 @@ export class PlatformClient {
     return (await this.call('GET', `${modelPath(model)}/audit`, AuditAnswerSchema)).body.events;
   }
 
-  /** POST /models/{model}/predict, signed with the caller's credentials. */
-  async predict(model: string, body: string, options: { unsigned?: boolean } = {}): Promise<SignedResponse> {
+  /**
+   * POST /models/{model}/predict, signed with the caller's credentials. A routing key (a user or
+   * session id) keeps the caller on one arm while a canary runs; without one the arm is random.
+   */
+  async predict(model: string, body: string, options: { unsigned?: boolean; routingKey?: string } = {}): Promise<SignedResponse> {
     if (!this.endpoints.servingUrl) {
       throw new MlopsError('NO_SERVING_URL', `predict needs the prediction API's URL: set MLOPS_SERVING_URL (or "servingUrl" in the config file) beside ${this.endpoints.source}`, { field: 'MLOPS_SERVING_URL' });
     }
+    const { routingKey, ...signing } = options;
     return signedFetch(`${this.endpoints.servingUrl}/models/${encodeURIComponent(model)}/predict`, {
       method: 'POST',
       body,
       region: this.endpoints.region,
-      ...options,
+      ...(routingKey === undefined ? {} : { headers: { [ROUTING_KEY_HEADER]: routingKey } }),
+      ...signing,
     });
+  }
+
+  /**
+   * POST /models/{model}/feedback on the serving API, signed: one batch of labels (up to 1,000).
+   * Answers the report; a batch of which nothing was stored (400) answers its report too, with the
+   * refusal in `error`. Any other error answer is an MlopsError with its code.
+   */
+  async sendFeedback(model: string, labels: readonly unknown[]): Promise<FeedbackAnswer & { error?: { code: string; message: string } }> {
+    if (!this.endpoints.servingUrl) {
+      throw new MlopsError('NO_SERVING_URL', `feedback needs the prediction API's URL: set MLOPS_SERVING_URL (or "servingUrl" in the config file) beside ${this.endpoints.source}`, { field: 'MLOPS_SERVING_URL' });
+    }
+    const route = `POST /models/${model}/feedback`;
+    const response = await signedFetch(`${this.endpoints.servingUrl}/models/${encodeURIComponent(model)}/feedback`, { method: 'POST', body: JSON.stringify({ labels }), region: this.endpoints.region });
+    if (response.status === 200 || (response.status === 400 && FeedbackReportSchema.safeParse(response.body).success)) return parseAnswer(FeedbackReportSchema, response.body, route);
+    const error = (response.body as { error?: { code?: string; message?: string; field?: string } })?.error;
+    throw new MlopsError(error?.code ?? gatewayErrorCode(response.status), error?.message ?? response.text.slice(0, 500), error?.field ? { field: error.field } : {});
   }
 }
 

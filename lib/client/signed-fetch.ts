@@ -38,18 +38,20 @@ function signing() {
 
 /**
  * Calls an IAM-authorized API Gateway route with a SigV4-signed request, using the caller's
- * AWS credentials (environment, profile, SSO, ...), as an application or the CLI would.
+ * AWS credentials (environment, profile, SSO, ...), as an application or the CLI would. With
+ * `service`, it signs for another AWS REST API instead (the serving bench recycles the emulator's
+ * Lambda workers through Lambda's, without another SDK client).
  */
 export async function signedFetch(
   url: string,
-  init: { method: string; body?: string; region: string; headers?: Record<string, string>; unsigned?: boolean },
+  init: { method: string; body?: string; region: string; headers?: Record<string, string>; unsigned?: boolean; /** @default 'execute-api' */ service?: string },
 ): Promise<SignedResponse> {
   const target = new URL(url);
   const headers: Record<string, string> = { host: target.host, 'content-type': 'application/json', ...init.headers };
   let sent = headers;
   if (!init.unsigned) {
     const { SignatureV4, credentials } = await signing();
-    const signer = new SignatureV4({ service: 'execute-api', region: init.region, credentials, sha256: NodeSha256 });
+    const signer = new SignatureV4({ service: init.service ?? 'execute-api', region: init.region, credentials, sha256: NodeSha256 });
     const query = Object.fromEntries(target.searchParams.entries());
     const signed = await signer.sign({
       method: init.method,

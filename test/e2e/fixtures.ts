@@ -1,3 +1,4 @@
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, DeleteQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
@@ -97,4 +98,26 @@ export async function mlopsWith(environment: NodeJS.ProcessEnv, ...args: string[
 export async function trainingExecutions(outputs: StackOutputs = inject('stackOutputs')): Promise<number> {
   const { executions = [] } = await new SFNClient({}).send(new ListExecutionsCommand({ stateMachineArn: outputs.TrainingPipelineArn }));
   return executions.length;
+}
+
+/**
+ * Every JSON Lines record under a prefix of a bucket (the prediction log, the feedback), parsed:
+ * what Firehose delivered so far. On the emulator Firehose writes at once; on AWS a reader waits
+ * out the buffer (LOG_BUFFER_SECONDS) first.
+ */
+export async function logRecords<T = Record<string, unknown>>(bucket: string, prefix: string): Promise<T[]> {
+  const s3 = new S3Client({ forcePathStyle: true });
+  const records: T[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+    const keys = (page.Contents ?? []).map((object) => object.Key!);
+    // Sixteen reads at a time: the emulator's Firehose writes one object per batch, so there are many.
+    for (let at = 0; at < keys.length; at += 16) {
+      const texts = await Promise.all(keys.slice(at, at + 16).map(async (Key) => (await s3.send(new GetObjectCommand({ Bucket: bucket, Key }))).Body!.transformToString()));
+      for (const text of texts) records.push(...text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as T));
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return records;
 }

@@ -135,8 +135,9 @@ describe('IAM on the emulator: who may call what, and who is recorded', () => {
       expect(await as(cli, 'promote', gated, '1', '--to', 'production', '--reason', 'better recall')).toMatchObject({ code: 0, json: { status: 'WAITING_FOR_APPROVAL', version: 1 } });
       expect(await as(cli, 'approve', gated, '1', '--reason', 'reviewed the gate report')).toMatchObject({ code: 0, json: { status: 'APPROVED' } });
 
-      expect(await as(cli, 'promote', model, '1', '--to', 'canary', '--weight', '0.1')).toMatchObject({ code: 0, json: { status: 'MOVED', alias: { alias: 'canary', version: 1, updatedBy: cli.arn } } });
       expect(await as(cli, 'rollback', model, '--reason', 'latency regression')).toMatchObject({ code: 0, json: { status: 'ROLLED_BACK', production: { version: 1 } } });
+      // Version 2 was gated against version 1, production again: it may shadow it (a shadow never answers, so predict below stays on 1).
+      expect(await as(cli, 'promote', model, '2', '--to', 'shadow')).toMatchObject({ code: 0, json: { status: 'MOVED', alias: { alias: 'shadow', version: 2, updatedBy: cli.arn } } });
       expect(await as(cli, 'lineage', `${model}@production`)).toMatchObject({ code: 0 });
       expect(await as(cli, 'lineage', '--dataset', `${data}@latest`)).toMatchObject({ code: 0 });
       expect(await as(cli, 'audit', model)).toMatchObject({ code: 0, json: { model, events: expect.arrayContaining([expect.objectContaining({ action: 'alias.rolled_back' })]) } });

@@ -1,9 +1,9 @@
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformClient } from '../../lib/client/platform-client.js';
 import { createRng } from '../../lambdas/core/random.js';
-import { creditSpec, goodCsv, platformClient, subscribeToAlerts, uniqueName, withLabels } from './fixtures.js';
+import { logPrefix } from '../../lambdas/core/serving/records.js';
+import { creditSpec, goodCsv, logRecords, platformClient, subscribeToAlerts, uniqueName, withLabels } from './fixtures.js';
 import { stackTables } from './tables.js';
 
 /** The stack's tables and buckets, read directly to assert what the API does not show. */
@@ -74,11 +74,9 @@ describe('the training and serving loop on the emulator', () => {
     expect(body.prediction.probability).toBeLessThan(1);
     expect(['0', '1']).toContain(body.prediction.label);
 
-    // The prediction was logged under the model's prefix, keyed by its request id.
-    const logged = await new S3Client({ forcePathStyle: true }).send(
-      new ListObjectsV2Command({ Bucket: tables.outputs.PredictionLogsBucket, Prefix: `predictions/model=${model}/` }),
-    );
-    expect((logged.Contents ?? []).some((o) => o.Key!.endsWith(`${body.requestId}.json`))).toBe(true);
+    // The prediction was logged (through Firehose, which the emulator delivers at once) under the model's and the version's prefix.
+    const logged = await logRecords(tables.outputs.PredictionLogsBucket, logPrefix('predictions', model, 1));
+    expect(logged).toEqual(expect.arrayContaining([expect.objectContaining({ requestId: body.requestId, model, version: 1, arm: 'production' })]));
   });
 
   it('serves batches and answers every malformed request with a 4xx JSON error', async () => {

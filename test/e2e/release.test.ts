@@ -291,10 +291,12 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
     it('moves the other aliases at once, rolls production back in one step, and answers lineage both ways', async () => {
       const current = (await production(model))!.version;
       const previous = (await tables.registry.findAlias(model, 'previous'))!.version;
-      const shadowVersion = candidates.find((version) => version !== current && version !== previous)!;
-      const shadow = await mlops('promote', model, String(shadowVersion), '--to', 'shadow', '--reason', 'mirror traffic');
+      // Candidate, not shadow: these versions were gated against version 1, and a shadow must have been gated against production as it is now.
+      const candidateNow = (await tables.registry.findAlias(model, 'candidate'))?.version;
+      const shadowVersion = candidates.find((version) => version !== current && version !== previous && version !== candidateNow)!;
+      const shadow = await mlops('promote', model, String(shadowVersion), '--to', 'candidate', '--reason', 'look at it again');
       expect(shadow.code).toBe(0);
-      expect(shadow.json).toMatchObject({ status: 'MOVED', alias: { alias: 'shadow', version: shadowVersion, weight: 0 } });
+      expect(shadow.json).toMatchObject({ status: 'MOVED', alias: { alias: 'candidate', version: shadowVersion, weight: 0 } });
 
       const rolled = await mlops('rollback', model, '--reason', 'latency regression');
       expect(rolled.code).toBe(0);
@@ -321,7 +323,7 @@ describe('release: gate, approval, promotion, rollback, lineage and audit', () =
       const ours = byDataset.json.models.filter((entry: { model: string }) => entry.model === model);
       expect(ours).toHaveLength(21);
       expect(ours.find((entry: { version: number }) => entry.version === previous).aliases).toEqual(['production']);
-      expect(ours.find((entry: { version: number }) => entry.version === shadowVersion).aliases).toEqual(['shadow']);
+      expect(ours.find((entry: { version: number }) => entry.version === shadowVersion).aliases).toEqual(['candidate']);
 
       const auditCli = await mlops('audit', model);
       expect(auditCli.code).toBe(0);

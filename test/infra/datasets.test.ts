@@ -3,9 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { UPLOADS_PREFIX } from '../../lambdas/core/data/dataset-api.js';
 import { StackOutputsSchema } from '../../lambdas/contract/stack.js';
-import { DATASET_ROUTES, REGISTRY_ROUTES, RUNS_ROUTES } from '../../lambdas/contract/routes.js';
+import { BATCH_ROUTES, DATASET_ROUTES, REGISTRY_ROUTES, RUNS_ROUTES } from '../../lambdas/contract/routes.js';
 
-const MANAGEMENT_ROUTES = [...DATASET_ROUTES, ...REGISTRY_ROUTES, ...RUNS_ROUTES];
+const MANAGEMENT_ROUTES = [...DATASET_ROUTES, ...REGISTRY_ROUTES, ...RUNS_ROUTES, ...BATCH_ROUTES];
 import { TRANSIENT_ERRORS } from '../../lib/training-pipeline.js';
 import { App } from 'aws-cdk-lib';
 import { PlatformStack } from '../../lib/platform-stack.js';
@@ -176,8 +176,9 @@ describe('ManagementApi', () => {
     expect(new Set(pathParts)).toEqual(
       new Set([
         ...['datasets', '{name}', 'versions', 'uploads', '{version}', 'profile', 'validate', 'registrations', '{registrationId}'],
-        ...['models', '{model}', 'lineage', 'gate-report', 'approve', 'reject', 'aliases', '{alias}', 'rollback', 'audit'],
+        ...['models', '{model}', 'lineage', 'gate-report', 'approve', 'reject', 'aliases', '{alias}', 'rollback', 'audit', 'rollouts', 'rollout', 'abort'],
         ...['runs', '{runId}', 'compare', 'reports', '{kind}', 'imports', 'artifact', 'transfers'],
+        ...['batch-jobs', '{jobId}'],
       ]),
     );
   });
@@ -186,6 +187,7 @@ describe('ManagementApi', () => {
     [DATASET_ROUTES, 'ManagementApiDatasetsApiFunction'],
     [REGISTRY_ROUTES, 'ManagementApiRegistryApiFunction'],
     [RUNS_ROUTES, 'ManagementApiRunsApiFunction'],
+    [BATCH_ROUTES, 'BatchScoringApiFunction'],
   ] as const) {
     it(`proxies each of its routes to ${functionIdPrefix.replace(/^ManagementApi|Function$/g, '')}, behind IAM, with its path parameters required and POST bodies validated`, () => {
       const { template } = synthPlatform('dev');
@@ -229,7 +231,7 @@ describe('ManagementApi', () => {
     // Every function's POSTs and PUTs: the dataset routes', the registry's (PUT model, approve, reject, aliases, rollback), the runs'.
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method', { Properties: { RestApiId: { Ref: management } } }));
     const withBody = methods.filter((method) => ['POST', 'PUT'].includes(method.Properties.HttpMethod));
-    const bodyRoutes = [...DATASET_ROUTES, ...REGISTRY_ROUTES, ...RUNS_ROUTES].filter((route) => /^(POST|PUT) /.test(route));
+    const bodyRoutes = MANAGEMENT_ROUTES.filter((route) => /^(POST|PUT) /.test(route));
     expect(REGISTRY_ROUTES).toContain('PUT /models/{model}');
     expect(withBody).toHaveLength(bodyRoutes.length);
     for (const method of withBody) {

@@ -10,22 +10,24 @@ describe('PlatformStack resource inventory', () => {
   it('creates exactly the platform resources for an environment', () => {
     const { template } = synthPlatform('dev');
     template.resourceCountIs('AWS::S3::Bucket', 5);
-    template.resourceCountIs('AWS::DynamoDB::Table', 2);
-    template.resourceCountIs('AWS::StepFunctions::StateMachine', 2);
+    // The registry, the tracking table and serving's request index.
+    template.resourceCountIs('AWS::DynamoDB::Table', 3);
+    // The training pipeline, dataset registration, batch scoring and rollout.
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 2);
     template.resourceCountIs('AWS::SNS::Topic', 1);
     template.resourceCountIs('AWS::Events::Rule', 1);
     template.resourceCountIs('Custom::DeclaredModels', 1);
-    // 10 pipeline functions (7 training steps, RequestApproval, ExpireApproval, Promote), predict, dataset registration,
-    // the datasets, registry and runs APIs and DeclareModels, all on the platform runtime;
+    // 10 pipeline functions (7 training steps, RequestApproval, ExpireApproval, Promote), predict, feedback, dataset registration,
+    // the datasets, registry and runs APIs, DeclareModels, batch scoring's Prepare, ScoreChunk, Finish and API, and the rollout's step and check, all on the platform runtime;
     // the other functions are CDK's own: DeclaredModels' provider framework, and the auto-delete-objects provider
     // in a DESTROY environment only.
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
     const platformFunctions = functions.filter(([id]) => !isCdkOwnFunction(id));
-    expect(platformFunctions).toHaveLength(16);
+    expect(platformFunctions).toHaveLength(23);
     for (const [, fn] of platformFunctions) expect(fn.Properties.Runtime).toBe(PLATFORM_RUNTIME.name);
-    expect(functions).toHaveLength(18);
-    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(17);
+    expect(functions).toHaveLength(25);
+    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(24);
   });
 });
 
@@ -124,7 +126,8 @@ describe('ArtifactStore', () => {
 describe('Registry and Tracking tables', () => {
   it('are on-demand, encrypted, point-in-time recoverable, keyed pk/sk', () => {
     const { template } = synthPlatform('prod');
-    const tables = Object.values(template.findResources('AWS::DynamoDB::Table'));
+    // The registry and tracking tables (serving's request index is keyed requestId: test/infra/serving.test.ts).
+    const tables = Object.values(template.findResources('AWS::DynamoDB::Table')).filter((table) => table.Properties.KeySchema[0].AttributeName === 'pk');
     expect(tables).toHaveLength(2);
     for (const table of tables) {
       expect(table.Properties).toMatchObject({
@@ -250,7 +253,7 @@ describe('Lambda functions', () => {
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'))
       .filter(([id, f]) => f.Properties.Runtime === PLATFORM_RUNTIME.name && !isCdkOwnFunction(id))
       .map(([, f]) => f);
-    expect(functions).toHaveLength(16);
+    expect(functions).toHaveLength(23);
     expect(PLATFORM_RUNTIME.name).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
     for (const fn of functions) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
@@ -295,13 +298,12 @@ describe('ServingApi', () => {
     });
   });
 
-  it('lets the predict function read the registry and models and write prediction logs, nothing more', () => {
+  it('lets the predict function read the registry and models and hand records to Firehose, nothing more', () => {
     const { template } = synthPlatform('dev');
     const actions = actionsOfRoleFor(template, 'ServingApiPredict');
-    expect(actions).toEqual(
-      expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 's3:GetObject*', 's3:PutObject']),
-    );
-    expect(actions.filter((a) => /dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem)/.test(a))).toEqual([]);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 's3:GetObject*', 'firehose:PutRecordBatch']));
+    // Its one write to DynamoDB is the request index's PutItem (test/infra/serving.test.ts); no S3 write at all.
+    expect(actions.filter((a) => /dynamodb:(UpdateItem|DeleteItem|BatchWriteItem)|s3:Put/.test(a))).toEqual([]);
   });
 });
 

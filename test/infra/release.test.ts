@@ -320,11 +320,13 @@ describe('Release path: RegistryApi function', () => {
     });
   });
 
-  it('may start executions of the training pipeline only', () => {
-    const { granting, pipeline } = synth();
+  it('may start executions of the training pipeline and the rollout state machine only', () => {
+    const { template, granting, pipeline } = synth();
+    const rollout = idOf(template, 'AWS::StepFunctions::StateMachine', 'RolloutStateMachine');
     const starts = granting('states:StartExecution');
     expect(starts.length).toBeGreaterThan(0);
-    for (const statement of starts) expect([statement.Resource].flat()).toEqual([{ Ref: pipeline }]);
+    expect(starts.map((statement) => [statement.Resource].flat())).toEqual(expect.arrayContaining([[{ Ref: pipeline }], [{ Ref: rollout }]]));
+    for (const statement of starts) expect([[{ Ref: pipeline }], [{ Ref: rollout }]]).toContainEqual([statement.Resource].flat());
   });
 
   it('may answer the task token of a waiting release (SendTaskSuccess, SendTaskFailure) on the training pipeline', () => {
@@ -346,6 +348,8 @@ describe('Release path: RegistryApi function', () => {
       'states:SendTaskHeartbeat',
       'states:SendTaskSuccess',
       'states:StartExecution',
+      // Rollout abort and a manual rollback during a rollout stop its execution and the release runs it waits on.
+      'states:StopExecution',
     ]);
   });
 

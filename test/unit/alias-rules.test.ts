@@ -57,14 +57,14 @@ describe('alias names', () => {
 
 describe('moving an alias', () => {
   it('moves production and keeps the old production version as previous', () => {
-    const plan = planMove({ alias: 'production', version: version(3), current: alias('production', 2), actor: 'alice', at: AT });
+    const plan = planMove({ alias: 'production', version: version(3), current: alias('production', 2), production: 2, actor: 'alice', at: AT });
     expect(plan.alias).toEqual({ model: 'credit', alias: 'production', version: 3, weight: 1, updatedAt: AT, updatedBy: 'alice' });
     expect(plan.previous).toEqual({ model: 'credit', alias: 'previous', version: 2, weight: 0, updatedAt: AT, updatedBy: 'alice' });
   });
 
   it('leaves previous alone for the first production version and for other aliases', () => {
-    expect(planMove({ alias: 'production', version: version(1), current: undefined, actor: 'a', at: AT }).previous).toBeUndefined();
-    const canary = planMove({ alias: 'canary', version: version(4), current: alias('canary', 2, 0.1), weight: 0.2, actor: 'a', at: AT });
+    expect(planMove({ alias: 'production', version: version(1), current: undefined, production: null, actor: 'a', at: AT }).previous).toBeUndefined();
+    const canary = planMove({ alias: 'canary', version: version(4, { judgedAgainst: 3 }), current: alias('canary', 2, 0.1), production: 3, weight: 0.2, actor: 'a', at: AT });
     expect(canary.previous).toBeUndefined();
     expect(canary.alias).toMatchObject({ alias: 'canary', version: 4, weight: 0.2 });
   });
@@ -72,11 +72,30 @@ describe('moving an alias', () => {
   it('refuses a rejected version anywhere, and a version already in the alias', () => {
     const rejected = version(5, { status: 'REJECTED', approval: { state: 'REJECTED', runId: 'r', requestedAt: AT, requestedBy: 'a', expiresAt: AT, decidedBy: 'bob' } });
     for (const name of ['production', 'canary', 'shadow', 'candidate'] as const) {
-      const error = thrownBy(() => planMove({ alias: name, version: rejected, current: undefined, actor: 'a', at: AT }), MlopsError);
+      const error = thrownBy(() => planMove({ alias: name, version: rejected, current: undefined, production: null, actor: 'a', at: AT }), MlopsError);
       expect(error.code).toBe('VERSION_REJECTED');
       expect(error.message).toContain('bob');
     }
-    expect(code(() => planMove({ alias: 'shadow', version: version(2), current: alias('shadow', 2), actor: 'a', at: AT }))).toBe('ALREADY_IN_ALIAS');
+    expect(code(() => planMove({ alias: 'shadow', version: version(2), current: alias('shadow', 2), production: null, actor: 'a', at: AT }))).toBe('ALREADY_IN_ALIAS');
+  });
+
+  it('lets a canary or shadow serve only beside the production it was gated against, and names both versions otherwise', () => {
+    const judgedAgainst2 = version(4, { judgedAgainst: 2 });
+    for (const name of ['canary', 'shadow'] as const) {
+      expect(planMove({ alias: name, version: judgedAgainst2, current: undefined, production: 2, weight: name === 'canary' ? 0.2 : 0, actor: 'a', at: AT }).alias).toMatchObject({ alias: name, version: 4 });
+      // Production moved on since the gate (3), or the version was never judged against one: refused.
+      const stale = thrownBy(() => planMove({ alias: name, version: judgedAgainst2, current: undefined, production: 3, actor: 'a', at: AT }), MlopsError);
+      expect(stale).toMatchObject({ code: 'NOT_GATED_AGAINST_PRODUCTION', field: 'version' });
+      expect(stale.message).toMatch(/version 4 .*against version 2.*production is version 3.*mlops rollout start credit 4/);
+      const never = thrownBy(() => planMove({ alias: name, version: version(5, { judgedAgainst: null }), current: undefined, production: 3, actor: 'a', at: AT }), MlopsError);
+      expect(never.code).toBe('NOT_GATED_AGAINST_PRODUCTION');
+      expect(never.message).toMatch(/against no production version/);
+      // Production itself cannot stand beside itself.
+      expect(code(() => planMove({ alias: name, version: version(3, { judgedAgainst: 2 }), current: undefined, production: 3, actor: 'a', at: AT }))).toBe('ALREADY_IN_ALIAS');
+    }
+    // Without a production there is nothing to be judged against; candidate and production are not held to it.
+    expect(planMove({ alias: 'shadow', version: version(6), current: undefined, production: null, actor: 'a', at: AT }).alias.version).toBe(6);
+    expect(planMove({ alias: 'candidate', version: version(7, { judgedAgainst: 1 }), current: undefined, production: 3, actor: 'a', at: AT }).alias.version).toBe(7);
   });
 
   it('refuses to send a version that waits for approval to production again, but lets it shadow', () => {
@@ -86,12 +105,12 @@ describe('moving an alias', () => {
   });
 
   it('conflicts when the alias is not where the caller expected, including "nowhere"', () => {
-    expect(code(() => planMove({ alias: 'production', version: version(3), current: alias('production', 2), expectedVersion: 1, actor: 'a', at: AT }))).toBe('CONFLICT');
-    expect(code(() => planMove({ alias: 'production', version: version(3), current: alias('production', 2), expectedVersion: null, actor: 'a', at: AT }))).toBe('CONFLICT');
+    expect(code(() => planMove({ alias: 'production', version: version(3), current: alias('production', 2), production: 2, expectedVersion: 1, actor: 'a', at: AT }))).toBe('CONFLICT');
+    expect(code(() => planMove({ alias: 'production', version: version(3), current: alias('production', 2), production: 2, expectedVersion: null, actor: 'a', at: AT }))).toBe('CONFLICT');
     expect(code(() => checkExpected('production', null, 2))).toBe('CONFLICT');
     expect(() => checkExpected('production', null, null)).not.toThrow();
     expect(() => checkExpected('production', 2, undefined)).not.toThrow();
-    expect(planMove({ alias: 'production', version: version(3), current: alias('production', 2), expectedVersion: 2, actor: 'a', at: AT }).alias.version).toBe(3);
+    expect(planMove({ alias: 'production', version: version(3), current: alias('production', 2), production: 2, expectedVersion: 2, actor: 'a', at: AT }).alias.version).toBe(3);
   });
 });
 

@@ -12,6 +12,7 @@ import type { AliasName } from '../../lambdas/core/registry/keys.js';
 import type { Alias, AuditEvent, ModelSummary, ModelVersion } from '../../lambdas/core/registry/records.js';
 import { formatS3Uri, parseS3Uri } from '../../lambdas/core/s3-uri.js';
 import type { ArtifactBytes } from '../../lambdas/core/serving/model-file.js';
+import { routingStateOf, type RoutingState } from '../../lambdas/core/serving/routing.js';
 import type { Alerts, Reports, RunUpdate, RunUpdates } from '../../lambdas/core/stores.js';
 import { sha256Hex } from '../../lambdas/core/sha256.js';
 import type { ModelSpec } from '../../lambdas/core/training/model-spec.js';
@@ -204,9 +205,20 @@ export class MemoryRegistry {
     return this;
   }
 
-  pointAlias(model: string, alias: Alias['alias'], version: number): this {
-    this.aliases.set(`${model}/${alias}`, { model, alias, version, weight: 1, updatedAt: '2024-01-01T00:00:00.000Z', updatedBy: 'test' });
+  pointAlias(model: string, alias: Alias['alias'], version: number, weight = 1): this {
+    this.aliases.set(`${model}/${alias}`, { model, alias, version, weight, updatedAt: '2024-01-01T00:00:00.000Z', updatedBy: 'test' });
     return this;
+  }
+
+  /** How many routing reads serving made (RegistryStore.readRouting is one BatchGetItem each). */
+  routingReads = 0;
+
+  async readRouting(model: string): Promise<RoutingState | undefined> {
+    this.routingReads += 1;
+    const found = this.models.get(model);
+    if (!found) return undefined;
+    const [production, canary, shadow] = (['production', 'canary', 'shadow'] as const).map((name) => this.aliases.get(`${model}/${name}`));
+    return routingStateOf(model, found.spec, { ...(production ? { production } : {}), ...(canary ? { canary } : {}), ...(shadow ? { shadow } : {}) });
   }
 
   async findAlias(model: string, alias: Alias['alias']): Promise<Alias | undefined> {

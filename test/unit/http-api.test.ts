@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { apiHandler, HTTP_STATUS_BY_CODE, httpStatusOf } from '../../lambdas/aws/http-api.js';
+import { apiHandler, HTTP_STATUS_BY_CODE, httpStatusOf, readJsonBody } from '../../lambdas/aws/http-api.js';
 import { ConflictError, MlopsError, NotFoundError } from '../../lambdas/core/errors.js';
 
 const LAMBDAS = new URL('../../lambdas/', import.meta.url).pathname;
@@ -89,10 +89,66 @@ describe('apiHandler', () => {
   });
 
   it('refuses a body that is not JSON and hides unexpected errors behind the request id', async () => {
-    expect(await call('POST', '/models/{model}', '{oops')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_INPUT', field: 'body' } } });
+    expect(await call('POST', '/models/{model}', '{oops')).toMatchObject({ status: 400, body: { error: { code: 'INVALID_JSON', field: 'body' } } });
     const boom = await call('GET', '/boom');
     expect(boom).toMatchObject({ status: 500, body: { error: { code: 'INTERNAL' }, requestId: 'req-1' } });
     expect(JSON.stringify(boom.body)).not.toContain('secret');
+  });
+});
+
+describe('readJsonBody: the one way a function reads its body', () => {
+  const refusal = (body: string | null, limit?: number, isBase64Encoded = false) => {
+    try {
+      readJsonBody({ body, isBase64Encoded }, limit);
+    } catch (error) {
+      return { code: (error as MlopsError).code, field: (error as MlopsError).field, status: httpStatusOf((error as MlopsError).code) };
+    }
+    return undefined;
+  };
+
+  it('reads JSON text, and a base64 body as strict UTF-8', () => {
+    expect(readJsonBody({ body: '{"a":[1,"é"]}', isBase64Encoded: false })).toEqual({ a: [1, 'é'] });
+    expect(readJsonBody({ body: Buffer.from('{"a":"é😀"}').toString('base64'), isBase64Encoded: true })).toEqual({ a: 'é😀' });
+    expect(refusal(Buffer.from([0x22, 0xff, 0x22]).toString('base64'), undefined, true)).toEqual({ code: 'INVALID_JSON', field: 'body', status: 400 });
+  });
+
+  it('refuses a body over the limit in UTF-8 bytes with 413 REQUEST_TOO_LARGE, and takes one at the limit', () => {
+    const body = (chars: string) => JSON.stringify({ a: chars });
+    expect(refusal(body('x'.repeat(92)), 100)).toBeUndefined();
+    expect(refusal(body('x'.repeat(93)), 100)).toEqual({ code: 'REQUEST_TOO_LARGE', field: 'body', status: 413 });
+    // 46 two-byte characters: 54 UTF-16 units, 100 bytes; one more is over, though far shorter than 100 in UTF-16.
+    expect(refusal(body('é'.repeat(46)), 100)).toBeUndefined();
+    expect(refusal(body('é'.repeat(47)), 100)).toEqual({ code: 'REQUEST_TOO_LARGE', field: 'body', status: 413 });
+    expect(refusal(Buffer.from(body('x'.repeat(93))).toString('base64'), 100, true)).toMatchObject({ code: 'REQUEST_TOO_LARGE' });
+  });
+
+  it('refuses empty text, text that is not JSON and strings that are not well-formed Unicode with 400 INVALID_JSON', () => {
+    for (const body of [null, '', '  ', '{', 'NaN', '{"a":Infinity}', "{'a':1}", '{"a":"\ud800"}', '{"a":"\\ud800"}', '{"\\udfff":1}', '["ok","\\ud83d"]']) {
+      expect(refusal(body), String(body)).toEqual({ code: 'INVALID_JSON', field: 'body', status: 400 });
+    }
+  });
+
+  it('takes escapes that only look like lone surrogates, and walks a deeply nested body without recursion', () => {
+    // An escaped backslash followed by "ud800" is six plain characters; a pair of escapes is one code point.
+    expect(readJsonBody({ body: '{"a":"\\\\ud800","b":"\\ud83d\\ude00"}', isBase64Encoded: false })).toEqual({ a: '\\ud800', b: '😀' });
+    const depth = 100_000;
+    expect(refusal(`${'['.repeat(depth)}"\\u00e9"${']'.repeat(depth)}`)).toBeUndefined();
+    expect(refusal(`${'{"a":'.repeat(depth)}"\\ud800"${'}'.repeat(depth)}`)).toMatchObject({ code: 'INVALID_JSON' });
+  });
+
+  it('leaves __proto__ an own data key: parsing pollutes no prototype', () => {
+    const body = readJsonBody({ body: '{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}}}', isBase64Encoded: false }) as Record<string, unknown>;
+    expect(Object.keys(body)).toEqual(['__proto__', 'constructor']);
+    expect(Object.getPrototypeOf(body)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('is what apiHandler reads a POST body with, its limit included', async () => {
+    const limited = apiHandler(silentLogger, { 'POST /echo': async ({ body }) => ({ status: 200, body }) }, { maxBodyBytes: 16 });
+    const status = async (body: string) => (await limited(event('POST', '/echo', body))).statusCode;
+    expect(await status('{"a":1}')).toBe(200);
+    expect(await status(JSON.stringify({ a: 'x'.repeat(20) }))).toBe(413);
+    expect(JSON.parse((await limited(event('POST', '/echo', '{"a":"\\udc00"}'))).body)).toMatchObject({ error: { code: 'INVALID_JSON', field: 'body' } });
   });
 });
 

@@ -206,8 +206,16 @@ export function checkHeader(fields: readonly string[]): string[] {
 }
 
 /**
+ * A row the reader cannot take as a row of the table, reported instead of failing the file:
+ * `position` is its line (CSV, JSON Lines) or row (Parquet), `field` the field at fault or
+ * `(row)`/`(line)` for the whole row. Problems of the file itself still fail it.
+ */
+export type BadRowHook = (position: number, field: string, problem: string) => void;
+
+/**
  * Reads CSV as a table: the first record is the header, every later record must have as many
- * fields. Calls `onHeader` once and `onRow` per data row with the line it starts on.
+ * fields. Calls `onHeader` once and `onRow` per data row with the line it starts on. A record with
+ * another field count fails the file, or goes to `onBad` when given.
  */
 export class CsvTableReader {
   private header: string[] | undefined;
@@ -217,6 +225,7 @@ export class CsvTableReader {
     onHeader: (header: string[]) => void,
     onRow: (fields: string[], line: number) => void,
     maxRecordChars = DEFAULT_MAX_RECORD_CHARS,
+    onBad?: BadRowHook,
   ) {
     this.tokenizer = new CsvTokenizer((fields, line) => {
       if (!this.header) {
@@ -227,6 +236,7 @@ export class CsvTableReader {
         return;
       }
       if (fields.length !== this.header.length) {
+        if (onBad) return onBad(line, '(row)', `has ${fields.length} fields, the header has ${this.header.length}`);
         throw new DataValidationError(`line ${line} has ${fields.length} fields, the header has ${this.header.length}`);
       }
       onRow(fields, line);

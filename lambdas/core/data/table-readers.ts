@@ -1,10 +1,11 @@
 import { parquetMetadataAsync, parquetReadObjects, parquetSchema, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { createHash } from 'node:crypto';
-import { CsvTableReader, DEFAULT_MAX_RECORD_CHARS } from './csv.js';
+import { CsvTableReader, DEFAULT_MAX_RECORD_CHARS, type BadRowHook } from './csv.js';
 import { DataValidationError } from '../errors.js';
 import type { DatasetFormat } from './formats.js';
 
 export { DATASET_FORMATS, formatFromFileName, positionName, type DatasetFormat } from './formats.js';
+export type { BadRowHook } from './csv.js';
 
 /** One value of a table: text from CSV, or typed values from Parquet and JSON Lines. `null` is missing. */
 export type Cell = string | number | null;
@@ -13,6 +14,14 @@ export type Cell = string | number | null;
 export interface TableSink {
   columns(names: string[]): void;
   row(cells: readonly Cell[], position: number): void;
+  /**
+   * When present, a bad row (another field count than the header, a line that is not a JSON object,
+   * a field the first line does not have, a value that is not flat) comes here and reading goes on;
+   * when absent it fails the file with a DataValidationError (dataset registration).
+   */
+  bad?: BadRowHook;
+  /** Called between input chunks of a text table, so the caller can wait for its writes (back-pressure). */
+  drain?(): Promise<void>;
 }
 
 
@@ -94,6 +103,7 @@ class JsonLinesReader {
   constructor(
     private readonly sink: TableSink,
     private readonly maxRecordChars: number,
+    private readonly onBad?: BadRowHook,
   ) {}
 
   get currentLine(): number {
@@ -117,7 +127,9 @@ class JsonLinesReader {
 
   end(): void {
     if (this.pending !== '') this.record(this.pending);
-    if (!this.columns) throw new DataValidationError('the file is empty: expected one JSON object per line');
+    if (this.columns) return;
+    // With onBad, lines that are not objects were reported and skipped: the file need not be empty.
+    throw new DataValidationError(`the file ${this.onBad ? 'has no JSON object' : 'is empty'}: expected one JSON object per line`);
   }
 
   private record(raw: string): void {
@@ -130,9 +142,11 @@ class JsonLinesReader {
     try {
       value = JSON.parse(text);
     } catch (error) {
+      if (this.onBad) return this.onBad(this.line, '(line)', `not valid JSON: ${(error as Error).message}`);
       throw new DataValidationError(`line ${this.line} is not valid JSON: ${(error as Error).message}`);
     }
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      if (this.onBad) return this.onBad(this.line, '(line)', 'not a JSON object');
       throw new DataValidationError(`line ${this.line} is not a JSON object`);
     }
     const record = value as Record<string, unknown>;
@@ -142,33 +156,50 @@ class JsonLinesReader {
       this.sink.columns(this.columns);
     }
     const extra = Object.keys(record).filter((key) => !this.columns!.includes(key));
-    if (extra.length > 0) throw new DataValidationError(`line ${this.line} has field(s) the first line does not: ${extra.join(', ')}`);
-    this.sink.row(
-      this.columns.map((name) => toCell(record[name], name, `line ${this.line}`)),
-      this.line,
-    );
+    if (extra.length > 0) {
+      if (this.onBad) return this.onBad(this.line, extra[0]!, 'not a column of the first line');
+      throw new DataValidationError(`line ${this.line} has field(s) the first line does not: ${extra.join(', ')}`);
+    }
+    const cells = rowCells(record, this.columns, 'line', this.line, this.onBad);
+    if (cells) this.sink.row(cells, this.line);
   }
 }
 
 /** Flat values only: numbers, strings, booleans (as text), dates (ISO text) and nulls. */
-function toCell(value: unknown, column: string, where: string): Cell {
+function toCell(value: unknown, column: string, unit: 'line' | 'row', position: number): Cell {
   if (value === null || value === undefined) return null;
   if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new DataValidationError(`column "${column}" holds a number out of range on ${where}`, { field: column });
+    if (!Number.isFinite(value)) throw new DataValidationError(`column "${column}" holds a number out of range on ${unit} ${position}`, { field: column });
     return value;
   }
   if (typeof value === 'string') return value;
   if (typeof value === 'boolean') return String(value);
   if (typeof value === 'bigint') return Number(value);
   if (value instanceof Date) return value.toISOString();
-  throw new DataValidationError(`column "${column}" holds a nested value on ${where}: only flat tables (numbers, text, booleans, dates) are supported`, {
+  throw new DataValidationError(`column "${column}" holds a nested value on ${unit} ${position}: only flat tables (numbers, text, booleans, dates) are supported`, {
     field: column,
   });
 }
 
 /**
+ * A record's cells in column order. A value that is not flat fails the file, or, with `onBad`,
+ * makes the row a bad row (undefined). The try is only entered on the onBad path.
+ */
+function rowCells(record: Record<string, unknown>, columns: readonly string[], unit: 'line' | 'row', position: number, onBad: BadRowHook | undefined): Cell[] | undefined {
+  if (!onBad) return columns.map((name) => toCell(record[name], name, unit, position));
+  try {
+    return columns.map((name) => toCell(record[name], name, unit, position));
+  } catch (error) {
+    if (!(error instanceof DataValidationError) || error.field === undefined) throw error;
+    onBad(position, error.field, 'expected a number, a string, a boolean or null');
+    return undefined;
+  }
+}
+
+/**
  * Streams a text table (CSV or JSON Lines) from byte chunks: hashes the bytes, decodes them as
  * strict UTF-8, and feeds rows to the sink. Memory holds one chunk and one record at a time.
+ * Bad rows fail the file unless the sink has `bad` (see TableSink); `rows` counts the good ones.
  */
 export async function readTextTable(
   chunks: AsyncIterable<Uint8Array>,
@@ -187,14 +218,16 @@ export async function readTextTable(
       sink.row(cells, position);
     },
   };
+  const onBad = sink.bad?.bind(sink);
   const reader =
     format === 'csv'
       ? new CsvTableReader(
           (header) => countingSink.columns(header),
           (fields, line) => countingSink.row(fields, line),
           maxRecordChars,
+          onBad,
         )
-      : new JsonLinesReader(countingSink, maxRecordChars);
+      : new JsonLinesReader(countingSink, maxRecordChars, onBad);
   let bytes = 0;
   // The bytes the decoder holds from the previous chunk, to place an error that spans the edge.
   let tail = new Uint8Array(0);
@@ -219,6 +252,7 @@ export async function readTextTable(
     const pending = incompleteTail(chunk);
     tail = pending > 0 ? chunk.slice(chunk.byteLength - pending) : new Uint8Array(0);
     reader.push(text);
+    if (sink.drain) await sink.drain();
   }
   try {
     reader.push(decoder.decode());
@@ -246,7 +280,8 @@ async function readParquetMetadata(file: AsyncBuffer): Promise<FileMetaData> {
 
 /**
  * Reads a Parquet file row group by row group, so memory holds one group at a time. Only flat
- * schemas (one leaf per top-level column) are accepted. The caller hashes the bytes.
+ * schemas (one leaf per top-level column) are accepted. The caller hashes the bytes. A value that
+ * is not flat (a number out of range) fails the file unless the sink has `bad` (see TableSink).
  */
 export async function readParquetTable(file: AsyncBuffer, sink: TableSink): Promise<{ rows: number }> {
   const metadata = await readParquetMetadata(file);
@@ -265,12 +300,11 @@ export async function readParquetTable(file: AsyncBuffer, sink: TableSink): Prom
     } catch (error) {
       throw new DataValidationError(`the Parquet file cannot be read at rows ${rowStart + 1}-${rowEnd} (truncated or damaged?): ${(error as Error).message}`);
     }
+    const onBad = sink.bad?.bind(sink);
     records.forEach((record, index) => {
       const position = rowStart + index + 1;
-      sink.row(
-        columns.map((name) => toCell(record[name], name, `row ${position}`)),
-        position,
-      );
+      const cells = rowCells(record, columns, 'row', position, onBad);
+      if (cells) sink.row(cells, position);
     });
     rowStart = rowEnd;
   }

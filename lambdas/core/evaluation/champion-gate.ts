@@ -329,7 +329,7 @@ export const segmentSeed = (seed: number, column: string, value: string): number
  * The q-quantile of the first `count` sorted values, by linear interpolation between the closest
  * ranks (Hyndman & Fan type 7, the default of numpy.quantile and R's quantile).
  */
-function quantile(sorted: Float64Array, count: number, q: number): number {
+export function quantile(sorted: Float64Array, count: number, q: number): number {
   const h = (count - 1) * q;
   const below = Math.floor(h);
   const above = Math.min(below + 1, count - 1);

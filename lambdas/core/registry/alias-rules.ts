@@ -43,6 +43,8 @@ export interface MoveRequest {
   readonly version: ModelVersion;
   /** Where the alias points now, as read. */
   readonly current: Alias | undefined;
+  /** Where production points now, as read (null: nowhere); a canary or shadow must have been gated against it. */
+  readonly production: number | null;
   /** The caller's view of where the alias points (null: nowhere); a different state is a conflict. */
   readonly expectedVersion?: number | null;
   readonly weight?: number;
@@ -79,9 +81,30 @@ export function planMove(request: MoveRequest): MovePlan {
   }
   checkExpected(alias, current?.version ?? null, request.expectedVersion);
   const weight = parseWeight(alias, request.weight);
+  if (alias === 'canary' || alias === 'shadow') checkGatedAgainstProduction(version, alias, request.production);
   const moved: Alias = { model: version.model, alias, version: version.version, weight, updatedAt: request.at, updatedBy: request.actor };
   if (alias !== 'production' || !current) return { alias: moved };
   return { alias: moved, previous: { ...current, alias: 'previous', weight: 0, updatedAt: request.at, updatedBy: request.actor } };
+}
+
+/**
+ * A canary or shadow serves beside production, so it must have passed its gate against the version
+ * production is now (or there is no production); a version judged against an older production, or
+ * against none, is refused: `mlops rollout start` judges it again first.
+ */
+export function checkGatedAgainstProduction(version: Pick<ModelVersion, 'model' | 'version' | 'judgedAgainst'>, alias: 'canary' | 'shadow', production: number | null): void {
+  if (production === null) return;
+  if (version.version === production) {
+    throw new MlopsError('ALREADY_IN_ALIAS', `version ${version.version} of ${version.model} is production already: it cannot be the ${alias} beside itself`, { field: 'version' });
+  }
+  if (version.judgedAgainst !== production) {
+    const judged = version.judgedAgainst ? `against version ${version.judgedAgainst}` : 'against no production version';
+    throw new MlopsError(
+      'NOT_GATED_AGAINST_PRODUCTION',
+      `version ${version.version} of ${version.model} passed its gate ${judged}, but production is version ${production}: it cannot be the ${alias} until it is judged against it (mlops rollout start ${version.model} ${version.version} gates it again)`,
+      { field: 'version' },
+    );
+  }
 }
 
 /** A caller that says where it saw the alias gets a conflict when it has moved since. */

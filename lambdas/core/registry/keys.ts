@@ -12,6 +12,8 @@ export const versionSk = (version: number) => `VERSION#${String(version).padStar
 export const aliasSk = (alias: AliasName) => `ALIAS#${alias}`;
 export const runVersionSk = (runId: string) => `RUN#${runId}`;
 export const auditSk = (at: string, id: string) => `AUDIT#${at}#${id}`;
+/** A model's rollout, the running one or the last: one item per model, so two cannot run at once. */
+export const ROLLOUT_SK = 'ROLLOUT';
 
 export const runPk = (runId: string) => `RUN#${runId}`;
 export const RUN_SK = 'RUN';

@@ -66,6 +66,17 @@ export const AUDIT_ACTIONS = [
   'approval.granted',
   'approval.rejected',
   'approval.expired',
+  // Rollouts (core/registry/rollout.ts): each decision, with the evidence's URI in `after`.
+  'rollout.started',
+  'rollout.stepped',
+  'rollout.extended',
+  'rollout.held',
+  'rollout.promoted',
+  'rollout.rolled_back',
+  'rollout.aborted',
+  'rollout.failed',
+  /** canary and shadow taken away (a rollout ended, was aborted, or a manual rollback stopped it). */
+  'alias.cleared',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -68,7 +68,9 @@ export async function registerRun(
   const needsApproval = approvalRequired(settings.environment, settings.productionRequiresApproval, spec.approval);
   const judgedAgainst = gate.champion?.version ?? null;
   if (run.mode === 'promote' && run.promotion) {
-    return { version: run.promotion.version, created: false, needsApproval, judgedAgainst, release: true };
+    // A rollout's gate (`release: false`) only judges the version against production: the run ends here.
+    if (!run.release) await stores.runs.updateRun(run.runId, { modelVersion: run.promotion.version, status: 'SUCCEEDED', endedAt: new Date().toISOString() });
+    return { version: run.promotion.version, created: false, needsApproval, judgedAgainst, release: run.release };
   }
   await hooks.beforeCommit?.();
   const { version, created } = await stores.registry.registerVersion({

@@ -78,7 +78,14 @@ export function formatMove(model: string, answer: { alias: Alias; before: Alias 
   return `${alias.alias} of ${model}: ${v(before?.version)} -> ${v(alias.version)}, weight ${alias.weight}${before && before.weight !== alias.weight ? ` (was ${before.weight})` : ''}`;
 }
 
-export function formatRollback(model: string, answer: { production: Alias; before: Alias }): string {
+export function formatRollback(model: string, answer: { production: Alias; before: Alias; rollout?: { rolloutId: string; version: number; cleared: string[] } | undefined }): string {
+  if (answer.rollout) {
+    const { rollout } = answer;
+    return [
+      `rollout ${rollout.rolloutId} of ${model} ${v(rollout.version)} stopped${rollout.cleared.length ? `; cleared ${rollout.cleared.join(', ')}` : ''}`,
+      `production never moved: it stays at ${v(answer.production.version)}`,
+    ].join('\n');
+  }
   return [
     `production of ${model} rolled back: ${v(answer.before.version)} -> ${v(answer.production.version)}`,
     `previous is cleared: going back again takes an explicit promotion (mlops promote ${model} ${answer.before.version} --to production)`,
@@ -169,6 +176,8 @@ const RolledBackSchema = z.object({ production: AliasSchema });
 const StatusSchema = z.object({ status: z.string() });
 const RegisteredSchema = z.object({ runId: z.string() });
 const SpecSchema = z.object({ task: z.string(), training: z.object({ algorithm: z.string() }) });
+const ClearedSchema = z.object({ cleared: z.array(z.string()) });
+const RolloutEventSchema = z.object({ rolloutId: z.string(), weight: z.number().optional(), reportUri: z.string().optional() });
 
 /** What changed, in a few words: `production: v3 -> v5 (weight 1)`, `status: PENDING_APPROVAL -> APPROVED`. */
 export function auditSummary(event: AuditEvent): string {
@@ -203,6 +212,23 @@ export function auditSummary(event: AuditEvent): string {
       if (!after.success) return '';
       const describe = (spec: z.infer<typeof SpecSchema>) => `${spec.task}, ${spec.training.algorithm}`;
       return before.success && describe(before.data) !== describe(after.data) ? `spec: ${describe(before.data)} -> ${describe(after.data)}` : `spec: ${describe(after.data)}`;
+    }
+    case 'alias.cleared': {
+      const cleared = ClearedSchema.safeParse(event.after);
+      return cleared.success ? `cleared: ${cleared.data.cleared.join(', ')}` : '';
+    }
+    case 'rollout.started':
+    case 'rollout.stepped':
+    case 'rollout.extended':
+    case 'rollout.held':
+    case 'rollout.promoted':
+    case 'rollout.rolled_back':
+    case 'rollout.aborted':
+    case 'rollout.failed': {
+      const after = RolloutEventSchema.safeParse(event.after);
+      if (!after.success) return '';
+      const { rolloutId, weight, reportUri } = after.data;
+      return [`rollout ${rolloutId}`, weight === undefined ? '' : `weight ${weight}`, reportUri ? `evidence ${reportUri}` : ''].filter(Boolean).join(', ');
     }
   }
 }

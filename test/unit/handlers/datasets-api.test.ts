@@ -79,7 +79,7 @@ describe('the datasets API handler', () => {
     const uploads = (body: unknown) => apiEvent('POST', '/datasets/{name}/uploads', { params: { name: 'loans' }, body });
     expect(await refusal(uploads({ sha256, format: 'csv' }))).toEqual({ status: 400, code: 'INVALID_INPUT', field: 'bytes' });
     expect(await refusal(uploads({ sha256, bytes: csv.length, format: 'csv' }))).toEqual({ status: 413, code: 'PAYLOAD_TOO_LARGE', field: 'bytes' });
-    expect(await refusal(uploads('{'))).toEqual({ status: 400, code: 'INVALID_INPUT', field: 'body' });
+    expect(await refusal(uploads('{'))).toEqual({ status: 400, code: 'INVALID_JSON', field: 'body' });
     const versions = apiEvent('POST', '/datasets/{name}/versions', { params: { name: 'loans' }, body: { uploadId: 'u', uploadKey: 'uploads/other/x', parts: [{ partNumber: 1, etag: 'e' }], sha256, bytes: 1, format: 'csv' } });
     expect(await refusal(versions)).toEqual({ status: 400, code: 'INVALID_INPUT', field: 'uploadKey' });
     expect(await refusal(apiEvent('GET', '/datasets/{name}/versions/{version}', { params: { name: 'loans', version: 'nope' } }))).toEqual({ status: 400, code: 'INVALID_INPUT', field: 'version' });

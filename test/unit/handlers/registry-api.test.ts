@@ -19,6 +19,7 @@ function api() {
     objects: new MemoryObjects(),
     pipeline: { start: async (input) => { const runId = `${input.model}-run-${started.length + 1}`; started.push({ runId, input }); return { runId, executionArn: `arn:aws:states:us-east-1:000000000000:execution:training:${runId}` }; } },
     releaseTasks: partialStore({}),
+    rollouts: partialStore({}),
   };
   return { registry, tracking, started, handler: createHandler(stores) };
 }
