@@ -339,3 +339,25 @@ describe('the logging and rollout blocks', () => {
     expect(specError({ ...minimal(), rollout: { bake: 'soon' } }).message).toMatch(/rollout\.bake: must be a duration/);
   });
 });
+
+describe('the monitoring block', () => {
+  it('defaults to a 24-hour window over a 10,000-row reference, judged from 100 rows, with no schedule', () => {
+    const spec = parseModelSpec(minimal());
+    expect(spec.monitoring).toEqual({ window: '24h', referenceSampleSize: 10_000, minRows: 100, consecutiveWindows: 1, fdr: 0.05, labelDelay: '24h', minLabelCoverage: 0.5, methods: {} });
+  });
+
+  it('fails when a threshold is out of range or a method names no feature', () => {
+    expect(specError({ ...minimal(), monitoring: { methods: { tenure: { method: 'ks', threshold: 2 } } } }).message).toMatch(/monitoring\.methods\.tenure\.threshold: a p-value threshold lies between 0 and 1/);
+    expect(specError({ ...minimal(), monitoring: { methods: { income: { method: 'psi' } } } }).message).toMatch(/monitoring\.methods\.income: "income" is neither a feature/);
+    expect(specError({ ...minimal(), monitoring: { fdr: 1 } }).message).toMatch(/monitoring\.fdr/);
+    expect(parseModelSpec({ ...minimal(), monitoring: { methods: { prediction: { method: 'psi', bins: 10 } } } }).monitoring.methods.prediction).toEqual({ method: 'psi', bins: 10 });
+  });
+});
+
+describe('feature names', () => {
+  it('fails when a feature is named after something every JavaScript object has', () => {
+    for (const name of ['__proto__', 'constructor']) {
+      expect(specError({ ...minimal(), features: [{ name, type: 'numeric' }] }).message).toMatch(/features\.0\.name: is a name JavaScript objects already carry/);
+    }
+  });
+});

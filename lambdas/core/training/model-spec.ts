@@ -286,6 +286,54 @@ export const RolloutPolicySchema = z
   .refine((rollout) => rollout.steps.every((step, i) => i === 0 || step > rollout.steps[i - 1]!), { message: 'steps must increase', path: ['steps'] });
 export type RolloutPolicy = z.infer<typeof RolloutPolicySchema>;
 
+/** The drift tests a feature may be judged with (Evidently 0.7.x names; lambdas/core/monitoring/). */
+export const DRIFT_METHODS = ['ks', 'chisquare', 'z', 'wasserstein', 'jensenshannon', 'psi'] as const;
+export type DriftMethod = (typeof DRIFT_METHODS)[number];
+
+/** A method and threshold chosen for one column instead of Evidently's default selection. */
+export const DriftMethodChoiceSchema = z
+  .object({
+    method: z.enum(DRIFT_METHODS),
+    /** p-value below which (ks, chisquare, z), or distance above which (the others), the column drifted. @default 0.05 for p-values, 0.1 for distances (PSI: 0.1) */
+    threshold: z.number().positive().optional(),
+    /** Bins for jensenshannon and psi on numeric columns; used as asked. @default Evidently's binning */
+    bins: z.number().int().min(2).max(1000).optional(),
+  })
+  .strict()
+  .refine((choice) => choice.threshold === undefined || !['ks', 'chisquare', 'z'].includes(choice.method) || choice.threshold < 1, {
+    message: 'a p-value threshold lies between 0 and 1',
+    path: ['threshold'],
+  });
+export type DriftMethodChoice = z.infer<typeof DriftMethodChoiceSchema>;
+
+/** How the model's traffic is checked against its reference (lambdas/core/monitoring/drift.ts). */
+export const MonitoringPolicySchema = z
+  .object({
+    /** When the drift check runs by itself; none when omitted (it still runs on demand). */
+    schedule: z
+      .string()
+      .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$/, 'must be an EventBridge expression such as "rate(1 day)" or "cron(0 3 * * ? *)"')
+      .optional(),
+    /** The window of traffic a check reads, ending when it runs. */
+    window: DURATION.default('24h'),
+    /** Rows of the training split kept with each version as its reference (a seeded reservoir). */
+    referenceSampleSize: z.number().int().min(100).max(100_000).default(10_000),
+    /** Fewest rows a window needs; fewer reads `insufficient`, never passed. */
+    minRows: z.number().int().min(1).default(100),
+    /** Drift counts only when it persists this many windows in a row. */
+    consecutiveWindows: z.number().int().min(1).max(30).default(1),
+    /** False discovery rate for Benjamini-Hochberg across the p-value tests, reported beside Evidently's verdicts. */
+    fdr: z.number().gt(0).lt(1).default(0.05),
+    /** How long labels take to arrive: a window is judged on performance only after this. */
+    labelDelay: DURATION.default('24h'),
+    /** Share of a window's requests that need a label before its performance is judged. */
+    minLabelCoverage: z.number().gt(0).max(1).default(0.5),
+    /** Per column (features, or `prediction` for the model's output): a method and threshold instead of the default selection. */
+    methods: z.record(COLUMN_NAME, DriftMethodChoiceSchema).default({}),
+  })
+  .strict();
+export type MonitoringPolicy = z.infer<typeof MonitoringPolicySchema>;
+
 /** EventBridge schedule expressions: rate(...) or cron(...). */
 const SCHEDULE = z
   .string()
@@ -314,6 +362,7 @@ const ModelSpecObject = z
     owner: z.string().min(1).max(200).optional(),
     logging: PredictionLoggingSchema.default(PredictionLoggingSchema.parse({})),
     rollout: RolloutPolicySchema.default(RolloutPolicySchema.parse({})),
+    monitoring: MonitoringPolicySchema.default(MonitoringPolicySchema.parse({})),
   })
   .strict();
 
@@ -355,6 +404,9 @@ function checkSpec(spec: z.infer<typeof ModelSpecObject>, ctx: z.RefinementCtx):
     fields.forEach((field, index) => {
       if (!seen.has(field)) ctx.addIssue({ code: 'custom', path: ['logging', kind, index], message: `"${field}" is not a feature of this model` });
     });
+  }
+  for (const column of Object.keys(spec.monitoring.methods)) {
+    if (column !== 'prediction' && !seen.has(column)) ctx.addIssue({ code: 'custom', path: ['monitoring', 'methods', column], message: `"${column}" is neither a feature of this model nor "prediction"` });
   }
   if (spec.schedule && !spec.dataset) ctx.addIssue({ code: 'custom', path: ['dataset'], message: 'a scheduled model must name the dataset it retrains on' });
 }

@@ -11,9 +11,18 @@ import { matrix, type Matrix } from './trainers/matrix.js';
  * three can never disagree about what a row means.
  */
 
+/** Names an object already has (`row.constructor`), which a request's rows could not hold as features. */
+const RESERVED_NAMES = new Set(['__proto__', 'constructor', 'prototype', 'hasOwnProperty', 'toString', 'valueOf']);
+/** A feature's name: also a key of every request row and log record. */
+export const FEATURE_NAME = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((name) => !RESERVED_NAMES.has(name), { message: 'is a name JavaScript objects already carry; rename the column' });
+
 export const NumericFeatureSchema = z
   .object({
-    name: z.string().min(1).max(128),
+    name: FEATURE_NAME,
     type: z.literal('numeric'),
     impute: z.enum(['median', 'mean', 'zero', 'none']).default('median'),
     scale: z.enum(['standard', 'none']).default('standard'),
@@ -24,7 +33,7 @@ export const NumericFeatureSchema = z
 
 export const CategoricalFeatureSchema = z
   .object({
-    name: z.string().min(1).max(128),
+    name: FEATURE_NAME,
     type: z.literal('categorical'),
     maxCategories: z.number().int().min(1).max(1000).default(50),
     minFrequency: z.number().int().min(1).default(1),
