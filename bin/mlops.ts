@@ -12,9 +12,10 @@ import { modelCommands } from '../lib/client/commands/models.js';
 import { predictCommands } from '../lib/client/commands/predict.js';
 import { releaseCommands } from '../lib/client/commands/release.js';
 import { rolloutCommands } from '../lib/client/commands/rollout.js';
+import { driftCommands } from '../lib/client/commands/drift.js';
 import { runCommands } from '../lib/client/commands/runs.js';
 import { scoreCommands } from '../lib/client/commands/score.js';
 
 const cli = createCli();
-for (const group of [localCommands, datasetCommands, modelCommands, runCommands, predictCommands, feedbackCommands, scoreCommands, releaseCommands, rolloutCommands, lineageCommands]) group(cli);
+for (const group of [localCommands, datasetCommands, modelCommands, runCommands, predictCommands, feedbackCommands, scoreCommands, releaseCommands, rolloutCommands, driftCommands, lineageCommands]) group(cli);
 await runCli(cli);

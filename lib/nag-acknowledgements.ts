@@ -5,6 +5,7 @@ import type { ArtifactStore } from './artifact-store.js';
 import type { BatchScoring } from './batch-scoring.js';
 import type { DatasetRegistration } from './dataset-registration.js';
 import type { DeclaredModels } from './declared-models.js';
+import type { DriftCheck } from './drift-check.js';
 import type { ManagementApi } from './management-api.js';
 import type { Tracking } from './registry.js';
 import type { Rollout } from './rollout.js';
@@ -25,6 +26,7 @@ export interface AcknowledgedPlatform extends Stack {
   readonly declaredModels: DeclaredModels;
   readonly batchScoring: BatchScoring;
   readonly rollout: Rollout;
+  readonly driftCheck: DriftCheck;
   /** False on the emulator only, which serves plain HTTP (see PlatformStack). */
   readonly tlsOnly: boolean;
 }
@@ -341,6 +343,20 @@ export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
   );
   Validations.of(management.registryHandler).acknowledge(
     executionsOf(rolloutMachine, 'Rollout status, abort and a manual rollback read and stop the rollout\'s execution (named per rollout at run time); the grant covers the rollout state machine\'s executions only.'),
+  );
+
+  // DriftCheck: reads the registry, model files and reference samples, dataset files (the reference of a
+  // version stored before reference samples), the prediction log; writes its reports under drift-checks/.
+  const { driftCheck } = stack;
+  Validations.of(driftCheck.function).acknowledge(
+    basicExecutionRole,
+    tracing,
+    apiDlq,
+    ...bucketActions(['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*']),
+    underPrefix(store.models, 'models/*', 'reads of model files and reference samples'),
+    underPrefix(store.datasets, 'datasets/*', 'reads of registered dataset files'),
+    underPrefix(store.predictionLogs, 'predictions/*', 'reads of the prediction log (per model, version and day)'),
+    underPrefix(store.reports, 'drift-checks/*', 'reads and puts of drift check reports'),
   );
 
   if (!stack.tlsOnly) {

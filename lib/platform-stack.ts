@@ -2,13 +2,14 @@ import { CfnOutput, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, Sta
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BATCH_ROUTES } from '../lambdas/contract/routes.js';
+import { BATCH_ROUTES, DRIFT_ROUTES } from '../lambdas/contract/routes.js';
 import type { StackOutputs } from '../lambdas/contract/stack.js';
 import type { ModelSpec } from '../lambdas/core/training/model-spec.js';
 import { Alerts } from './alerts.js';
 import { BatchScoring } from './batch-scoring.js';
 import { DatasetRegistration } from './dataset-registration.js';
 import { DeclaredModels } from './declared-models.js';
+import { DriftCheck } from './drift-check.js';
 import { ManagementApi } from './management-api.js';
 import { ArtifactStore } from './artifact-store.js';
 import type { EnvironmentConfig, EnvironmentName } from './config.js';
@@ -56,6 +57,8 @@ export class PlatformStack extends Stack {
   /** `mlops rollout start`: shadow, canary steps and checks, then the release path's Promote. */
   public readonly rollout: Rollout;
   public readonly batchScoring: BatchScoring;
+  /** `mlops drift`: checks a window of the prediction log against the version's reference. */
+  public readonly driftCheck: DriftCheck;
   /** Whether resource policies refuse plain HTTP: everywhere but on the emulator. */
   public readonly tlsOnly: boolean;
 
@@ -128,7 +131,7 @@ export class PlatformStack extends Stack {
       predictionLogs: this.store.predictionLogs,
       reports: this.store.reports,
       pipeline: this.pipeline.stateMachine,
-      logBuffer: Duration.seconds(serving.logBufferSeconds),
+      logBuffer: this.serving.logReadAllowance,
       logRetention,
       removalPolicy,
     });
@@ -155,6 +158,17 @@ export class PlatformStack extends Stack {
     }
     this.batchScoring = new BatchScoring(this, 'BatchScoring', { store: this.store, registryTable: this.registry.table, logRetention, removalPolicy });
     this.management.addFunctionRoutes(BATCH_ROUTES, this.batchScoring.apiFunction.function);
+    this.driftCheck = new DriftCheck(this, 'DriftCheck', {
+      registryTable: this.registry.table,
+      models: this.store.models,
+      datasets: this.store.datasets,
+      predictionLogs: this.store.predictionLogs,
+      reports: this.store.reports,
+      logBuffer: this.serving.logReadAllowance,
+      logRetention,
+      removalPolicy,
+    });
+    this.management.addFunctionRoutes(DRIFT_ROUTES, this.driftCheck.function.function);
     this.schedules = new Schedules(this, 'Schedules', {
       pipeline: this.pipeline.stateMachine,
       models: props.models,

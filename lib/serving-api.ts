@@ -109,8 +109,14 @@ export class ServingApi extends Construct {
   public readonly liveAlias?: lambda.Alias;
   public readonly deploymentGroup?: codedeploy.LambdaDeploymentGroup;
   public readonly usagePlan?: apigateway.UsagePlan;
-  /** What readers of the log wait out before they trust a window, in seconds. */
+  /** The Firehose buffer interval as configured, in seconds. */
   public readonly logBufferSeconds: number;
+  /**
+   * What readers of the log (rollout and drift checks) wait out before they trust a window: AWS
+   * documents that with dynamic partitioning a record may land up to 1.5 times the buffer interval
+   * after it was sent. Zero on the emulator's `local` config, which writes every record at once.
+   */
+  public readonly logReadAllowance: Duration;
   /** The bench's echo function behind `POST /bench/echo`; absent unless benchEcho is on. */
   public readonly benchEchoFunction?: PlatformFunction;
 
@@ -118,6 +124,7 @@ export class ServingApi extends Construct {
     super(scope, id);
     const logBuffer = props.logBuffer ?? FIREHOSE_MIN_BUFFER;
     this.logBufferSeconds = logBuffer.toSeconds();
+    this.logReadAllowance = Duration.seconds(Math.ceil(logBuffer.toSeconds() * 1.5));
     const requestIndexTtl = props.requestIndexTtl ?? Duration.days(30);
 
     this.log = new PredictionLog(this, 'Log', {

@@ -3,6 +3,7 @@ import type { Table } from '../core/data/table.js';
 import type { DatasetRef } from '../core/data/dataset-version.js';
 import { formatFromFileName, readParquetTable, readTextTable, type Cell } from '../core/data/table-readers.js';
 import type { ObjectStore } from './object-store.js';
+import { Reservoir } from '../core/monitoring/reservoir.js';
 
 /**
  * Loads a registered dataset version into memory for training or evaluation, through the same
@@ -22,4 +23,18 @@ export async function loadDatasetTable(objects: ObjectStore, dataset: DatasetRef
     }
   }
   return { header, rows };
+}
+
+/**
+ * A seeded sample of at most `size` rows of a registered dataset version (a drift check's reference
+ * for a version stored before reference samples), read through the same readers in bounded memory.
+ */
+export async function sampleDatasetRows(objects: ObjectStore, dataset: DatasetRef, size: number, seed: number): Promise<{ header: string[]; rows: Cell[][]; population: number }> {
+  const format = formatFromFileName(dataset.uri) ?? 'csv';
+  let header: string[] = [];
+  const reservoir = new Reservoir<Cell[]>(size, seed);
+  const sink = { columns: (names: string[]) => (header = names), row: (cells: readonly Cell[]) => reservoir.add(cells as Cell[]) };
+  if (format === 'parquet') await readParquetTable(await objects.file(dataset.uri), sink);
+  else await readTextTable(objects.stream(dataset.uri), format, sink);
+  return { header, rows: reservoir.values(), population: reservoir.seen };
 }

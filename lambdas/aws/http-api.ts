@@ -69,6 +69,12 @@ export const HTTP_STATUS_BY_CODE = {
   // A batch job's own work files (plan, chunks, parts, result) failed their schema: the platform's fault.
   BATCH_FILE_INVALID: 500,
   BATCH_SCORING_FAILED: 500,
+  // Drift checks (lambdas/drift-check): a window the log cannot answer, an arm with no version, a window with no traffic.
+  WINDOW_IN_FUTURE: 400,
+  WINDOW_INVERTED: 400,
+  WINDOW_TOO_LONG: 400,
+  NO_VERSION_ON_ARM: 409,
+  NO_LOGS_IN_WINDOW: 409,
 } as const satisfies Readonly<Record<string, number>>;
 
 export function httpStatusOf(code: string): number {

@@ -51,13 +51,17 @@ export const RUNS_ROUTES = [
 /** Routes of the batch scoring API (`mlops score`), served by their own function. */
 export const BATCH_ROUTES = ['POST /models/{model}/batch-jobs/uploads', 'POST /models/{model}/batch-jobs', 'GET /batch-jobs/{jobId}'] as const;
 
+/** Routes of the drift check (`mlops drift`), served by the DriftCheck function. */
+export const DRIFT_ROUTES = ['POST /models/{model}/drift-checks', 'GET /models/{model}/drift-checks', 'GET /models/{model}/drift-checks/{checkId}'] as const;
+
 export type DatasetRoute = (typeof DATASET_ROUTES)[number];
 export type RegistryRoute = (typeof REGISTRY_ROUTES)[number];
 export type RunsRoute = (typeof RUNS_ROUTES)[number];
 export type BatchRoute = (typeof BATCH_ROUTES)[number];
+export type DriftRoute = (typeof DRIFT_ROUTES)[number];
 
 /** Any route of the management API. */
-export type ManagementRoute = DatasetRoute | RegistryRoute | RunsRoute | BatchRoute;
+export type ManagementRoute = DatasetRoute | RegistryRoute | RunsRoute | BatchRoute | DriftRoute;
 
 /**
  * A route as the tail of its execute-api ARN (`arn:aws:execute-api:<region>:<account>:<api>/<stage>/` + this),

@@ -15,7 +15,7 @@ import { ArtifactRefSchema } from '../core/training/run.js';
 const logger = new Logger({ serviceName: 'register' });
 
 const InputSchema = z.object({
-  training: z.object({ artifact: ArtifactRefSchema }),
+  training: z.object({ artifact: ArtifactRefSchema, reference: ArtifactRefSchema.optional() }),
   evaluation: z.object({ metrics: z.record(z.string(), z.number()) }),
   gate: z.object({ passed: z.literal(true), reportUri: z.string(), summary: z.string(), champion: z.object({ version: z.number().int().positive() }).nullable() }),
 });
@@ -27,7 +27,7 @@ export function createHandler(stores: Stores, settings: ReleaseSettings, faults:
   return async (event: unknown) => {
     const { run, spec, state } = readStepState(event, 'Register');
     const { training, evaluation, gate } = parseOrThrow(InputSchema, state, 'Register input');
-    const answer = await registerRun(stores, settings, { run, spec, artifact: training.artifact, metrics: evaluation.metrics, gate }, faults(run));
+    const answer = await registerRun(stores, settings, { run, spec, artifact: training.artifact, reference: training.reference, metrics: evaluation.metrics, gate }, faults(run));
     logger.info(answer.created ? 'version registered' : 'version already registered', { runId: run.runId, mode: run.mode, ...answer });
     return answer;
   };

@@ -38,6 +38,7 @@ import {
   type UploadAnswer,
 } from '../../lambdas/contract/runs.js';
 import { BatchJobAnswerSchema, BatchUploadAnswerSchema, type BatchJobAnswer, type StartBatchJobRequest } from '../../lambdas/contract/batch.js';
+import { DriftCheckAnswerSchema, DriftCheckListSchema, type DriftCheckAnswer, type DriftCheckList, type DriftCheckRequest } from '../../lambdas/contract/drift.js';
 import { gatewayErrorCode } from '../../lambdas/contract/routes.js';
 import {
   RolloutAbortAnswerSchema,
@@ -416,6 +417,23 @@ export class PlatformClient {
   /** A batch job: its record, status and step, and once it ended its counts and presigned downloads. */
   async getBatchJob(jobId: string): Promise<BatchJobAnswer> {
     return (await this.call('GET', `/batch-jobs/${encodeURIComponent(jobId)}`, BatchJobAnswerSchema)).body;
+  }
+
+  // Drift checks (`mlops drift`), through the DriftCheck function. The check's actor is the signed caller.
+
+  /** Runs a drift check now over a window of one arm's traffic; a refused check leaves no record. */
+  async runDriftCheck(model: string, body: DriftCheckRequest): Promise<DriftCheckAnswer> {
+    return (await this.call('POST', `${modelPath(model)}/drift-checks`, DriftCheckAnswerSchema, body)).body;
+  }
+
+  /** The model's latest drift checks, newest first. */
+  async listDriftChecks(model: string, limit?: number): Promise<DriftCheckList> {
+    return (await this.call('GET', `${modelPath(model)}/drift-checks${limit === undefined ? '' : `?limit=${limit}`}`, DriftCheckListSchema)).body;
+  }
+
+  /** One drift check's record and report. */
+  async getDriftCheck(model: string, checkId: string): Promise<DriftCheckAnswer> {
+    return (await this.call('GET', `${modelPath(model)}/drift-checks/${encodeURIComponent(checkId)}`, DriftCheckAnswerSchema)).body;
   }
 
   // The model registry, through the management API. The caller's identity (who promoted,

@@ -31,10 +31,10 @@ describe('IAM on the emulator: who may call what, and who is recorded', () => {
     return file;
   };
 
-  /** The management API (every CLI route) and predict on the serving API: what docs/IAM.md gives a CLI user. */
+  /** The management API (every CLI route), predict and feedback on the serving API: what docs/IAM.md gives a CLI user. */
   const cliUserPolicy = () => [
     { Effect: 'Allow', Action: 'execute-api:Invoke', Resource: [routeArn(outputs, 'management', '* /*')] },
-    invoke(outputs, 'serving', ['POST /models/{model}/predict']),
+    invoke(outputs, 'serving', ['POST /models/{model}/predict', 'POST /models/{model}/feedback']),
   ] as const;
   const viewerRoutes = ['GET /*'];
   const trainerRoutes = [
@@ -120,7 +120,7 @@ describe('IAM on the emulator: who may call what, and who is recorded', () => {
       expect(await as(cli, 'reproduce', runs[0]!)).toMatchObject({ code: 0, json: { matches: true } });
     });
 
-    it('models import, list, show; promote, approve, rollback; lineage, audit, predict', async () => {
+    it('models import, list, show; promote, approve, rollback; lineage, audit, predict, feedback', async () => {
       const onnx = uniqueName('iam-readme-onnx');
       writeFileSync(join(folder, 'model.onnx'), logisticOnnx([-0.02, -0.00002, 3, -0.1, 0.8], -1));
       expect(await as(cli, 'models', 'create', '--spec', spec(onnx, data, { validation: {}, gate: { minRows: 100 } }))).toMatchObject({ code: 0 });
@@ -141,7 +141,11 @@ describe('IAM on the emulator: who may call what, and who is recorded', () => {
       expect(await as(cli, 'lineage', `${model}@production`)).toMatchObject({ code: 0 });
       expect(await as(cli, 'lineage', '--dataset', `${data}@latest`)).toMatchObject({ code: 0 });
       expect(await as(cli, 'audit', model)).toMatchObject({ code: 0, json: { model, events: expect.arrayContaining([expect.objectContaining({ action: 'alias.rolled_back' })]) } });
-      expect(await as(cli, 'predict', model, '--input', input)).toMatchObject({ code: 0, json: { status: 200, body: { model, version: 1 } } });
+      const predicted = await as(cli, 'predict', model, '--input', input);
+      expect(predicted).toMatchObject({ code: 0, json: { status: 200, body: { model, version: 1 } } });
+      const labels = join(folder, 'labels.csv');
+      writeFileSync(labels, `requestId,label\n${predicted.json.body.requestId},1\n`);
+      expect(await as(cli, 'feedback', model, '--file', labels)).toMatchObject({ code: 0, json: { counts: { accepted: 1, unknown: 0 } } });
     });
   });
 

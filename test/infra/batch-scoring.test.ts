@@ -2,7 +2,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { BATCH_ROUTES } from '../../lambdas/contract/routes.js';
-import { actionsOfRoleFor, stateMachineDefinition, statementsOfPoliciesFor, synthPlatform } from './helpers.js';
+import { actionsOfRoleFor, stateMachineDefinition, statementsOfPoliciesFor, synthPlatform, TABLE_READ_ACTIONS } from './helpers.js';
 
 type Synth = ReturnType<typeof synthPlatform>;
 
@@ -63,7 +63,7 @@ describe('batch scoring construct', () => {
       expect(actionsOfRoleFor(template, `BatchScoring${step}FunctionServiceRole`), step).toEqual([...s3Read, ...s3Put, ...xray].sort());
     }
     expect(actionsOfRoleFor(template, 'BatchScoringApiFunctionServiceRole')).toEqual(
-      ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:Query', 'dynamodb:Scan', 'states:DescribeExecution', 'states:GetExecutionHistory', 'states:StartExecution', ...s3Read, ...s3Put, ...xray].sort(),
+      [...TABLE_READ_ACTIONS, 'states:DescribeExecution', 'states:GetExecutionHistory', 'states:StartExecution', ...s3Read, ...s3Put, ...xray].sort(),
     );
     // The Finish step writes under batch-jobs/ only; it reads no model file.
     const finish = JSON.stringify(statementsOfPoliciesFor(template, 'BatchScoringFinishFunctionServiceRole'));

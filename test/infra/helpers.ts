@@ -66,3 +66,15 @@ export function actionsOfRoleFor(template: Template, functionIdPrefix: string): 
   }
   return [...actions].sort();
 }
+
+/** What `table.grantReadData` grants: the reads, the stream's reads and the transaction's condition check. */
+export const TABLE_READ_ACTIONS = [
+  'dynamodb:BatchGetItem',
+  'dynamodb:ConditionCheckItem',
+  'dynamodb:DescribeTable',
+  'dynamodb:GetItem',
+  'dynamodb:GetRecords',
+  'dynamodb:GetShardIterator',
+  'dynamodb:Query',
+  'dynamodb:Scan',
+] as const;

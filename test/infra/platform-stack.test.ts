@@ -19,15 +19,15 @@ describe('PlatformStack resource inventory', () => {
     template.resourceCountIs('AWS::Events::Rule', 1);
     template.resourceCountIs('Custom::DeclaredModels', 1);
     // 10 pipeline functions (7 training steps, RequestApproval, ExpireApproval, Promote), predict, feedback, dataset registration,
-    // the datasets, registry and runs APIs, DeclareModels, batch scoring's Prepare, ScoreChunk, Finish and API, and the rollout's step and check, all on the platform runtime;
+    // the datasets, registry and runs APIs, DeclareModels, batch scoring's Prepare, ScoreChunk, Finish and API, the rollout's step and check, and DriftCheck, all on the platform runtime;
     // the other functions are CDK's own: DeclaredModels' provider framework, and the auto-delete-objects provider
     // in a DESTROY environment only.
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
     const platformFunctions = functions.filter(([id]) => !isCdkOwnFunction(id));
-    expect(platformFunctions).toHaveLength(23);
+    expect(platformFunctions).toHaveLength(24);
     for (const [, fn] of platformFunctions) expect(fn.Properties.Runtime).toBe(PLATFORM_RUNTIME.name);
-    expect(functions).toHaveLength(25);
-    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(24);
+    expect(functions).toHaveLength(26);
+    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(25);
   });
 });
 
@@ -253,7 +253,7 @@ describe('Lambda functions', () => {
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'))
       .filter(([id, f]) => f.Properties.Runtime === PLATFORM_RUNTIME.name && !isCdkOwnFunction(id))
       .map(([, f]) => f);
-    expect(functions).toHaveLength(23);
+    expect(functions).toHaveLength(24);
     expect(PLATFORM_RUNTIME.name).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
     for (const fn of functions) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });

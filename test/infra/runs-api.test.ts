@@ -1,7 +1,7 @@
 import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { RUNS_ROUTES } from '../../lambdas/contract/routes.js';
-import { actionsOfRoleFor, statementsOfPoliciesFor, synthPlatform } from './helpers.js';
+import { actionsOfRoleFor, statementsOfPoliciesFor, synthPlatform, TABLE_READ_ACTIONS } from './helpers.js';
 
 const PREFIX = 'ManagementApiRunsApi';
 
@@ -42,14 +42,7 @@ describe('RunsApi function', () => {
     const actions = actionsOfRoleFor(template, PREFIX).filter((action) => !action.startsWith('xray:') && !action.startsWith('logs:'));
     expect(actions).toEqual(
       [
-        'dynamodb:BatchGetItem',
-        'dynamodb:ConditionCheckItem',
-        'dynamodb:DescribeTable',
-        'dynamodb:GetItem',
-        'dynamodb:GetRecords',
-        'dynamodb:GetShardIterator',
-        'dynamodb:Query',
-        'dynamodb:Scan',
+        ...TABLE_READ_ACTIONS,
         's3:Abort*',
         's3:GetBucket*',
         's3:GetObject*',

@@ -3,7 +3,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { FeedbackRecordSchema, PredictionLogRecordSchema } from '../../lambdas/core/serving/records.js';
 import { parseEnvironments, type ServingConfig } from '../../lib/config.js';
-import { actionsOfRoleFor, ENVIRONMENTS, statementsOfPoliciesFor, synthPlatform } from './helpers.js';
+import { actionsOfRoleFor, ENVIRONMENTS, statementsOfPoliciesFor, synthPlatform, TABLE_READ_ACTIONS } from './helpers.js';
 
 const valid = { region: 'eu-west-1', removalPolicy: 'retain', productionRequiresApproval: true, logRetentionDays: 30 };
 const serving = (overrides: Partial<ServingConfig>): { serving: ServingConfig } => ({ serving: { ...ENVIRONMENTS.dev!.serving, ...overrides } });
@@ -232,14 +232,7 @@ describe('ServingApi: request index', () => {
 
 describe('ServingApi: functions, routes and grants', () => {
   const registryRead = [
-    'dynamodb:BatchGetItem',
-    'dynamodb:ConditionCheckItem',
-    'dynamodb:DescribeTable',
-    'dynamodb:GetItem',
-    'dynamodb:GetRecords',
-    'dynamodb:GetShardIterator',
-    'dynamodb:Query',
-    'dynamodb:Scan',
+    ...TABLE_READ_ACTIONS,
   ];
   const modelsRead = ['s3:GetBucket*', 's3:GetObject*', 's3:List*'];
   const tracing = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];

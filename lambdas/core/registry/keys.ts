@@ -14,6 +14,9 @@ export const runVersionSk = (runId: string) => `RUN#${runId}`;
 export const auditSk = (at: string, id: string) => `AUDIT#${at}#${id}`;
 /** A model's rollout, the running one or the last: one item per model, so two cannot run at once. */
 export const ROLLOUT_SK = 'ROLLOUT';
+/** A drift check's record (core/monitoring/drift-check.ts): its id starts with the time, so a reverse Query lists the latest first. */
+export const DRIFT_CHECK_PREFIX = 'DRIFT#';
+export const driftCheckSk = (checkId: string) => `${DRIFT_CHECK_PREFIX}${checkId}`;
 
 export const runPk = (runId: string) => `RUN#${runId}`;
 export const RUN_SK = 'RUN';

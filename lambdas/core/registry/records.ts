@@ -29,6 +29,8 @@ export const ModelVersionSchema = z.object({
   version: z.number().int().positive(),
   runId: z.string(),
   artifact: ArtifactRefSchema,
+  /** The reference sample of the training split with the model's outputs (drift checks); versions from before it fall back to their dataset. */
+  reference: ArtifactRefSchema.optional(),
   dataset: DatasetRefSchema,
   metrics: z.record(z.string(), z.number()),
   gateReportUri: z.string(),

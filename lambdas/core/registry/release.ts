@@ -42,6 +42,8 @@ export interface RegisterInput {
   run: RunContext;
   spec: Pick<ModelSpec, 'approval'>;
   artifact: ArtifactRef;
+  /** The reference sample Train stored, when it did (not for external training or transfers). */
+  reference?: ArtifactRef | undefined;
   metrics: Record<string, number>;
   gate: { reportUri: string; summary: string; champion: { version: number } | null };
 }
@@ -78,6 +80,7 @@ export async function registerRun(
       model: run.model,
       runId: run.runId,
       artifact: input.artifact,
+      ...(input.reference ? { reference: input.reference } : {}),
       dataset: run.dataset,
       metrics: input.metrics,
       gateReportUri: gate.reportUri,

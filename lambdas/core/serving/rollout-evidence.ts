@@ -112,27 +112,48 @@ export interface ReadStats {
   badLines: number;
 }
 
+/** The objects of one kind, model and version filed under the window's dates; objects written before the window began cannot hold its records. */
+function logObjectsUnder(logs: LogObjects, model: string, version: number, window: CheckWindow, dates: readonly string[]) {
+  const since = Date.parse(window.from);
+  return async (kind: 'predictions' | 'feedback') =>
+    (await Promise.all(dates.map((date) => logs.list(logPrefix(kind, model, version, date))))).flat().filter((object) => !object.lastModified || object.lastModified.getTime() >= since);
+}
+
+/**
+ * Streams the window's prediction-log records of one version and arm to `sink`, object by object
+ * (partition by partition), one record at a time: memory stays bounded by what the sink keeps.
+ */
+export async function streamArm(
+  logs: LogObjects,
+  model: string,
+  side: { version: number; arm: ArmEvidence['arm'] },
+  window: CheckWindow,
+  dates: readonly string[],
+  stats: ReadStats,
+  sink: (record: PredictionLogRecord) => void,
+): Promise<void> {
+  for (const object of await logObjectsUnder(logs, model, side.version, window, dates)('predictions')) {
+    stats.objects += 1;
+    const read = await readJsonLines(
+      logs.stream(object.key),
+      PredictionLogRecordSchema,
+      (record) => record.model === model && record.version === side.version && record.arm === side.arm && inWindow(record.at, window),
+      sink,
+    );
+    stats.lines += read.lines;
+    stats.badLines += read.bad;
+  }
+}
+
 /**
  * Reads the window's records of one version and arm (and the feedback for them). Objects written
  * before the window began cannot hold its records and are not read.
  */
 async function readArm(logs: LogObjects, model: string, side: { version: number; arm: ArmEvidence['arm'] }, window: CheckWindow, dates: string[], stats: ReadStats): Promise<ArmEvidence> {
   const evidence: ArmEvidence = { ...side, records: [], labels: [] };
-  const since = Date.parse(window.from);
-  const objectsUnder = async (kind: 'predictions' | 'feedback') =>
-    (await Promise.all(dates.map((date) => logs.list(logPrefix(kind, model, side.version, date))))).flat().filter((object) => !object.lastModified || object.lastModified.getTime() >= since);
-  for (const object of await objectsUnder('predictions')) {
-    stats.objects += 1;
-    const read = await readJsonLines(
-      logs.stream(object.key),
-      PredictionLogRecordSchema,
-      (record) => record.model === model && record.version === side.version && record.arm === side.arm && inWindow(record.at, window),
-      (record) => evidence.records.push({ ...record, inputs: [] }),
-    );
-    stats.lines += read.lines;
-    stats.badLines += read.bad;
-  }
+  await streamArm(logs, model, side, window, dates, stats, (record) => evidence.records.push({ ...record, inputs: [] }));
   if (evidence.records.length === 0) return evidence;
+  const objectsUnder = logObjectsUnder(logs, model, side.version, window, dates);
   const ids = new Set(evidence.records.map((record) => record.requestId));
   for (const object of await objectsUnder('feedback')) {
     stats.objects += 1;

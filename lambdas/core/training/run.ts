@@ -113,6 +113,8 @@ export const RunRecordSchema = z.object({
   validationReportUri: z.string().optional(),
   validationSummary: z.string().optional(),
   artifact: ArtifactRefSchema.optional(),
+  /** The reference sample Train stored beside the artifact (core/monitoring/reference.ts). */
+  reference: ArtifactRefSchema.optional(),
   metrics: z.record(z.string(), z.number()).optional(),
   /** Metrics per declared segment column and value, on the held-out split. */
   segmentMetrics: z.record(z.string(), z.record(z.string(), z.record(z.string(), z.number()))).optional(),

@@ -5,7 +5,9 @@ import { sha256Hex } from '../sha256.js';
 import { describeImport, type OnnxScorer } from './imported-model.js';
 import type { ModelSpec } from './model-spec.js';
 import type { ArtifactRef, RunContext } from './run.js';
-import { trainModel } from './train-model.js';
+import { cellsOf, splitRows, targetOf, trainModel } from './train-model.js';
+import { buildReference, referenceKey, referenceRef, requestRow, sampleIndices, referenceFeatures } from '../monitoring/reference.js';
+import { parseModelFile } from '../serving/model-file.js';
 
 export interface TrainStores {
   datasets: { loadTable(dataset: DatasetRef): Promise<Table> };
@@ -24,12 +26,31 @@ export const runArtifactKey = (model: string, runId: string) => `models/${model}
  * output reads), so Evaluate, the gate and serving treat it like a built-in model. The sha256
  * recorded is over the bytes stored, as every reader verifies it.
  */
-export async function trainRun(stores: TrainStores, input: { run: RunContext; spec: ModelSpec }): Promise<{ artifact: ArtifactRef }> {
+export async function trainRun(stores: TrainStores, input: { run: RunContext; spec: ModelSpec }): Promise<{ artifact: ArtifactRef; reference: ArtifactRef }> {
   const { run, spec } = input;
   const table = await stores.datasets.loadTable(run.dataset);
   const text = run.mode === 'import' && run.onnx ? (await describeImport(table, spec, run.onnx, stores.onnx(run.onnx, spec.task))).text : trainModel(table, spec).artifactText;
   const uri = await stores.models.put(runArtifactKey(run.model, run.runId), text);
   const artifact = { uri, sha256: sha256Hex(text) };
-  await stores.runs.updateRun(run.runId, { artifact });
-  return { artifact };
+  const reference = await storeReference(stores, { run, spec, table, text });
+  await stores.runs.updateRun(run.runId, { artifact, reference });
+  return { artifact, reference };
+}
+
+/**
+ * The version's reference data (core/monitoring/reference.ts): a seeded reservoir of at most
+ * `monitoring.referenceSampleSize` rows of the training split, scored by the model just stored,
+ * through serving's path. The drift check compares traffic with it.
+ */
+async function storeReference(stores: TrainStores, input: { run: RunContext; spec: ModelSpec; table: Table; text: string }): Promise<ArtifactRef> {
+  const { run, spec, table } = input;
+  const file = parseModelFile(input.text);
+  const features = referenceFeatures(file);
+  const split = splitRows(table, spec, targetOf(table, spec).y);
+  const { indices, population } = sampleIndices(split.train, spec.monitoring.referenceSampleSize, spec.training.seed);
+  const cells = cellsOf(table);
+  const rows = indices.map((row) => requestRow(features, cells(row), `data row ${row + 1}`));
+  const onnx = (manifest: { onnx: ArtifactRef }) => stores.onnx(manifest.onnx, spec.task);
+  const { text } = await buildReference({ file, model: run.model, source: 'training-split', dataset: run.dataset, seed: spec.training.seed, population, rows, onnx });
+  return referenceRef(await stores.models.put(referenceKey(run.model, run.runId), text), text);
 }

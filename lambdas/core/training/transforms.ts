@@ -92,7 +92,7 @@ const quote = (text: string) => JSON.stringify(text.length > 40 ? `${text.slice(
 const isBlank = (text: string) => text === '' || text.trim() === '';
 
 /** A numeric cell as a number, or null when missing; text that is not a decimal number fails. */
-function numericValue(name: string, cell: Cell | undefined, where: string | undefined): number | null {
+export function numericValue(name: string, cell: Cell | undefined, where: string | undefined): number | null {
   if (cell === null || cell === undefined) return null;
   if (typeof cell === 'number') {
     if (!Number.isFinite(cell)) throw new DataValidationError(`feature "${name}" has a non-finite value ${cell}${at(where)}`, { field: name });
@@ -105,7 +105,7 @@ function numericValue(name: string, cell: Cell | undefined, where: string | unde
 }
 
 /** A categorical cell as its text (trimmed; numbers as String(n)), or null when missing. */
-function categoryValue(cell: Cell | undefined): string | null {
+export function categoryValue(cell: Cell | undefined): string | null {
   if (cell === null || cell === undefined) return null;
   if (typeof cell === 'number') return String(cell);
   const text = cell.trim();

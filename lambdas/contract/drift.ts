@@ -1,0 +1,60 @@
+/**
+ * The drift check API's bodies and answers (routes in routes.ts, DRIFT_ROUTES): the drift-check
+ * function parses requests with these schemas and the client parses the answers with the same ones.
+ */
+import { z } from 'zod';
+import { ARMS } from '../core/serving/records.js';
+import { DURATION } from '../core/training/model-spec.js';
+import { MODEL_NAME } from '../core/training/run.js';
+
+const INSTANT = z.iso.datetime({ offset: true });
+
+/** A check id: the time it ran (sortable) and a random suffix. */
+export const DRIFT_CHECK_ID = z.string().regex(/^\d{8}T\d{9}Z-[a-f0-9]{6}$/, 'must be a drift check id such as 20261206T040500000Z-1a2b3c');
+
+/**
+ * `POST /models/{model}/drift-checks`: the window (a duration ending now, or from/to; @default the
+ * spec's `monitoring.window` ending now) and the arm whose traffic is checked (@default production).
+ */
+export const DriftCheckRequestSchema = z
+  .object({
+    window: DURATION.optional(),
+    from: INSTANT.optional(),
+    to: INSTANT.optional(),
+    arm: z.enum(ARMS).default('production'),
+  })
+  .strict()
+  .refine((r) => (r.from === undefined) === (r.to === undefined), { message: 'give from and to together', path: ['to'] })
+  .refine((r) => r.window === undefined || r.from === undefined, { message: 'give a window or from/to, not both', path: ['window'] });
+export type DriftCheckRequest = z.input<typeof DriftCheckRequestSchema>;
+
+/** One check as recorded (the registry table) and listed: the verdict's summary and where the full report is. */
+export const DriftCheckRecordSchema = z.object({
+  checkId: DRIFT_CHECK_ID,
+  model: MODEL_NAME,
+  version: z.number().int().positive(),
+  arm: z.enum(ARMS),
+  window: z.object({ from: z.string(), to: z.string() }),
+  /** `drift`, `no_drift` or `insufficient` (the report's status). */
+  status: z.enum(['drift', 'no_drift', 'insufficient']),
+  datasetDrift: z.boolean().nullable(),
+  driftedFeatures: z.array(z.string()),
+  predictionDrift: z.boolean().nullable(),
+  rows: z.number().int().nonnegative(),
+  referenceRows: z.number().int().nonnegative(),
+  /** Where the reference came from: the version's stored sample, or its dataset (versions from before reference samples). */
+  referenceSource: z.enum(['training-split', 'dataset']),
+  reportUri: z.string(),
+  trigger: z.enum(['manual', 'schedule']),
+  actor: z.string(),
+  checkedAt: z.string(),
+});
+export type DriftCheckRecord = z.infer<typeof DriftCheckRecordSchema>;
+
+/** `POST` answers 201 with the record and the report; `GET .../{checkId}` answers the same. */
+export const DriftCheckAnswerSchema = z.object({ check: DriftCheckRecordSchema, report: z.record(z.string(), z.unknown()) });
+export type DriftCheckAnswer = z.infer<typeof DriftCheckAnswerSchema>;
+
+/** `GET /models/{model}/drift-checks`: the latest checks, newest first. */
+export const DriftCheckListSchema = z.object({ model: MODEL_NAME, checks: z.array(DriftCheckRecordSchema) });
+export type DriftCheckList = z.infer<typeof DriftCheckListSchema>;
