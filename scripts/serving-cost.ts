@@ -1,5 +1,5 @@
 // The cost of one million predictions, from what one request uses. The bench (scripts/bench-serving.ts)
-// feeds it the measured duration and call counts; docs/ARCHITECTURE.md ("Serving cost") prints the result.
+// feeds it the measured duration and call counts; docs/ARCHITECTURE.md ("Serving cost") gives the result.
 //
 // Public on-demand list prices, us-east-1, as published by AWS in 2025-2026 (each service's pricing page):
 // free tiers and volume tiers are left out, so these are the first-tier prices a small team pays.
