@@ -6,7 +6,7 @@ export interface ArtifactStoreProps {
   /** RETAIN keeps every bucket and its objects when the stack goes; DESTROY empties and deletes them. */
   readonly removalPolicy: RemovalPolicy;
   /**
-   * Days before prediction logs move to infrequent access; they expire at 10x this.
+   * Days before prediction logs move to infrequent access (their expiry is the environment's retention, per prefix).
    * @default 30
    */
   readonly predictionLogTransitionDays?: number;
@@ -74,11 +74,11 @@ export class ArtifactStore extends Construct {
     this.models = bucket('Models');
     this.reports = bucket('Reports');
     this.predictionLogs = bucket('PredictionLogs', [
+      // Expiry is per prefix, from the environment's retention (lib/prediction-log.ts): a bucket-wide
+      // expiry here would cut every prefix's retention short.
       {
         id: 'age-out-prediction-logs',
         transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(transitionDays) }],
-        expiration: Duration.days(transitionDays * 10),
-        noncurrentVersionExpiration: Duration.days(7),
       },
     ]);
   }

@@ -48,7 +48,7 @@ export const ServingConfigSchema = z
     predictionLogRetentionDays: z.number().int().min(1, 'must be at least 1 day').max(3650, 'must be at most 3,650 days').default(90),
     /**
      * Firehose's buffer interval: how long a record may wait before it lands in S3. Readers of the log
-     * (LOG_BUFFER_SECONDS) wait this out before they trust a window. With dynamic partitioning Firehose
+     * (LOG_BUFFER_SECONDS) wait 1.5 times this (AWS's bound with dynamic partitioning) before they trust a window. With dynamic partitioning Firehose
      * accepts 60 to 900 s; only the emulator, which delivers every record at once, may set less.
      * @default 60
      */

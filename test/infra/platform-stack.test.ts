@@ -88,20 +88,16 @@ describe('ArtifactStore', () => {
     expect(taskResponses('local')).toEqual(expect.arrayContaining([{ Ref: expect.stringMatching(/^TrainingPipeline/) }, '*']));
   });
 
-  it('ages prediction logs out with a lifecycle rule', () => {
-    const { template } = synthPlatform('dev');
-    template.hasResourceProperties('AWS::S3::Bucket', {
-      LifecycleConfiguration: {
-        Rules: Match.arrayWith([
-          Match.objectLike({
-            Id: 'age-out-prediction-logs',
-            Status: 'Enabled',
-            ExpirationInDays: 300,
-            Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }],
-          }),
-        ]),
-      },
-    });
+  it('moves prediction logs to infrequent access, and expires each prefix at the retention it is given, even past 300 days', () => {
+    const { template } = synthPlatform('dev', { serving: { ...ENVIRONMENTS.dev!.serving, predictionLogRetentionDays: 400 } });
+    const [bucket] = Object.values(template.findResources('AWS::S3::Bucket', { Properties: { LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Id: 'age-out-prediction-logs' })]) } } }));
+    const rules: { Id: string; ExpirationInDays?: number; Prefix?: string; Transitions?: unknown }[] = bucket!.Properties.LifecycleConfiguration.Rules;
+    expect(rules.find((rule) => rule.Id === 'age-out-prediction-logs')).toEqual(
+      expect.objectContaining({ Status: 'Enabled', Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }] }),
+    );
+    // No bucket-wide expiry cuts the prefixes' retention short.
+    expect(rules.filter((rule) => rule.ExpirationInDays !== undefined && rule.Prefix === undefined)).toEqual([]);
+    for (const prefix of ['predictions/', 'feedback/']) expect(rules.find((rule) => rule.Prefix === prefix)?.ExpirationInDays).toBe(400);
   });
 
   it('retains buckets and tables in prod and deletes them in dev', () => {
