@@ -1,19 +1,20 @@
 // `npm run demo`: the whole loop on the local emulator, end to end.
 // emulator -> deploy -> dataset -> model -> training pipeline -> version -> release (gate vs production,
-// promotion, rollback, lineage) -> HTTPS predictions.
+// promotion, rollback, lineage) -> HTTPS predictions -> feedback and a drift check -> a canary rollout.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployLocal, ensureEmulator, LOCAL_REGION, PROJECT_ROOT, useLocalEndpoint } from '../lib/client/local-environment.js';
 import { formatMetrics } from '../lib/client/render/common.js';
 import { PlatformClient } from '../lib/client/platform-client.js';
 import { parseModelSpec } from '../lambdas/core/training/model-spec.js';
+import { routingPoint } from '../lambdas/core/serving/routing.js';
 import { makeCreditDataset } from './make-demo-dataset.js';
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 let stepNumber = 0;
 /** How many step() calls main() makes; the progress lines count against it. */
-const STEPS = 10;
+const STEPS = 12;
 const step = (title: string) => console.log(`\n[${++stepNumber}/${STEPS} ${elapsed()}] ${title}`);
 const detail = (line: string) => console.log(`    ${line}`);
 
@@ -48,7 +49,10 @@ async function main(): Promise<void> {
   const profile = await platform.getDatasetProfile(dataset.name, dataset.version);
   const age = profile.columns.find((column) => column.name === 'age')?.numeric;
   detail(`profile: age p05/p50/p95 ${age?.quantiles.p05?.toFixed(1)}/${age?.quantiles.p50?.toFixed(1)}/${age?.quantiles.p95?.toFixed(1)}; classes ${JSON.stringify(profile.target?.classes)}`);
-  const spec = parseModelSpec(JSON.parse(readFileSync(join(PROJECT_ROOT, 'config', 'models', 'credit-default.json'), 'utf8')));
+  const declared = JSON.parse(readFileSync(join(PROJECT_ROOT, 'config', 'models', 'credit-default.json'), 'utf8')) as Record<string, unknown>;
+  // A demo rollout sees a few hundred requests, not the default's 200 per arm per step; and the
+  // emulator's cold workers answer their first requests in over a second, which says nothing of AWS.
+  const spec = parseModelSpec({ ...declared, rollout: { minRequests: 25, maxLatencyP99Ms: 10_000 } });
   await platform.createModel(spec);
   detail(`model ${spec.name}: ${spec.training.algorithm}, gate ${JSON.stringify(spec.gate)}`);
 
@@ -117,7 +121,64 @@ async function main(): Promise<void> {
   detail(JSON.stringify(bad.body));
   if (bad.status !== 400) throw new Error(`expected HTTP 400 for an invalid request, got ${bad.status}`);
 
+  step('Traffic comes back: 1,000 logged predictions, their labels as feedback, and a drift check against the training sample');
+  const featureNames = header!.split(',').filter((name) => name !== 'defaulted');
+  const labelAt = header!.split(',').indexOf('defaulted');
+  const labels: { requestId: string; row: number; label: string }[] = [];
+  for (let batch = 0; batch < 5; batch += 1) {
+    const slice = rows.slice(batch * 200, batch * 200 + 200).map((line) => line.split(','));
+    const instances = slice.map((cells) => Object.fromEntries(featureNames.map((name) => [name, Number(cells[header!.split(',').indexOf(name)])])));
+    const answer = await platform.predict(spec.name, JSON.stringify({ instances }));
+    if (answer.status !== 200) throw new Error(`a batch prediction failed with HTTP ${answer.status}`);
+    const { requestId } = answer.body as { requestId: string };
+    slice.forEach((cells, row) => labels.push({ requestId, row, label: cells[labelAt]! }));
+  }
+  const feedback = await platform.sendFeedback(spec.name, labels);
+  detail(`feedback: ${feedback.counts.accepted} labels accepted, ${feedback.counts.unknown} unknown, ${feedback.counts.duplicates} duplicates`);
+  const drift = await platform.runDriftCheck(spec.name, { window: '1h' });
+  detail(`drift check on v${drift.check.version} over ${drift.check.rows} rows against ${drift.check.referenceRows} reference rows: ${drift.check.status}`);
+  const features = (drift.report as { features?: { column: string; method: string; statistic: number | null; drifted: boolean | null }[] }).features ?? [];
+  for (const feature of features) detail(`  ${feature.column.padEnd(14)} ${feature.method.padEnd(14)} ${feature.statistic === null ? '-' : feature.statistic.toFixed(4)}  ${feature.drifted ? 'drifted' : 'stable'}`);
+
+  step('A canary rollout: the retrained version is gated against production, takes half the callers, is checked, then promoted');
+  const newVersion = retrained.run?.modelVersion;
+  if (!newVersion) throw new Error('the retrained candidate has no version');
+  const rollout = await platform.startRollout(spec.name, { version: newVersion, steps: [0.5, 1], bake: '10s', reason: 'demo: retrained on the good data' });
+  detail(`rollout ${rollout.rolloutId}: v${newVersion} against production v${rollout.production}, steps ${rollout.steps.join(' -> ')}, bake ${rollout.bake}`);
+  let status = await platform.rolloutStatus(spec.name);
+  let sent = 0;
+  for (let wait = 0; wait < 240 && status.rollout.state === 'RUNNING'; wait += 1) {
+    if (status.rollout.phase === 'canary') {
+      // Callers with their own routing keys, each staying on one arm while the step bakes. Each row is
+      // sent once by a caller on each arm, so the arms' prediction distributions differ only by the
+      // models: a few dozen different rows per arm would differ by chance (docs/ARCHITECTURE.md, "Rollouts").
+      const calls = Array.from({ length: 10 }, (_, i) => {
+        const row = sent / 2 + i;
+        const inputs = { age: 30 + (row % 40), income: 25000 + 500 * (row % 60), debt_ratio: 0.3, credit_lines: 3, late_payments: row % 3 };
+        return [keyOn(spec.name, row, true), keyOn(spec.name, row, false)].map((routingKey) => platform.predict(spec.name, JSON.stringify({ inputs }), { routingKey }));
+      }).flat();
+      const answers = await Promise.all(calls);
+      sent += answers.length;
+    } else {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    status = await platform.rolloutStatus(spec.name);
+  }
+  detail(`${sent} requests sent with routing keys while the canary baked`);
+  for (const decision of status.decisions) detail(`  ${decision.action}: ${decision.reason.slice(0, 150)}`);
+  if (status.rollout.state !== 'PROMOTED') throw new Error(`the rollout ended ${status.rollout.state}: ${status.rollout.outcome ?? ''}`);
+  const production = await platform.predict(spec.name, JSON.stringify({ inputs: { age: 29, income: 31000, debt_ratio: 0.62, credit_lines: 2, late_payments: 3 } }));
+  detail(`production is now v${(production.body as { version: number }).version}`);
+
   console.log(`\nThe loop ran end to end in ${elapsed()}. The emulator keeps running: npm run emulator -- down`);
+}
+
+/** A routing key for a caller of `row` that lands on the canary at weight 0.5 (or off it). */
+function keyOn(model: string, row: number, canary: boolean): string {
+  for (let n = 0; ; n += 1) {
+    const key = `customer-${row}-${n}`;
+    if (routingPoint(model, key) < 0.5 === canary) return key;
+  }
 }
 
 main().catch((error: unknown) => {
