@@ -7,6 +7,7 @@ import type { DatasetRegistration } from './dataset-registration.js';
 import type { DeclaredModels } from './declared-models.js';
 import type { DriftCheck } from './drift-check.js';
 import type { ManagementApi } from './management-api.js';
+import type { ModelSchedules } from './model-schedules.js';
 import type { Tracking } from './registry.js';
 import type { Rollout } from './rollout.js';
 import type { Schedules } from './schedules.js';
@@ -27,6 +28,7 @@ export interface AcknowledgedPlatform extends Stack {
   readonly batchScoring: BatchScoring;
   readonly rollout: Rollout;
   readonly driftCheck: DriftCheck;
+  readonly modelSchedules: ModelSchedules;
   /** False on the emulator only, which serves plain HTTP (see PlatformStack). */
   readonly tlsOnly: boolean;
 }
@@ -358,6 +360,20 @@ export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
     underPrefix(store.predictionLogs, 'predictions/*', 'reads of the prediction log (per model, version and day)'),
     underPrefix(store.reports, 'drift-checks/*', 'reads and puts of drift check reports'),
   );
+
+  // Drift schedules are created per model at run time (named after the model), so their managers' grant
+  // covers the stack's own schedule group; on the emulator also schedule/default/drift-*, the ARN it checks.
+  const { modelSchedules } = stack;
+  const scheduleGrants: Acknowledgment[] = [
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'scheduler', `schedule/${modelSchedules.group.scheduleGroupName}/*`)}]`,
+      reason: 'Create, update and delete of the drift schedules, one per model named at run time, in the stack\'s own schedule group only.',
+    },
+    ...(stack.tlsOnly
+      ? []
+      : [{ id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'scheduler', 'schedule/default/drift-*')}]`, reason: 'Only on the local emulator, which checks every schedule as schedule/default/<name> whatever its group; limited to drift-* names.' }]),
+  ];
+  for (const fn of [management.registryHandler, declaredModels.handler]) Validations.of(fn).acknowledge(...scheduleGrants);
 
   if (!stack.tlsOnly) {
     const plainHttp = 'Only on the local emulator, which serves plain HTTP and, with AUTH=true, evaluates aws:SecureTransport: a TLS-only policy would refuse every role. Every other environment is TLS-only (infra test).';

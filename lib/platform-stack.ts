@@ -11,6 +11,7 @@ import { DatasetRegistration } from './dataset-registration.js';
 import { DeclaredModels } from './declared-models.js';
 import { DriftCheck } from './drift-check.js';
 import { ManagementApi } from './management-api.js';
+import { ModelSchedules } from './model-schedules.js';
 import { ArtifactStore } from './artifact-store.js';
 import type { EnvironmentConfig, EnvironmentName } from './config.js';
 import { acknowledgePlatformFindings } from './nag-acknowledgements.js';
@@ -59,6 +60,8 @@ export class PlatformStack extends Stack {
   public readonly batchScoring: BatchScoring;
   /** `mlops drift`: checks a window of the prediction log against the version's reference. */
   public readonly driftCheck: DriftCheck;
+  /** Each model's drift schedule (EventBridge Scheduler), put and removed with its spec by the registry API and DeclareModels. */
+  public readonly modelSchedules: ModelSchedules;
   /** Whether resource policies refuse plain HTTP: everywhere but on the emulator. */
   public readonly tlsOnly: boolean;
 
@@ -180,6 +183,9 @@ export class PlatformStack extends Stack {
       logRetention,
       removalPolicy,
     });
+    this.modelSchedules = new ModelSchedules(this, 'ModelSchedules', { driftCheck: this.driftCheck.function.function, removalPolicy, emulator: config.emulator });
+    this.modelSchedules.allowManaging(this.management.registryHandler.function);
+    this.modelSchedules.allowManaging(this.declaredModels.handler.function);
     acknowledgePlatformFindings(this);
 
     // Typed by the contract: an output missing or renamed here fails `tsc`, as the CLI reads these names.

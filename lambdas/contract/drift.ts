@@ -45,6 +45,8 @@ export const DriftCheckRecordSchema = z.object({
   /** Where the reference came from: the version's stored sample, or its dataset (versions from before reference samples). */
   referenceSource: z.enum(['training-split', 'dataset']),
   reportUri: z.string(),
+  /** The self-contained HTML report beside the JSON one (checks from before HTML reports have none). */
+  htmlReportUri: z.string().optional(),
   trigger: z.enum(['manual', 'schedule']),
   actor: z.string(),
   checkedAt: z.string(),
@@ -58,3 +60,7 @@ export type DriftCheckAnswer = z.infer<typeof DriftCheckAnswerSchema>;
 /** `GET /models/{model}/drift-checks`: the latest checks, newest first. */
 export const DriftCheckListSchema = z.object({ model: MODEL_NAME, checks: z.array(DriftCheckRecordSchema) });
 export type DriftCheckList = z.infer<typeof DriftCheckListSchema>;
+
+/** `GET /models/{model}/drift-checks/{checkId}/report`: a presigned URL of the check's HTML report (about 1 MB: the chart libraries are inlined). */
+export const DriftReportLinkSchema = z.object({ model: MODEL_NAME, checkId: DRIFT_CHECK_ID, htmlReportUri: z.string(), url: z.string(), expiresAt: z.string() });
+export type DriftReportLink = z.infer<typeof DriftReportLinkSchema>;

@@ -52,7 +52,7 @@ export const RUNS_ROUTES = [
 export const BATCH_ROUTES = ['POST /models/{model}/batch-jobs/uploads', 'POST /models/{model}/batch-jobs', 'GET /batch-jobs/{jobId}'] as const;
 
 /** Routes of the drift check (`mlops drift`), served by the DriftCheck function. */
-export const DRIFT_ROUTES = ['POST /models/{model}/drift-checks', 'GET /models/{model}/drift-checks', 'GET /models/{model}/drift-checks/{checkId}'] as const;
+export const DRIFT_ROUTES = ['POST /models/{model}/drift-checks', 'GET /models/{model}/drift-checks', 'GET /models/{model}/drift-checks/{checkId}', 'GET /models/{model}/drift-checks/{checkId}/report'] as const;
 
 export type DatasetRoute = (typeof DATASET_ROUTES)[number];
 export type RegistryRoute = (typeof REGISTRY_ROUTES)[number];

@@ -8,13 +8,15 @@ import { apiHandler, pathParam, type ApiRequest, type ApiRoute } from '../aws/ht
 import { ObjectStore } from '../aws/object-store.js';
 import { onnxScorer } from '../aws/onnx-sessions.js';
 import { RegistryStore } from '../aws/registry-store.js';
-import { DRIFT_CHECK_ID, type DriftCheckList } from '../contract/drift.js';
+import { DRIFT_CHECK_ID, type DriftCheckList, type DriftReportLink } from '../contract/drift.js';
 import type { DriftRoute } from '../contract/routes.js';
 import { parseOrThrow } from '../core/errors.js';
-import { runDriftCheck, showDriftCheck, type DriftCheckSettings, type DriftCheckStores } from '../core/monitoring/drift-check.js';
+import { driftHtmlReport, runDriftCheck, showDriftCheck, type DriftCheckSettings, type DriftCheckStores } from '../core/monitoring/drift-check.js';
 import { formatS3Uri } from '../core/s3-uri.js';
 import { MODEL_NAME } from '../core/training/run.js';
 import { z } from 'zod';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { runScheduledDriftCheck, type ScheduledDriftCheckEvent, type ScheduledDriftCheckOutcome } from '../core/monitoring/drift-schedule.js';
 
 const logger = new Logger({ serviceName: 'drift-check' });
 
@@ -24,8 +26,32 @@ const LimitSchema = z.coerce.number().int().min(1).max(100);
 
 const modelOf = ({ params }: ApiRequest) => pathParam(params, 'model', MODEL_NAME, 'model name');
 
-/** DriftCheck over the stores it is given: the drift-check routes, each parse -> core/monitoring/drift-check.ts -> answer. */
-export function createHandler(stores: DriftCheckStores, settings: DriftCheckSettings & { clock?: () => Date }) {
+/** How long a presigned URL of an HTML report works. */
+const REPORT_URL_TTL_SECONDS = 900;
+
+/**
+ * The stores of the routes: the flow's, and presigned GETs of the HTML reports (the reports bucket,
+ * drift-checks/). `links` is optional only so tests of the other routes need not fake it; the
+ * function always has it.
+ */
+export type DriftCheckHandlerStores = DriftCheckStores & { links?: { presignGet(uri: string, expiresInSeconds: number): Promise<string> } };
+
+/** The API Gateway event, as far as routing needs it (apiHandler reads the rest, each field optional). */
+const ApiEventSchema = z.looseObject({ httpMethod: z.string(), resource: z.string() });
+
+/** One function, two event kinds: API Gateway's (the drift-check routes) and a drift schedule's. */
+export interface DriftCheckHandler {
+  (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult>;
+  (event: ScheduledDriftCheckEvent): Promise<ScheduledDriftCheckOutcome>;
+  (event: unknown): Promise<APIGatewayProxyResult | ScheduledDriftCheckOutcome>;
+}
+
+/**
+ * DriftCheck over the stores it is given: the drift-check routes, each parse -> core/monitoring/drift-check.ts -> answer,
+ * and the scheduled check (an event with `kind`, core/monitoring/drift-schedule.ts), whose errors are rethrown so
+ * Lambda's asynchronous retries run.
+ */
+export function createHandler(stores: DriftCheckHandlerStores, settings: DriftCheckSettings & { clock?: () => Date }): DriftCheckHandler {
   const clock = settings.clock ?? (() => new Date());
   const routes = {
     /** Runs a check now, synchronously; refused checks leave no report and no record. */
@@ -46,11 +72,35 @@ export function createHandler(stores: DriftCheckStores, settings: DriftCheckSett
       const model = modelOf(request);
       return { status: 200, body: await showDriftCheck(stores, model, pathParam(request.params, 'checkId', DRIFT_CHECK_ID, 'check id')) };
     },
+    /** A presigned URL of the check's HTML report: it inlines the chart libraries (about 1 MB), so it is fetched from S3, not carried in the answer. */
+    'GET /models/{model}/drift-checks/{checkId}/report': async (request) => {
+      const model = modelOf(request);
+      const check = await driftHtmlReport(stores, model, pathParam(request.params, 'checkId', DRIFT_CHECK_ID, 'check id'));
+      if (!stores.links) throw new Error('the drift check function was created without report links (stores.links)');
+      const body: DriftReportLink = {
+        model,
+        checkId: check.checkId,
+        htmlReportUri: check.htmlReportUri,
+        url: await stores.links.presignGet(check.htmlReportUri, REPORT_URL_TTL_SECONDS),
+        expiresAt: new Date(clock().getTime() + REPORT_URL_TTL_SECONDS * 1000).toISOString(),
+      };
+      return { status: 200, body };
+    },
   } satisfies Record<DriftRoute, ApiRoute>;
-  return apiHandler(logger, routes);
+  const api = apiHandler(logger, routes);
+  const scheduled = async (event: unknown): Promise<ScheduledDriftCheckOutcome> => {
+    const outcome = await runScheduledDriftCheck(stores, settings, { event, now: clock(), suffix: randomBytes(3).toString('hex') });
+    if ('skipped' in outcome) logger.warn('scheduled drift check skipped', { event: event as Record<string, unknown>, reason: outcome.skipped });
+    else logger.info('scheduled drift check recorded', { model: outcome.check.model, checkId: outcome.check.checkId, version: outcome.check.version, status: outcome.check.status, rows: outcome.check.rows });
+    return outcome;
+  };
+  return (async (event: unknown) => {
+    if (typeof event === 'object' && event !== null && 'kind' in event) return scheduled(event);
+    return api(parseOrThrow(ApiEventSchema, event, 'API Gateway event') as unknown as APIGatewayProxyEvent);
+  }) as DriftCheckHandler;
 }
 
-function awsStores(): DriftCheckStores {
+function awsStores(): DriftCheckHandlerStores {
   const objects = new ObjectStore(createS3Client());
   const doc = createDocumentClient();
   const registryTable = requireEnv('REGISTRY_TABLE');
@@ -62,9 +112,14 @@ function awsStores(): DriftCheckStores {
     datasets: { sampleRows: (dataset, size, seed) => sampleDatasetRows(objects, dataset, size, seed) },
     onnx: (manifest) => onnxScorer(objects, manifest.onnx, manifest.task, manifest),
     logs: { list: (prefix) => objects.list(logsBucket, prefix), stream: (key) => objects.stream(formatS3Uri(logsBucket, key)) },
-    reports: { put: (key, json) => objects.put(reportsBucket, key, json, 'application/json'), getText: (uri) => objects.getText(uri) },
+    reports: { put: (key, text, contentType = 'application/json') => objects.put(reportsBucket, key, text, contentType), getText: (uri) => objects.getText(uri) },
+    links: { presignGet: (uri, seconds) => objects.presignGet(uri, seconds) },
     checks: new DriftCheckStore(doc, registryTable),
   };
 }
 
-export const handler = createHandler(awsStores(), { bufferSeconds: Number(requireEnv('LOG_BUFFER_SECONDS')) });
+/** The chart libraries' text, loaded on the first check of a cold start (a large string: checks only). */
+let chartLibraries: Promise<string> | undefined;
+const reportLibraries = () => (chartLibraries ??= import('./chart-libraries.js').then((m) => m.CHART_LIBRARIES));
+
+export const handler = createHandler(awsStores(), { bufferSeconds: Number(requireEnv('LOG_BUFFER_SECONDS')), reportLibraries });

@@ -38,7 +38,7 @@ import {
   type UploadAnswer,
 } from '../../lambdas/contract/runs.js';
 import { BatchJobAnswerSchema, BatchUploadAnswerSchema, type BatchJobAnswer, type StartBatchJobRequest } from '../../lambdas/contract/batch.js';
-import { DriftCheckAnswerSchema, DriftCheckListSchema, type DriftCheckAnswer, type DriftCheckList, type DriftCheckRequest } from '../../lambdas/contract/drift.js';
+import { DriftCheckAnswerSchema, DriftCheckListSchema, DriftReportLinkSchema, type DriftCheckAnswer, type DriftCheckList, type DriftCheckRequest, type DriftReportLink } from '../../lambdas/contract/drift.js';
 import { gatewayErrorCode } from '../../lambdas/contract/routes.js';
 import {
   RolloutAbortAnswerSchema,
@@ -434,6 +434,11 @@ export class PlatformClient {
   /** One drift check's record and report. */
   async getDriftCheck(model: string, checkId: string): Promise<DriftCheckAnswer> {
     return (await this.call('GET', `${modelPath(model)}/drift-checks/${encodeURIComponent(checkId)}`, DriftCheckAnswerSchema)).body;
+  }
+
+  /** A presigned GET of one drift check's HTML report. */
+  async getDriftReportLink(model: string, checkId: string): Promise<DriftReportLink> {
+    return (await this.call('GET', `${modelPath(model)}/drift-checks/${encodeURIComponent(checkId)}/report`, DriftReportLinkSchema)).body;
   }
 
   // The model registry, through the management API. The caller's identity (who promoted,

@@ -179,7 +179,7 @@ describe('ManagementApi', () => {
         ...['models', '{model}', 'lineage', 'gate-report', 'approve', 'reject', 'aliases', '{alias}', 'rollback', 'audit', 'rollouts', 'rollout', 'abort'],
         ...['runs', '{runId}', 'compare', 'reports', '{kind}', 'imports', 'artifact', 'transfers'],
         ...['batch-jobs', '{jobId}'],
-        ...['drift-checks', '{checkId}'],
+        ...['drift-checks', '{checkId}', 'report'],
       ]),
     );
   });

@@ -342,6 +342,11 @@ describe('Release path: RegistryApi function', () => {
     const { template } = synth();
     const actions = actionsOfRoleFor(template, prefix);
     expect(actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:') && !a.startsWith('s3:'))).toEqual([
+      // A spec put with monitoring.schedule writes its drift-check schedule (resources: test/infra/model-schedules.test.ts).
+      'iam:PassRole',
+      'scheduler:CreateSchedule',
+      'scheduler:DeleteSchedule',
+      'scheduler:UpdateSchedule',
       // An approval whose token is gone asks whether the release still runs.
       'states:DescribeExecution',
       'states:SendTaskFailure',

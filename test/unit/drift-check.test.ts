@@ -314,4 +314,37 @@ describe('the drift check', () => {
     expect([unknown.status, unknown.body.error.code]).toEqual([404, 'NOT_FOUND']);
     expect(checks.records).toHaveLength(1);
   });
+
+  it('writes the HTML report beside the JSON, links it from the record, and answers a presigned URL of it', async () => {
+    await deploy();
+    serve(requestRows(mixedDataset('binary_classification', 300, 29), { age: 25 }), '2026-12-06T01:00:00.000Z', 'html');
+    const presigned: string[] = [];
+    let loads = 0;
+    const reportLibraries = async () => ((loads += 1), '/* the chart libraries */');
+    const links = { presignGet: async (uri: string, seconds: number) => (presigned.push(uri), `https://signed.test/${encodeURIComponent(uri)}?expires=${seconds}`) };
+    const handler = createHandler({ ...stores, links }, { bufferSeconds: 0, clock: () => NOW, reportLibraries });
+    const posted = DriftCheckAnswerSchema.parse(answerOf(await handler(apiEvent('POST', '/models/{model}/drift-checks', { params: { model: spec.name }, body: { window: '6h' } }))).body);
+    const { checkId, htmlReportUri } = posted.check;
+    expect(htmlReportUri).toBe(`s3://reports/drift-checks/${spec.name}/${checkId}.html`);
+    const html = await objects.getText(htmlReportUri!);
+    expect(html).toContain('<script>/* the chart libraries */</script>');
+    expect(html).toContain(`Drift check ${spec.name} v1 ${checkId}`);
+    const charts = JSON.parse(/id="drift-charts">([^]*?)<\/script>/.exec(html)![1]!) as unknown[];
+    expect(charts).toHaveLength(DriftReportSchema.parse(posted.report).histograms!.features.length + 1);
+
+    const link = answerOf<{ url: string; checkId: string; htmlReportUri: string }>(await handler(apiEvent('GET', '/models/{model}/drift-checks/{checkId}/report', { params: { model: spec.name, checkId } })));
+    expect([link.status, link.body.checkId, link.body.htmlReportUri, presigned]).toEqual([200, checkId, htmlReportUri, [htmlReportUri]]);
+    expect(link.body.url).toMatch(/^https:\/\/signed\.test\//);
+
+    // A check recorded before HTML reports has none: 404 naming its JSON report, as for an unknown check.
+    const { htmlReportUri: _, ...before } = posted.check;
+    await checks.put({ ...before, checkId: '20261206T030000000Z-000000' });
+    const old = answerOf<ErrorBody>(await handler(apiEvent('GET', '/models/{model}/drift-checks/{checkId}/report', { params: { model: spec.name, checkId: '20261206T030000000Z-000000' } })));
+    expect([old.status, old.body.error.code, old.body.error.message]).toEqual([404, 'NOT_FOUND', expect.stringMatching(/no HTML report/)]);
+    const unknown = answerOf<ErrorBody>(await handler(apiEvent('GET', '/models/{model}/drift-checks/{checkId}/report', { params: { model: spec.name, checkId: '20261206T040000000Z-ffffff' } })));
+    expect([unknown.status, unknown.body.error.code]).toEqual([404, 'NOT_FOUND']);
+    const bad = answerOf<ErrorBody>(await handler(apiEvent('GET', '/models/{model}/drift-checks/{checkId}/report', { params: { model: spec.name, checkId: '../x' } })));
+    expect([bad.status, bad.body.error.field]).toEqual([400, 'checkId']);
+    expect(loads).toBe(1);
+  });
 });

@@ -9,6 +9,7 @@ import { evaluateRun, type EvaluateStores } from '../../lambdas/core/evaluation/
 import { HeldOutFileSchema, type HeldOutFile } from '../../lambdas/core/evaluation/held-out.js';
 import { NotFoundError } from '../../lambdas/core/errors.js';
 import type { AliasName } from '../../lambdas/core/registry/keys.js';
+import type { DriftSchedules } from '../../lambdas/core/monitoring/drift-schedule.js';
 import type { Alias, AuditEvent, ModelSummary, ModelVersion } from '../../lambdas/core/registry/records.js';
 import { formatS3Uri, parseS3Uri } from '../../lambdas/core/s3-uri.js';
 import type { ArtifactBytes } from '../../lambdas/core/serving/model-file.js';
@@ -459,4 +460,30 @@ export function registrationStores(objects: MemoryObjects, versions: MemoryTrack
       putJson: (key, json) => objects.put('datasets', key, json),
     },
   };
+}
+
+/** Drift schedules in memory: the expression per model, and every call made, in order. */
+export class MemoryDriftSchedules implements DriftSchedules {
+  readonly schedules = new Map<string, string>();
+  readonly calls: string[] = [];
+  /** When set, the next put or remove throws it (once). */
+  failNext: Error | undefined;
+
+  async put(model: string, expression: string): Promise<void> {
+    this.calls.push(`put ${model} ${expression}`);
+    this.throwIfFailing();
+    this.schedules.set(model, expression);
+  }
+
+  async remove(model: string): Promise<void> {
+    this.calls.push(`remove ${model}`);
+    this.throwIfFailing();
+    this.schedules.delete(model);
+  }
+
+  private throwIfFailing() {
+    const error = this.failNext;
+    this.failNext = undefined;
+    if (error) throw error;
+  }
 }

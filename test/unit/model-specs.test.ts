@@ -3,6 +3,7 @@ import { DatasetVersionSchema, type DatasetVersion } from '../../lambdas/core/da
 import { MlopsError, NotFoundError } from '../../lambdas/core/errors.js';
 import { putModelSpec, type ModelSpecStores } from '../../lambdas/core/registry/model-specs.js';
 import type { ModelSpec } from '../../lambdas/core/training/model-spec.js';
+import { MemoryDriftSchedules } from './fakes.js';
 
 const OLD = 'a'.repeat(64);
 const NEW = 'b'.repeat(64);
@@ -45,6 +46,11 @@ function fakeStores() {
       if (!found) throw new NotFoundError(`dataset ${name}@${version ?? 'newest'} is not registered`, { field: 'dataset.name' });
       return found;
     },
+    async findModel(name) {
+      const spec = models.get(name);
+      return spec ? { spec } : undefined;
+    },
+    schedules: new MemoryDriftSchedules(),
     async putModel(spec, actor) {
       const created = !models.has(spec.name);
       models.set(spec.name, spec);

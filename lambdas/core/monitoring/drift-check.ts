@@ -10,6 +10,7 @@ import { streamArm, windowDates, type CheckWindow, type LogObjects, type ReadSta
 import type { ImportedArtifact, OnnxScorer } from '../training/imported-model.js';
 import { durationMs, type ModelSpec } from '../training/model-spec.js';
 import { checkDrift, DriftAccumulator, DriftReportSchema, monitoredFeatures, verdictsOf, type DriftReport, type PreviousVerdicts } from './drift.js';
+import { driftReportHtml } from './drift-html.js';
 import { buildReference, loadReference, referenceFeatures, requestRow, type ReferenceSample } from './reference.js';
 
 /**
@@ -24,6 +25,7 @@ import { buildReference, loadReference, referenceFeatures, requestRow, type Refe
  * - The window is streamed partition by partition into the drift engine's accumulator
  *   (core/monitoring/drift.ts); no rows of the arm in the window is refused.
  * A refused check writes nothing: the report and the record are written only once the verdict exists.
+ * A scheduled check (trigger `schedule`, core/monitoring/drift-schedule.ts) records an empty window as `insufficient` instead.
  */
 
 export interface DriftCheckRegistry {
@@ -49,13 +51,19 @@ export interface DriftCheckStores {
   /** A scorer for an imported model's ONNX file. */
   onnx(manifest: ImportedArtifact): OnnxScorer;
   logs: LogObjects;
-  reports: { put(key: string, json: string): Promise<string>; getText(uri: string): Promise<string> };
+  /** The reports bucket: `put` answers the object's URI (contentType @default application/json). */
+  reports: { put(key: string, text: string, contentType?: string): Promise<string>; getText(uri: string): Promise<string> };
   checks: DriftCheckRecords;
 }
 
 export interface DriftCheckSettings {
   /** The log's delivery buffer (LOG_BUFFER_SECONDS): a window ending now ends this long before now. */
   bufferSeconds: number;
+  /**
+   * The chart libraries' browser bundles (vega, vega-lite, vega-embed), read once per cold start: with
+   * them each check also writes its HTML report (driftReportHtml) beside the JSON one.
+   */
+  reportLibraries?: () => Promise<string>;
 }
 
 export interface DriftCheckInput {
@@ -94,6 +102,7 @@ export function driftWindow(request: { window?: string | undefined; from?: strin
 
 export const driftCheckId = (now: Date, suffix: string) => `${now.toISOString().replace(/[-:.]/g, '')}-${suffix}`;
 export const driftReportKey = (model: string, checkId: string) => `drift-checks/${model}/${checkId}.json`;
+export const driftHtmlReportKey = (model: string, checkId: string) => `drift-checks/${model}/${checkId}.html`;
 
 /** The version an arm points at, or a refusal naming the arm. */
 async function versionOnArm(registry: DriftCheckRegistry, model: string, arm: Arm): Promise<ModelVersion> {
@@ -159,7 +168,8 @@ export async function runDriftCheck(stores: DriftCheckStores, settings: DriftChe
     }
   });
   current.addRecords(pending);
-  if (current.rows === 0) {
+  // On demand, an empty window is refused; a scheduled check records it as `insufficient` (checkDrift: rows < minRows).
+  if (current.rows === 0 && input.trigger !== 'schedule') {
     throw new MlopsError('NO_LOGS_IN_WINDOW', `no logged ${request.arm} traffic of ${input.model} v${version.version} between ${window.from} and ${window.to}`, { field: request.from ? 'from' : 'window' });
   }
 
@@ -182,6 +192,7 @@ export async function runDriftCheck(stores: DriftCheckStores, settings: DriftChe
     ...report,
   };
   const reportUri = await stores.reports.put(driftReportKey(input.model, checkId), JSON.stringify(full, null, 2));
+  const htmlReportUri = settings.reportLibraries ? await stores.reports.put(driftHtmlReportKey(input.model, checkId), driftReportHtml(full, await settings.reportLibraries()), 'text/html; charset=utf-8') : undefined;
   const check: DriftCheckRecord = {
     checkId,
     model: input.model,
@@ -196,6 +207,7 @@ export async function runDriftCheck(stores: DriftCheckStores, settings: DriftChe
     referenceRows: reference.rows.length,
     referenceSource: reference.source,
     reportUri,
+    ...(htmlReportUri !== undefined && { htmlReportUri }),
     trigger: input.trigger ?? 'manual',
     actor: input.actor,
     checkedAt: now.toISOString(),
@@ -212,4 +224,15 @@ export async function showDriftCheck(stores: Pick<DriftCheckStores, 'checks' | '
     throw new NotFoundError(checkId === undefined ? `model ${model} has no drift checks yet` : `model ${model} has no drift check ${checkId}`, { field: 'checkId' });
   }
   return { check, report: JSON.parse(await stores.reports.getText(check.reportUri)) as Record<string, unknown> };
+}
+
+/** The check whose HTML report is asked for (the latest without an id), refused when it has none (checked before HTML reports). */
+export async function driftHtmlReport(stores: Pick<DriftCheckStores, 'checks' | 'registry'>, model: string, checkId?: string): Promise<DriftCheckRecord & { htmlReportUri: string }> {
+  const check = checkId === undefined ? (await stores.checks.list(model, 1))[0] : await stores.checks.find(model, checkId);
+  if (!check) {
+    await stores.registry.getModel(model);
+    throw new NotFoundError(checkId === undefined ? `model ${model} has no drift checks yet` : `model ${model} has no drift check ${checkId}`, { field: 'checkId' });
+  }
+  if (check.htmlReportUri === undefined) throw new NotFoundError(`drift check ${check.checkId} of ${model} has no HTML report (it ran before HTML reports); its JSON report is ${check.reportUri}`, { field: 'checkId' });
+  return { ...check, htmlReportUri: check.htmlReportUri };
 }

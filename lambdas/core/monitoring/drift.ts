@@ -391,6 +391,29 @@ export const ColumnQualitySchema = z.object({
 });
 export type ColumnQuality = z.infer<typeof ColumnQualitySchema>;
 
+/** Bars a categorical chart shows at most; the rest are summed into `other`. */
+export const HISTOGRAM_MAX_CATEGORIES = 30;
+/** Equal-width bins of a numeric chart (between both sides' exact min and max). */
+export const HISTOGRAM_BINS = 20;
+
+/**
+ * What a report's chart of one column draws: counts per bin (numeric: `edges`, bins + 1 of them) or
+ * per value (`categories`: categorical columns, and numeric ones with few distinct values), for both
+ * sides. Counted over every clean row when both sides kept exact counts, else over their samples.
+ */
+export const HistogramSchema = z.object({
+  column: z.string(),
+  kind: z.enum(['bins', 'categories']),
+  edges: z.array(z.number()).optional(),
+  categories: z.array(z.string()).optional(),
+  reference: z.array(z.number().int().min(0)),
+  current: z.array(z.number().int().min(0)),
+  /** Categories past HISTOGRAM_MAX_CATEGORIES (by both sides' total), summed. */
+  other: z.object({ reference: z.number().int().min(0), current: z.number().int().min(0) }).optional(),
+  exact: z.boolean(),
+});
+export type Histogram = z.infer<typeof HistogramSchema>;
+
 export const DriftReportSchema = z.object({
   /** insufficient: too few rows (or no column could be judged), never a pass; drift: dataset or prediction drift persisted consecutiveWindows windows. */
   status: z.enum(['drift', 'no_drift', 'insufficient']),
@@ -419,6 +442,8 @@ export const DriftReportSchema = z.object({
   sampleSize: z.number().int(),
   seed: z.number().int(),
   policy: MonitoringPolicySchema,
+  /** What the HTML report's charts draw: each judged-or-not feature with values on both sides, and the prediction. */
+  histograms: z.object({ features: z.array(HistogramSchema), prediction: HistogramSchema.nullable() }).optional(),
 });
 export type DriftReport = z.infer<typeof DriftReportSchema>;
 
@@ -787,6 +812,49 @@ export function checkDrift(input: DriftCheckInput): DriftReport {
     sampleSize: current.sampleSize,
     seed: current.seed,
     policy,
+    histograms: {
+      features: current.columns.flatMap((column) => histogramOf(referenceColumns.get(column.name), column) ?? []),
+      prediction: current.prediction && reference.prediction ? histogramOf(reference.prediction, current.prediction) : null,
+    },
   };
   return report;
+}
+
+/** The counts a chart of one column draws (HistogramSchema); null when a side has no values or the types differ. */
+export function histogramOf(reference: ColumnSummary | undefined, current: ColumnSummary): Histogram | null {
+  if (!reference || reference.type !== current.type || reference.values === 0 || current.values === 0) return null;
+  const exact = reference.counts !== null && current.counts !== null;
+  // Each side's values with their weights: exact counts, or else its sample.
+  const weighted = (side: ColumnSummary): [string | number, number][] => (exact ? side.counts! : ([...tally(side.sample)] as [string | number, number][]));
+  const [r, c] = [weighted(reference), weighted(current)];
+  const distinct = new Set([...r.map(([v]) => v), ...c.map(([v]) => v)]);
+  if (current.type === 'numeric' && distinct.size > MAX_DISTINCT_VALUES_AS_CATEGORIES) {
+    const ends = [reference.min, reference.max, current.min, current.max].filter((v): v is number => v !== null);
+    const edges = histogramBinEdges([Math.min(...ends), Math.max(...ends)], HISTOGRAM_BINS);
+    const count = (values: [string | number, number][]) => {
+      const bins = new Array<number>(HISTOGRAM_BINS).fill(0);
+      for (const [value, n] of values) {
+        // numpy's rule (histogramCounts): edges[i] <= x < edges[i + 1], the last bin closed.
+        let at = 0;
+        while (at < HISTOGRAM_BINS - 1 && (value as number) >= edges[at + 1]!) at += 1;
+        bins[at]! += n;
+      }
+      return bins;
+    };
+    return { column: current.name, kind: 'bins', edges, reference: count(r), current: count(c), exact };
+  }
+  const [rm, cm] = [new Map(r), new Map(c)];
+  const total = (v: string | number) => (rm.get(v) ?? 0) + (cm.get(v) ?? 0);
+  const values = [...distinct].sort((a, b) => (current.type === 'numeric' ? (a as number) - (b as number) : total(b) - total(a) || pythonOrder(a, b)));
+  const shown = values.slice(0, HISTOGRAM_MAX_CATEGORIES);
+  const rest = values.slice(HISTOGRAM_MAX_CATEGORIES);
+  return {
+    column: current.name,
+    kind: 'categories',
+    categories: shown.map(String),
+    reference: shown.map((v) => rm.get(v) ?? 0),
+    current: shown.map((v) => cm.get(v) ?? 0),
+    ...(rest.length > 0 && { other: { reference: rest.reduce<number>((a, v) => a + (rm.get(v) ?? 0), 0), current: rest.reduce<number>((a, v) => a + (cm.get(v) ?? 0), 0) } }),
+    exact,
+  };
 }

@@ -1,18 +1,18 @@
 import { canonicalJson } from '../canonical-json.js';
 import { ConflictError, InputValidationError } from '../errors.js';
 import { parseModelSpec, type ModelSpec } from '../training/model-spec.js';
+import { storeSpecWithSchedule, syncDriftSchedule, type ScheduledSpecStores } from '../monitoring/drift-schedule.js';
 
 /** Who the audit events of declared models name. */
 export const DECLARE_ACTOR = 'cdk-deploy';
 /** How often a spec is re-read and written again after losing a race with a registration. */
 const MAX_PUT_ATTEMPTS = 3;
 
-/** The model specs in the registry, as declaring them reads and writes them. */
-export interface DeclaredModelStores {
-  findModel(name: string): Promise<{ spec: ModelSpec } | undefined>;
-  /** Creates or replaces the spec; a ConflictError when the record changed since it was read. */
-  putModel(spec: ModelSpec, actor: string): Promise<{ created: boolean }>;
-}
+/**
+ * The model specs in the registry, as declaring them reads and writes them (putModel: a ConflictError
+ * when the record changed since it was read), and their drift schedules: the same flow as `PUT /models/{model}`.
+ */
+export type DeclaredModelStores = ScheduledSpecStores;
 
 export type DeclareOutcome = 'created' | 'updated' | 'unchanged';
 
@@ -32,9 +32,13 @@ export function parseDeclaredSpecs(text: string): ModelSpec[] {
 export async function declareModel(stores: DeclaredModelStores, spec: ModelSpec, onLostRace?: (attempt: number) => void): Promise<DeclareOutcome> {
   for (let attempt = 1; ; attempt += 1) {
     const existing = await stores.findModel(spec.name);
-    if (existing && canonicalJson(existing.spec) === canonicalJson(spec)) return 'unchanged';
+    if (existing && canonicalJson(existing.spec) === canonicalJson(spec)) {
+      // Idempotent: a model declared before drift schedules existed gets its schedule on the next deploy.
+      await syncDriftSchedule(stores.schedules, spec.name, existing.spec);
+      return 'unchanged';
+    }
     try {
-      return (await stores.putModel(spec, DECLARE_ACTOR)).created ? 'created' : 'updated';
+      return (await storeSpecWithSchedule(stores, spec, DECLARE_ACTOR)).created ? 'created' : 'updated';
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= MAX_PUT_ATTEMPTS) throw error;
       onLostRace?.(attempt);

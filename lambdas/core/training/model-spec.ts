@@ -306,13 +306,27 @@ export const DriftMethodChoiceSchema = z
   });
 export type DriftMethodChoice = z.infer<typeof DriftMethodChoiceSchema>;
 
+/** A UTC yyyy-mm-ddThh:mm:ss that exists (no 30 February, no hour 24). */
+const isMoment = (text: string) => {
+  const time = Date.parse(`${text}Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 19) === text;
+};
+
 /** How the model's traffic is checked against its reference (lambdas/core/monitoring/drift.ts). */
 export const MonitoringPolicySchema = z
   .object({
-    /** When the drift check runs by itself; none when omitted (it still runs on demand). */
+    /**
+     * When the drift check runs by itself (an EventBridge Scheduler schedule the platform keeps in step with the
+     * spec); none when omitted (it still runs on demand). rate(...), cron(...) in UTC, or at(yyyy-mm-ddThh:mm:ss)
+     * in UTC for one check at that moment.
+     */
     schedule: z
       .string()
-      .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$/, 'must be an EventBridge expression such as "rate(1 day)" or "cron(0 3 * * ? *)"')
+      .regex(
+        /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\)|at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\))$/,
+        'must be an EventBridge Scheduler expression such as "rate(1 day)", "cron(0 3 * * ? *)" or "at(2026-12-31T23:00:00)"',
+      )
+      .refine((expression) => !expression.startsWith('at(') || isMoment(expression.slice(3, -1)), 'at(...) names no real moment')
       .optional(),
     /** The window of traffic a check reads, ending when it runs. */
     window: DURATION.default('24h'),

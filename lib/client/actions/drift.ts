@@ -5,8 +5,9 @@ import { DURATION } from '../../../lambdas/core/training/model-spec.js';
 import { parseModelName } from '../arguments.js';
 import type { Cli } from '../cli.js';
 import { formatDriftCheck, formatDriftCheckList } from '../render/drift.js';
+import { download } from './score.js';
 
-/** What `drift check|show` do (their options: commands/drift.ts). */
+/** What `drift check|show|report` do (their options: commands/drift.ts). */
 
 const invalid = (field: string, message: string) => new MlopsError('INVALID_INPUT', message, { field });
 
@@ -49,8 +50,23 @@ export async function show(cli: Cli, modelArg: string, options: { check?: string
   cli.print(answer, () => formatDriftCheck(answer));
 }
 
-async function latest(platform: Awaited<ReturnType<Cli['client']>>, model: string) {
+async function latestId(platform: Awaited<ReturnType<Cli['client']>>, model: string): Promise<string> {
   const [last] = (await platform.listDriftChecks(model, 1)).checks;
   if (!last) throw new MlopsError('NOT_FOUND', `model ${model} has no drift checks yet; run one with: mlops drift check ${model}`, { field: 'model' });
-  return platform.getDriftCheck(model, last.checkId);
+  return last.checkId;
+}
+
+async function latest(platform: Awaited<ReturnType<Cli['client']>>, model: string) {
+  return platform.getDriftCheck(model, await latestId(platform, model));
+}
+
+/** `mlops drift report`: a check's HTML report (the latest, or --check <id>) written to a local file. */
+export async function report(cli: Cli, modelArg: string, options: { check?: string; out?: string }): Promise<void> {
+  const model = parseModelName(modelArg);
+  const platform = await cli.client();
+  const checkId = options.check ?? (await latestId(platform, model));
+  const link = await platform.getDriftReportLink(model, checkId);
+  const out = options.out ?? `drift-${model}-${link.checkId}.html`;
+  await download(link.url, out);
+  cli.print({ ...link, file: out }, () => `wrote ${out}: the HTML report of drift check ${link.checkId} (${link.htmlReportUri}); it opens offline`);
 }

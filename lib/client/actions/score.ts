@@ -35,7 +35,8 @@ async function waitForJob(cli: Cli, platform: PlatformClient, jobId: string, tim
   }
 }
 
-async function download(url: string, path: string): Promise<void> {
+/** Streams a presigned GET to a local file. */
+export async function download(url: string, path: string): Promise<void> {
   const response = await fetch(url);
   if (!response.ok || !response.body) throw new MlopsError('DOWNLOAD_FAILED', `cannot download to ${path}: HTTP ${response.status}`);
   await pipeline(Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>), createWriteStream(path));

@@ -6,7 +6,7 @@ const actions = () => import('../actions/drift.js');
 /** The serving arms (records.ts ARMS), spelled here: that module loads zod, and `--help` loads only commander. */
 const ARMS = ['production', 'canary', 'shadow'];
 
-/** `mlops drift check|show`: drift checks of a model's traffic against its version's reference sample. */
+/** `mlops drift check|show|report`: drift checks of a model's traffic against its version's reference sample. */
 export function driftCommands(cli: Cli): void {
   const drift = cli.program.command('drift').description("check a model's traffic (the prediction log) for drift against the reference sample of the version that served it");
   drift
@@ -25,4 +25,11 @@ export function driftCommands(cli: Cli): void {
     .option('--check <id>', 'the check id (default: the latest check)')
     .option('--list', 'list the latest checks instead')
     .action(lazy(cli, async () => (await actions()).show));
+  drift
+    .command('report')
+    .description("write a drift check's HTML report (charts per feature, prediction drift, the dataset verdict) to a file; it opens offline")
+    .argument('<model>')
+    .option('--check <id>', 'the check id (default: the latest check)')
+    .option('--out <file>', 'where to write it (default: drift-<model>-<checkId>.html)')
+    .action(lazy(cli, async () => (await actions()).report));
 }

@@ -35,6 +35,7 @@ export function formatDriftCheck(answer: DriftCheckAnswer): string {
   );
   if (report.skipped.length) lines.push(`  not judged: ${report.skipped.map((s) => `${s.column} (${s.reason})`).join(', ')}`);
   lines.push(`  checked ${formatTime(check.checkedAt)} by ${check.actor}; report ${check.reportUri}`);
+  if (check.htmlReportUri) lines.push(`  charts: mlops drift report ${check.model} --check ${check.checkId}`);
   return lines.join('\n');
 }
 

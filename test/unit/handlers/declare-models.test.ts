@@ -4,8 +4,11 @@ import { createHandler, PHYSICAL_RESOURCE_ID } from '../../../lambdas/declare-mo
 import { ConflictError, InputValidationError } from '../../../lambdas/core/errors.js';
 import { DECLARE_ACTOR } from '../../../lambdas/core/registry/declare-models.js';
 import type { ModelSpec } from '../../../lambdas/core/training/model-spec.js';
-import { MemoryRegistry } from '../fakes.js';
+import { MemoryDriftSchedules, MemoryRegistry } from '../fakes.js';
 import { creditSpec, rejectedWith, smallSpec } from '../helpers.js';
+
+/** The registry's spec reads and writes with drift schedules in memory, as the handler's stores. */
+const declared = (registry: MemoryRegistry, schedules = new MemoryDriftSchedules()) => ({ findModel: registry.findModel.bind(registry), putModel: registry.putModel.bind(registry), schedules });
 
 const event = (RequestType: string, specs: unknown) => ({ RequestType, ResourceProperties: { Specs: typeof specs === 'string' ? specs : JSON.stringify(specs) } });
 
@@ -29,7 +32,7 @@ class RacingRegistry extends MemoryRegistry {
 describe('the DeclareModels handler', () => {
   it('writes declared specs once, as the deploy, and counts what it created, updated and left alone', async () => {
     const registry = new MemoryRegistry();
-    const handler = createHandler(registry);
+    const handler = createHandler(declared(registry));
     const small = smallSpec();
     const credit = creditSpec();
     expect(await handler(event('Create', [small, credit]))).toEqual({ PhysicalResourceId: PHYSICAL_RESOURCE_ID, Data: { Created: 2, Updated: 0, Unchanged: 0 } });
@@ -46,21 +49,21 @@ describe('the DeclareModels handler', () => {
 
   it('leaves the registry alone on Delete', async () => {
     const registry = new MemoryRegistry();
-    expect(await createHandler(registry)(event('Delete', 'not even JSON'))).toEqual({ PhysicalResourceId: PHYSICAL_RESOURCE_ID });
+    expect(await createHandler(declared(registry))(event('Delete', 'not even JSON'))).toEqual({ PhysicalResourceId: PHYSICAL_RESOURCE_ID });
     expect(registry.models.size).toBe(0);
   });
 
   it('reads again and retries a write lost to a registration, and gives up after three', async () => {
     const twice = new RacingRegistry(2);
-    expect(await createHandler(twice)(event('Create', [smallSpec()]))).toMatchObject({ Data: { Created: 1 } });
+    expect(await createHandler(declared(twice))(event('Create', [smallSpec()]))).toMatchObject({ Data: { Created: 1 } });
     expect(twice.attempts).toBe(3);
     const always = new RacingRegistry(3);
-    await rejectedWith(createHandler(always)(event('Create', [smallSpec()])), ConflictError);
+    await rejectedWith(createHandler(declared(always))(event('Create', [smallSpec()])), ConflictError);
     expect(always.models.size).toBe(0);
   });
 
   it('refuses Specs that are not a JSON array of valid specs, naming the field', async () => {
-    const handler = createHandler(new MemoryRegistry());
+    const handler = createHandler(declared(new MemoryRegistry()));
     expect((await rejectedWith(handler(event('Create', '{')), InputValidationError)).field).toBe('Specs');
     expect((await rejectedWith(handler(event('Create', { name: 'x' })), InputValidationError)).field).toBe('Specs');
     expect((await rejectedWith(handler(event('Create', [{ ...smallSpec(), task: 'clustering' }])), InputValidationError)).field).toBe('task');
