@@ -1,12 +1,12 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import './handlers/lambda-env.js';
-import { DriftCheckAnswerSchema, DriftCheckListSchema, type DriftCheckRecord } from '../../lambdas/contract/drift.js';
+import { DriftCheckAnswerSchema, DriftCheckListSchema } from '../../lambdas/contract/drift.js';
 import { createHandler } from '../../lambdas/drift-check/handler.js';
 import { driftCheckRequest } from '../../lib/client/actions/drift.js';
 import { formatDriftCheck, formatDriftCheckList } from '../../lib/client/render/drift.js';
 import type { Table } from '../../lambdas/core/data/table.js';
 import type { MlopsError } from '../../lambdas/core/errors.js';
-import { driftWindow, runDriftCheck, type DriftCheckRecords, type DriftCheckStores } from '../../lambdas/core/monitoring/drift-check.js';
+import { driftWindow, runDriftCheck, type DriftCheckStores } from '../../lambdas/core/monitoring/drift-check.js';
 import { DriftReportSchema } from '../../lambdas/core/monitoring/drift.js';
 import { loadReference, ReferenceSampleSchema } from '../../lambdas/core/monitoring/reference.js';
 import { loadModelFile } from '../../lambdas/core/serving/model-file.js';
@@ -17,7 +17,7 @@ import { splitRows, targetOf } from '../../lambdas/core/training/train-model.js'
 import { trainRun } from '../../lambdas/core/training/train-run.js';
 import { createHandler as register } from '../../lambdas/register/handler.js';
 import type { ModelVersion } from '../../lambdas/core/registry/records.js';
-import { MemoryObjects, MemoryRegistry, MemoryRuns, modelVersion, runContext } from './fakes.js';
+import { MemoryChecks, MemoryObjects, MemoryRegistry, MemoryRuns, modelVersion, runContext } from './fakes.js';
 import { mixedDataset, mixedSpec, parseArtifact } from './helpers.js';
 import { ALICE, answerOf, apiEvent, type ErrorBody } from './handlers/api-event.js';
 
@@ -25,19 +25,6 @@ const NOW = new Date('2026-12-06T04:00:00.000Z');
 const spec: ModelSpec = mixedSpec('binary_classification', 'logistic_regression', { monitoring: { referenceSampleSize: 150 } });
 const table = mixedDataset('binary_classification', 400, 11);
 
-/** Check records in memory, newest first as the registry table's reverse Query answers them. */
-class MemoryChecks implements DriftCheckRecords {
-  readonly records: DriftCheckRecord[] = [];
-  async put(record: DriftCheckRecord) {
-    this.records.push(record);
-  }
-  async list(model: string, limit: number) {
-    return this.records.filter((r) => r.model === model).sort((a, b) => (a.checkId < b.checkId ? 1 : -1)).slice(0, limit);
-  }
-  async find(model: string, checkId: string) {
-    return this.records.find((r) => r.model === model && r.checkId === checkId);
-  }
-}
 
 /** The prediction log as Firehose files it: JSON Lines under predictions/model=/version=/date=. */
 class MemoryLogs {

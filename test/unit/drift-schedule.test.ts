@@ -1,18 +1,17 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import './handlers/lambda-env.js';
-import type { DriftCheckRecord } from '../../lambdas/contract/drift.js';
 import { createHandler as driftCheckHandler } from '../../lambdas/drift-check/handler.js';
 import { createHandler as declareHandler } from '../../lambdas/declare-models/handler.js';
 import { createHandler as registryApi, type RegistryApiStores } from '../../lambdas/registry-api/handler.js';
 import { ConflictError, InputValidationError, MlopsError } from '../../lambdas/core/errors.js';
-import type { DriftCheckRecords, DriftCheckStores } from '../../lambdas/core/monitoring/drift-check.js';
+import type { DriftCheckStores } from '../../lambdas/core/monitoring/drift-check.js';
 import { driftScheduleName, runScheduledDriftCheck, ScheduledDriftCheckEventSchema, storeSpecWithSchedule } from '../../lambdas/core/monitoring/drift-schedule.js';
 import { DriftReportSchema } from '../../lambdas/core/monitoring/drift.js';
 import { predictRows, type FeatureRow } from '../../lambdas/core/serving/predict.js';
 import { logPrefix, type PredictionLogRecord } from '../../lambdas/core/serving/records.js';
 import { parseModelSpec, type ModelSpec } from '../../lambdas/core/training/model-spec.js';
 import { trainRun } from '../../lambdas/core/training/train-run.js';
-import { MemoryDriftSchedules, MemoryObjects, MemoryRegistry, MemoryRuns, MemoryTracking, modelVersion, partialStore, runContext } from './fakes.js';
+import { MemoryChecks, MemoryDriftSchedules, MemoryObjects, MemoryRegistry, MemoryRuns, MemoryTracking, modelVersion, partialStore, runContext } from './fakes.js';
 import { MemoryLogs } from './rollout-fakes.js';
 import { mixedDataset, mixedSpec, parseArtifact, rejectedWith, smallSpec } from './helpers.js';
 import { answerOf, apiEvent, type ErrorBody } from './handlers/api-event.js';
@@ -108,19 +107,6 @@ describe('drift schedules follow the spec (PUT /models/{model})', () => {
   });
 });
 
-/** Check records in memory, newest first. */
-class MemoryChecks implements DriftCheckRecords {
-  readonly records: DriftCheckRecord[] = [];
-  async put(record: DriftCheckRecord) {
-    this.records.push(record);
-  }
-  async list(model: string, limit: number) {
-    return this.records.filter((r) => r.model === model).sort((a, b) => (a.checkId < b.checkId ? 1 : -1)).slice(0, limit);
-  }
-  async find(model: string, checkId: string) {
-    return this.records.find((r) => r.model === model && r.checkId === checkId);
-  }
-}
 
 describe('the scheduled drift check', () => {
   const spec = mixedSpec('binary_classification', 'logistic_regression', { monitoring: { referenceSampleSize: 150, schedule: 'rate(1 hour)', window: '2h', minRows: 200 } });

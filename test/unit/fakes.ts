@@ -9,6 +9,8 @@ import { evaluateRun, type EvaluateStores } from '../../lambdas/core/evaluation/
 import { HeldOutFileSchema, type HeldOutFile } from '../../lambdas/core/evaluation/held-out.js';
 import { NotFoundError } from '../../lambdas/core/errors.js';
 import type { AliasName } from '../../lambdas/core/registry/keys.js';
+import type { DriftCheckRecord } from '../../lambdas/contract/drift.js';
+import type { DriftCheckRecords } from '../../lambdas/core/monitoring/drift-check.js';
 import type { DriftSchedules } from '../../lambdas/core/monitoring/drift-schedule.js';
 import type { Alias, AuditEvent, ModelSummary, ModelVersion } from '../../lambdas/core/registry/records.js';
 import { formatS3Uri, parseS3Uri } from '../../lambdas/core/s3-uri.js';
@@ -485,5 +487,19 @@ export class MemoryDriftSchedules implements DriftSchedules {
     const error = this.failNext;
     this.failNext = undefined;
     if (error) throw error;
+  }
+}
+
+/** Drift check records in memory, newest first as the registry table's reverse Query answers them. */
+export class MemoryChecks implements DriftCheckRecords {
+  readonly records: DriftCheckRecord[] = [];
+  async put(record: DriftCheckRecord) {
+    this.records.push(record);
+  }
+  async list(model: string, limit: number) {
+    return this.records.filter((r) => r.model === model).sort((a, b) => (a.checkId < b.checkId ? 1 : -1)).slice(0, limit);
+  }
+  async find(model: string, checkId: string) {
+    return this.records.find((r) => r.model === model && r.checkId === checkId);
   }
 }
