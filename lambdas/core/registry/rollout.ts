@@ -259,6 +259,33 @@ const clearedEvent = (record: RolloutRecord, cleared: Alias[], actor: string, re
     : [{ action: 'alias.cleared' as const, actor, reason, version: record.version, before: cleared, after: { rolloutId: record.rolloutId, cleared: cleared.map((alias) => alias.alias) } }];
 
 /**
+ * The change that ends a rollout (rolled back, held, promoted, failed, aborted): its record in the
+ * final state with the outcome, the aliases in `clear` taken away, the decision's audit event and,
+ * when aliases go, `alias.cleared`; committed only while the rollout is in one of `from`.
+ */
+function endingChange(
+  record: RolloutRecord,
+  end: {
+    state: RolloutState;
+    at: string;
+    outcome: string;
+    weight?: number;
+    from: readonly RolloutState[];
+    clear: Alias[];
+    event: RolloutChange['events'][number];
+    cleared: { actor: string; reason: string };
+  },
+): RolloutChange {
+  return {
+    record: { ...record, state: end.state, updatedAt: end.at, endedAt: end.at, outcome: end.outcome, ...(end.weight === undefined ? {} : { weight: end.weight }) },
+    expect: { rolloutId: record.rolloutId, states: end.from },
+    put: [],
+    clear: end.clear,
+    events: [end.event, ...clearedEvent(record, end.clear, end.cleared.actor, end.cleared.reason)],
+  };
+}
+
+/**
  * The change that moves a rollout into a phase: shadow (the shadow alias set), a canary step (the
  * canary's weight set; the shadow, if any, taken away), or promote (no alias moves: the release
  * path's Promote moves production).
@@ -380,16 +407,17 @@ export async function applyVerdict(
     decision = 'hold';
     reason = `${verdict.reason}; the bake was already extended ${record.extensions} times (maxBakeExtensions ${record.policy.maxBakeExtensions})`;
   }
-  const ended = (state: RolloutState, action: AuditAction, clear: Alias[]): RolloutChange => ({
-    record: { ...checked, state, updatedAt: at, endedAt: at, outcome: reason, ...(clear.length ? { weight: 0 } : {}) },
-    expect: { rolloutId: record.rolloutId, states: ACTIVE },
-    put: [],
-    clear,
-    events: [
-      { action, actor: ROLLOUT_ACTOR, reason: `${where}: ${reason} (${by(record)})`, version: record.version, before: { phase: record.phase, weight: record.weight }, after: { rolloutId: record.rolloutId, state, ...evidence } },
-      ...clearedEvent(record, clear, ROLLOUT_ACTOR, `rollout ${record.rolloutId} rolled back: ${reason}`),
-    ],
-  });
+  const ended = (state: RolloutState, action: AuditAction, clear: Alias[]): RolloutChange =>
+    endingChange(checked, {
+      state,
+      at,
+      outcome: reason,
+      ...(clear.length ? { weight: 0 } : {}),
+      from: ACTIVE,
+      clear,
+      event: { action, actor: ROLLOUT_ACTOR, reason: `${where}: ${reason} (${by(record)})`, version: record.version, before: { phase: record.phase, weight: record.weight }, after: { rolloutId: record.rolloutId, state, ...evidence } },
+      cleared: { actor: ROLLOUT_ACTOR, reason: `rollout ${record.rolloutId} rolled back: ${reason}` },
+    });
   switch (decision) {
     case 'rollback':
       return commit(registry, ended('ROLLED_BACK', 'rollout.rolled_back', await rolloutAliases(registry, record)), settings.bufferSeconds);
@@ -434,16 +462,16 @@ export async function finishRollout(registry: RolloutRegistry, settings: Rollout
   const reason = `production moved to version ${record.version} through the release path (run ${record.promoteRunId})`;
   return commit(
     registry,
-    {
-      record: { ...record, state: 'PROMOTED', weight: 1, updatedAt: at, endedAt: at, outcome: reason },
-      expect: { rolloutId: record.rolloutId, states: ACTIVE },
-      put: [],
+    endingChange(record, {
+      state: 'PROMOTED',
+      at,
+      outcome: reason,
+      weight: 1,
+      from: ACTIVE,
       clear,
-      events: [
-        { action: 'rollout.promoted', actor: ROLLOUT_ACTOR, reason: `${reason} (${by(record)})`, version: record.version, after: { rolloutId: record.rolloutId, runId: record.promoteRunId } },
-        ...clearedEvent(record, clear, ROLLOUT_ACTOR, `rollout ${record.rolloutId} promoted: canary and shadow are production now`),
-      ],
-    },
+      event: { action: 'rollout.promoted', actor: ROLLOUT_ACTOR, reason: `${reason} (${by(record)})`, version: record.version, after: { rolloutId: record.rolloutId, runId: record.promoteRunId } },
+      cleared: { actor: ROLLOUT_ACTOR, reason: `rollout ${record.rolloutId} promoted: canary and shadow are production now` },
+    }),
     settings.bufferSeconds,
   );
 }
@@ -469,16 +497,16 @@ export async function failRollout(
   const reason = failure ? `${step} failed (run ${run}, ${failure.error}): ${failure.reason}` : `${step} failed (${input.error}): ${input.cause}`;
   return commit(
     registry,
-    {
-      record: { ...record, state: 'FAILED', weight: 0, updatedAt: at, endedAt: at, outcome: reason },
-      expect: { rolloutId: record.rolloutId, states: ACTIVE },
-      put: [],
+    endingChange(record, {
+      state: 'FAILED',
+      at,
+      outcome: reason,
+      weight: 0,
+      from: ACTIVE,
       clear,
-      events: [
-        { action: 'rollout.failed', actor: ROLLOUT_ACTOR, reason: `${reason} (${by(record)})`, version: record.version, after: { rolloutId: record.rolloutId, phase: record.phase, error: input.error } },
-        ...clearedEvent(record, clear, ROLLOUT_ACTOR, `rollout ${record.rolloutId} failed: production stays`),
-      ],
-    },
+      event: { action: 'rollout.failed', actor: ROLLOUT_ACTOR, reason: `${reason} (${by(record)})`, version: record.version, after: { rolloutId: record.rolloutId, phase: record.phase, error: input.error } },
+      cleared: { actor: ROLLOUT_ACTOR, reason: `rollout ${record.rolloutId} failed: production stays` },
+    }),
     settings.bufferSeconds,
   );
 }
@@ -499,16 +527,16 @@ export async function planStop(
   const clear = await rolloutAliases(registry, record);
   return {
     before: record,
-    change: {
-      record: { ...record, state: 'ABORTED', weight: 0, updatedAt: at, endedAt: at, outcome: `stopped by ${input.actor}: ${input.reason}` },
-      expect: { rolloutId: record.rolloutId, states: ['RUNNING', 'HELD'] },
-      put: [],
+    change: endingChange(record, {
+      state: 'ABORTED',
+      at,
+      outcome: `stopped by ${input.actor}: ${input.reason}`,
+      weight: 0,
+      from: ['RUNNING', 'HELD'],
       clear,
-      events: [
-        { action: 'rollout.aborted', actor: input.actor, reason: input.reason, version: record.version, before: { state: record.state, phase: record.phase, weight: record.weight }, after: { rolloutId: record.rolloutId, state: 'ABORTED' } },
-        ...clearedEvent(record, clear, input.actor, `rollout ${record.rolloutId} stopped: ${input.reason}; production stays at version ${record.production}`),
-      ],
-    },
+      event: { action: 'rollout.aborted', actor: input.actor, reason: input.reason, version: record.version, before: { state: record.state, phase: record.phase, weight: record.weight }, after: { rolloutId: record.rolloutId, state: 'ABORTED' } },
+      cleared: { actor: input.actor, reason: `rollout ${record.rolloutId} stopped: ${input.reason}; production stays at version ${record.production}` },
+    }),
   };
 }
 
