@@ -48,6 +48,28 @@ export const DriftCheckRecordSchema = z.object({
   /** The self-contained HTML report beside the JSON one (checks from before HTML reports have none). */
   htmlReportUri: z.string().optional(),
   trigger: z.enum(['manual', 'schedule']),
+  /**
+   * The window's performance (delayed labels joined by request id; lambdas/core/monitoring/performance.ts):
+   * `awaiting-labels` until the label delay has passed and enough labels arrived (then `estimated` may carry
+   * the CBPE estimate for binary classifiers), `insufficient` with too few labelled rows, `judged` otherwise.
+   * `decayed` is true only when judged and the live metric fell beyond the gate's tolerance below the
+   * version's held-out metric. Absent on checks from before performance windows.
+   */
+  performance: z
+    .object({
+      status: z.enum(['awaiting-labels', 'insufficient', 'judged']),
+      decayed: z.boolean().nullable(),
+      metric: z.string(),
+      /** The realized metric on the labelled rows (judged only). */
+      value: z.number().nullable(),
+      /** The version's held-out value of the same metric. */
+      baseline: z.number().nullable(),
+      /** CBPE's estimate while labels are awaited (binary classifiers); never mixed with `value`. */
+      estimated: z.number().nullable(),
+      labelled: z.number().int().nonnegative(),
+      coverage: z.number().min(0).max(1),
+    })
+    .optional(),
   actor: z.string(),
   checkedAt: z.string(),
 });

@@ -348,6 +348,32 @@ export const MonitoringPolicySchema = z
   .strict();
 export type MonitoringPolicy = z.infer<typeof MonitoringPolicySchema>;
 
+/** What may start a retraining run by itself; a manual `train` is always allowed and exempt from cooldown and budget. */
+export const RETRAINING_TRIGGERS = ['schedule', 'drift', 'performance'] as const;
+export type RetrainingTrigger = (typeof RETRAINING_TRIGGERS)[number];
+
+/**
+ * The guardrails every automatic retraining trigger passes before a run starts
+ * (lambdas/core/monitoring/retraining.ts): cooldown, one run at a time, a budget, enough new labels.
+ */
+export const RetrainingPolicySchema = z
+  .object({
+    /** Least time between the start of one automatic run and the next. */
+    cooldown: DURATION.default('24h'),
+    /** Most automatic runs per rolling day and week. */
+    budget: z
+      .object({ perDay: z.number().int().min(0).max(100).default(2), perWeek: z.number().int().min(0).max(500).default(5) })
+      .strict()
+      .default({ perDay: 2, perWeek: 5 })
+      .refine((budget) => budget.perDay <= budget.perWeek, { message: 'perDay is above perWeek', path: ['perDay'] }),
+    /** Fewest labelled rows (feedback) that arrived since the last training before a drift or performance trigger may start a run. */
+    minNewLabels: z.number().int().min(0).max(10_000_000).default(100),
+    /** Which automatic triggers may start a run; the others are recorded as suppressed. */
+    triggers: z.array(z.enum(RETRAINING_TRIGGERS)).max(3).default(['schedule', 'drift', 'performance']),
+  })
+  .strict();
+export type RetrainingPolicy = z.infer<typeof RetrainingPolicySchema>;
+
 /** EventBridge schedule expressions: rate(...) or cron(...). */
 const SCHEDULE = z
   .string()
@@ -377,6 +403,7 @@ const ModelSpecObject = z
     logging: PredictionLoggingSchema.default(PredictionLoggingSchema.parse({})),
     rollout: RolloutPolicySchema.default(RolloutPolicySchema.parse({})),
     monitoring: MonitoringPolicySchema.default(MonitoringPolicySchema.parse({})),
+    retraining: RetrainingPolicySchema.default(RetrainingPolicySchema.parse({})),
   })
   .strict();
 
