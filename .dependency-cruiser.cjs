@@ -57,6 +57,19 @@ module.exports = {
         ],
       },
     },
+    {
+      name: 'console-runs-in-the-browser',
+      severity: 'error',
+      comment: 'The web console (lib/client/console/) runs in the page: no Node built-ins, no AWS SDK or signer (credentials stay in the local server), nothing of the CLI; contract and core types only.',
+      from: { path: '^lib/client/console/' },
+      to: { path: [AWS_SDK, '^node_modules/@smithy/', '^lib/client/(?!console/)', '^lambdas/aws/'] },
+    },
+    {
+      name: 'console-has-no-node-built-ins',
+      severity: 'error',
+      from: { path: '^lib/client/console/' },
+      to: { dependencyTypes: ['core'] },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },

@@ -92,6 +92,34 @@ export const ServingConfigSchema = z
   .strict();
 export type ServingConfig = z.infer<typeof ServingConfigSchema>;
 
+/** A CloudWatch alarm period: a whole number of minutes, at most a day. */
+const ALARM_PERIOD_SECONDS = z.number().int().min(60, 'must be at least 60 s').max(86_400, 'must be at most a day (86,400 s)').multipleOf(60, 'must be a whole number of minutes');
+
+/** System monitoring: how each model's CloudWatch alarms evaluate (lib/monitoring.ts). */
+export const MonitoringConfigSchema = z
+  .object({
+    /** Period of the serving alarms (errors, latency p99). @default 300 */
+    alarmPeriodSeconds: ALARM_PERIOD_SECONDS.default(300),
+    /** Periods in a row a serving alarm must breach. @default 3 */
+    alarmEvaluationPeriods: z.number().int().min(1).max(24).default(3),
+    /** Period a drift check's data point is read in by the drift and decay alarms (their state then holds until the next check). @default 3600 */
+    checkAlarmPeriodSeconds: ALARM_PERIOD_SECONDS.default(3600),
+    /**
+     * Drift checks whose window holds more than this many bytes of prediction log are aggregated in
+     * Athena over the partitioned log (counts, value counts, min/max and a seeded bottom-k sample:
+     * docs/ARCHITECTURE.md, "Drift at scale") instead of streamed through the function. Unset, every
+     * window is streamed. Leave it unset on `local`: the emulator's Athena is DuckDB over
+     * read_json_auto, which copies every object of the table for each query, runs another SQL dialect
+     * than Athena's Trino and cannot tell an absent key from a null, so there the path proves neither
+     * scale nor the SQL that runs on AWS (the e2e test forces it on a small window instead). On AWS,
+     * set it to the log size past which a streamed check nears the function's 29 s.
+     * @default - unset: always streamed
+     */
+    athenaAboveBytes: z.number().int().min(1, 'must be at least 1 byte').optional(),
+  })
+  .strict();
+export type MonitoringConfig = z.infer<typeof MonitoringConfigSchema>;
+
 export const EnvironmentConfigSchema = z
   .object({
     /** 12-digit AWS account id; omitted means the account of the CLI's credentials. */
@@ -136,6 +164,8 @@ export const EnvironmentConfigSchema = z
     faultInjection: z.boolean().default(false),
     /** Serving: throttle, quotas, routing staleness and the prediction log (ServingConfigSchema). @default - every field's default */
     serving: ServingConfigSchema.prefault({}),
+    /** System monitoring: the models' alarm periods (MonitoringConfigSchema). @default - every field's default */
+    monitoring: MonitoringConfigSchema.prefault({}),
   })
   .strict()
   .superRefine((config, context) => {

@@ -1,4 +1,5 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -12,7 +13,7 @@ export interface DriftCheckProps {
   readonly models: s3.IBucket;
   /** Dataset files: the reference of a version stored before reference samples is drawn from its dataset (read). */
   readonly datasets: s3.IBucket;
-  /** Where the prediction log lands (its predictions/ prefix is read). */
+  /** Where the prediction log lands (its predictions/ and feedback/ prefixes are read). */
   readonly predictionLogs: s3.IBucket;
   /** Where each check's JSON report goes (drift-checks/). */
   readonly reports: s3.IBucket;
@@ -25,6 +26,25 @@ export interface DriftCheckProps {
    * @default 1024
    */
   readonly memorySize?: number;
+  /**
+   * The Athena path for large windows (config `monitoring.athenaAboveBytes`): windows of more log
+   * bytes than `aboveBytes` are aggregated by Athena in the log's workgroup over its `predictions`
+   * Glue table, results under `resultsPrefix` of the logs bucket. `dialect`: `duckdb` on the
+   * emulator, whose Athena runs DuckDB, `trino` on AWS.
+   * @default - every window is streamed through the function
+   */
+  readonly athena?: DriftCheckAthenaProps;
+}
+
+export interface DriftCheckAthenaProps {
+  readonly aboveBytes: number;
+  readonly dialect: 'trino' | 'duckdb';
+  readonly workGroupName: string;
+  readonly databaseName: string;
+  /** The Glue table of the prediction log. */
+  readonly tableName: string;
+  /** Where the workgroup writes query results in the prediction-logs bucket, e.g. `athena-results/`. */
+  readonly resultsPrefix: string;
 }
 
 /** The reports bucket's prefix for drift check reports. */
@@ -64,7 +84,40 @@ export class DriftCheck extends Construct {
     props.models.grantRead(fn, 'models/*');
     props.datasets.grantRead(fn, 'datasets/*');
     props.predictionLogs.grantRead(fn, 'predictions/*');
+    // The performance window joins the log with the feedback labels (core/monitoring/labelled-window.ts).
+    props.predictionLogs.grantRead(fn, 'feedback/*');
     props.reports.grantRead(fn, `${DRIFT_REPORTS_PREFIX}*`);
     props.reports.grantPut(fn, `${DRIFT_REPORTS_PREFIX}*`);
+    if (props.athena) this.grantAthena(fn, props.predictionLogs, props.athena);
+  }
+
+  /** Environment and least privilege for the Athena path: queries in the one workgroup, the one table, results under their prefix. */
+  private grantAthena(fn: PlatformFunction['function'], logs: s3.IBucket, athena: DriftCheckAthenaProps): void {
+    const stack = Stack.of(this);
+    fn.addEnvironment('ATHENA_ABOVE_BYTES', String(athena.aboveBytes));
+    fn.addEnvironment('ATHENA_SQL_DIALECT', athena.dialect);
+    fn.addEnvironment('ATHENA_WORKGROUP', athena.workGroupName);
+    fn.addEnvironment('GLUE_DATABASE', athena.databaseName);
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults', 'athena:StopQueryExecution'],
+        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: athena.workGroupName })],
+      }),
+    );
+    // Athena reads the table's definition as the caller (partition projection: no partitions to read).
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['glue:GetDatabase', 'glue:GetTable'],
+        resources: [
+          stack.formatArn({ service: 'glue', resource: 'catalog' }),
+          stack.formatArn({ service: 'glue', resource: 'database', resourceName: athena.databaseName }),
+          stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${athena.databaseName}/${athena.tableName}` }),
+        ],
+      }),
+    );
+    // The log itself is read with the function's own grant (predictions/*); Athena writes and reads its results as the caller.
+    logs.grantRead(fn, `${athena.resultsPrefix}*`);
+    logs.grantPut(fn, `${athena.resultsPrefix}*`);
+    fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], resources: [logs.arnForObjects(`${athena.resultsPrefix}*`)] }));
   }
 }

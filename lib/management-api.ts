@@ -27,6 +27,8 @@ export interface ManagementApiProps {
   readonly rollout?: sfn.IStateMachine;
   /** Largest dataset file accepted, in bytes. */
   readonly maxDatasetBytes: number;
+  /** What readers of the prediction log wait out (LOG_BUFFER_SECONDS): `dataset from-logs` reads the log. */
+  readonly logBuffer: Duration;
   /** The stage's throttle (requests per second and burst), per environment. */
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   readonly logRetention: logs.RetentionDays;
@@ -67,9 +69,14 @@ export class ManagementApi extends Construct {
         REPORTS_BUCKET: store.reports.bucketName,
         REGISTRATION_STATE_MACHINE_ARN: props.registration.stateMachineArn,
         MAX_DATASET_BYTES: String(props.maxDatasetBytes),
+        PREDICTION_LOGS_BUCKET: store.predictionLogs.bucketName,
+        LOG_BUFFER_SECONDS: String(props.logBuffer.toSeconds()),
       },
     });
     const fn = this.handler.function;
+    // `dataset from-logs` reads the prediction log and the feedback (never the Athena results beside them).
+    store.predictionLogs.grantRead(fn, 'predictions/*');
+    store.predictionLogs.grantRead(fn, 'feedback/*');
     props.trackingTable.grantReadData(fn);
     props.registryTable.grantReadData(fn);
     store.datasets.grantRead(fn);

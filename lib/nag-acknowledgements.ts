@@ -8,11 +8,13 @@ import type { DeclaredModels } from './declared-models.js';
 import type { DriftCheck } from './drift-check.js';
 import type { ManagementApi } from './management-api.js';
 import type { ModelSchedules } from './model-schedules.js';
+import type { Monitoring } from './monitoring.js';
 import type { Tracking } from './registry.js';
+import type { RetrainTrigger } from './retrain-trigger.js';
 import type { Rollout } from './rollout.js';
-import type { Schedules } from './schedules.js';
 import type { ServingApi } from './serving-api.js';
 import type { TrainingPipeline } from './training-pipeline.js';
+import { SCHEDULE_KINDS } from '../lambdas/core/monitoring/model-schedules.js';
 
 /** The parts of a platform stack whose findings are acknowledged here (the stack passes itself). */
 export interface AcknowledgedPlatform extends Stack {
@@ -20,7 +22,6 @@ export interface AcknowledgedPlatform extends Stack {
   readonly tracking: Tracking;
   readonly pipeline: TrainingPipeline;
   readonly serving: ServingApi;
-  readonly schedules: Schedules;
   readonly alerts: Alerts;
   readonly datasetRegistration: DatasetRegistration;
   readonly management: ManagementApi;
@@ -29,6 +30,8 @@ export interface AcknowledgedPlatform extends Stack {
   readonly rollout: Rollout;
   readonly driftCheck: DriftCheck;
   readonly modelSchedules: ModelSchedules;
+  readonly retrainTrigger: RetrainTrigger;
+  readonly monitoring: Monitoring;
   /** False on the emulator only, which serves plain HTTP (see PlatformStack). */
   readonly tlsOnly: boolean;
 }
@@ -53,7 +56,7 @@ function nagArn(stack: Stack, service: string, resource: string): string {
  * name the exact finding (policy, action or resource), so a new wildcard elsewhere still fails.
  */
 export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
-  const { store, tracking, pipeline, serving, schedules, alerts, datasetRegistration, management, declaredModels } = stack;
+  const { store, tracking, pipeline, serving, alerts, datasetRegistration, management, declaredModels } = stack;
   const functions = [...Object.values(pipeline.functions), serving.predictFunction, serving.feedbackFunction, datasetRegistration.registerFunction, management.handler];
   // The bench's echo function (local only) has predict's role shape: basic execution and tracing.
   if (serving.benchEchoFunction) functions.push(serving.benchEchoFunction);
@@ -246,17 +249,6 @@ export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
     },
   );
 
-  Validations.of(schedules.deadLetterQueue).acknowledge(
-    {
-      id: 'AwsSolutions-SQS3',
-      reason: 'This queue is itself the dead-letter queue of the retraining schedules\' EventBridge targets.',
-    },
-    {
-      id: 'Serverless-SQSRedrivePolicy',
-      reason: 'This queue is itself the dead-letter queue of the retraining schedules\' EventBridge targets; it has no consumer to redrive from.',
-    },
-  );
-
   // Firehose delivery roles: each writes its own kind's prefix and error prefix of the prediction-logs bucket.
   for (const [kind, log] of [['predictions', serving.log.predictions], ['feedback', serving.log.feedback]] as const) {
     Validations.of(log.deliveryRole).acknowledge(
@@ -347,6 +339,12 @@ export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
     executionsOf(rolloutMachine, 'Rollout status, abort and a manual rollback read and stop the rollout\'s execution (named per rollout at run time); the grant covers the rollout state machine\'s executions only.'),
   );
 
+  // The datasets API builds dataset versions from the prediction log (`dataset from-logs`): it reads the log and the feedback.
+  Validations.of(management.handler).acknowledge(
+    underPrefix(store.predictionLogs, 'predictions/*', 'reads of the prediction log (per model, version and day)'),
+    underPrefix(store.predictionLogs, 'feedback/*', 'reads of the feedback labels (per model, version and day)'),
+  );
+
   // DriftCheck: reads the registry, model files and reference samples, dataset files (the reference of a
   // version stored before reference samples), the prediction log; writes its reports under drift-checks/.
   const { driftCheck } = stack;
@@ -358,28 +356,86 @@ export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
     underPrefix(store.models, 'models/*', 'reads of model files and reference samples'),
     underPrefix(store.datasets, 'datasets/*', 'reads of registered dataset files'),
     underPrefix(store.predictionLogs, 'predictions/*', 'reads of the prediction log (per model, version and day)'),
+    underPrefix(store.predictionLogs, 'feedback/*', 'reads of the feedback labels joined to the window (per model, version and day)'),
     underPrefix(store.reports, 'drift-checks/*', 'reads and puts of drift check reports'),
+    // With monitoring.athenaAboveBytes: Athena writes and reads each query's result files as the caller, named by query id.
+    underPrefix(store.predictionLogs, 'athena-results/*', 'Athena query results (one object per query id, written and read as the caller)'),
   );
 
-  // Drift schedules are created per model at run time (named after the model), so their managers' grant
-  // covers the stack's own schedule group; on the emulator also schedule/default/drift-*, the ARN it checks.
+  // RetrainTrigger: the retraining guardrails. Reads the registry (and writes its lock and decisions), reads runs and
+  // dataset versions and registers one built from the log (tracking table and datasets bucket, as registration does),
+  // reads the prediction log and its feedback, starts training pipeline executions, publishes to the alerts topic, and
+  // lists the model's open alarms.
+  const { retrainTrigger } = stack;
+  Validations.of(retrainTrigger.function).acknowledge(
+    basicExecutionRole,
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords and CloudWatch DescribeAlarms (listed by the model\'s name prefix) support no resource-level permissions.',
+    },
+    trackingIndexes,
+    ...bucketActions(['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:Abort*', 's3:DeleteObject*']),
+    ...bucketObjects([store.datasets]),
+    {
+      id: `AwsSolutions-IAM5[Resource::${arnToken(store.datasets)}/uploads/*]`,
+      reason: 'A dataset built from the log is uploaded under uploads/ and deleted from there once registered; deletes are limited to that prefix.',
+    },
+    underPrefix(store.predictionLogs, 'predictions/*', 'reads of the prediction log (per model, version and day)'),
+    underPrefix(store.predictionLogs, 'feedback/*', 'reads of the feedback labels (per model, version and day)'),
+    {
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: 'Notifying the owner on the alerts topic, encrypted with its customer managed key: grantPublish adds kms:GenerateDataKey* (all its variants) on that one key.',
+    },
+    {
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Invoked asynchronously by Scheduler (with its own retry policy) and DriftCheck, and synchronously by API Gateway. A trigger that fails every retry leaves no decision and is logged as an error; the next schedule or check triggers again.',
+    },
+  );
+
+  // Model schedules are created per model at run time (named after the model), so their managers' grant
+  // covers the stack's own schedule group; on the emulator also schedule/default/<kind>-*, the ARNs it checks.
   const { modelSchedules } = stack;
   const scheduleGrants: Acknowledgment[] = [
     {
       id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'scheduler', `schedule/${modelSchedules.group.scheduleGroupName}/*`)}]`,
-      reason: 'Create, update and delete of the drift schedules, one per model named at run time, in the stack\'s own schedule group only.',
+      reason: 'Create, update and delete of the drift and retraining schedules, one per model and kind named at run time, in the stack\'s own schedule group only.',
     },
     ...(stack.tlsOnly
       ? []
-      : [{ id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'scheduler', 'schedule/default/drift-*')}]`, reason: 'Only on the local emulator, which checks every schedule as schedule/default/<name> whatever its group; limited to drift-* names.' }]),
+      : SCHEDULE_KINDS.map((kind) => ({
+          id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'scheduler', `schedule/default/${kind}-*`)}]`,
+          reason: `Only on the local emulator, which checks every schedule as schedule/default/<name> whatever its group; limited to ${kind}-* names.`,
+        }))),
   ];
   for (const fn of [management.registryHandler, declaredModels.handler]) Validations.of(fn).acknowledge(...scheduleGrants);
 
   if (!stack.tlsOnly) {
     const plainHttp = 'Only on the local emulator, which serves plain HTTP and, with AUTH=true, evaluates aws:SecureTransport: a TLS-only policy would refuse every role. Every other environment is TLS-only (infra test).';
     for (const bucket of [store.accessLogs, store.datasets, store.models, store.reports, store.predictionLogs]) Validations.of(bucket).acknowledge({ id: 'AwsSolutions-S10', reason: plainHttp });
-    Validations.of(schedules.deadLetterQueue).acknowledge({ id: 'AwsSolutions-SQS4', reason: plainHttp });
     Validations.of(alerts.topic).acknowledge({ id: 'AwsSolutions-SNS3', reason: plainHttp });
+  }
+
+  // System monitoring (lib/monitoring.ts): each model's alarms and dashboard are written at run time with its
+  // spec (named after the model), so their managers' grant covers the environment's name prefixes; the alerts
+  // topic's customer managed key (CloudWatch alarms cannot use the AWS managed one) needs GenerateDataKey* to publish.
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  const environment = stack.monitoring.environmentName;
+  const monitoringGrants: Acknowledgment[] = [
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'cloudwatch', `alarm:mlops/${environment}/*`)}]`,
+      reason: 'PutMetricAlarm and DeleteAlarms of the models\' alarms, named mlops/<env>/<model>/<kind> at run time; this environment\'s names only.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:cloudwatch::${account}:dashboard/mlops_${environment}_*]`,
+      reason: 'PutDashboard and DeleteDashboards of the models\' dashboards, named mlops_<env>_<model> at run time; this environment\'s names only.',
+    },
+  ];
+  for (const fn of [management.registryHandler, declaredModels.handler]) Validations.of(fn).acknowledge(...monitoringGrants);
+  for (const fn of [pipeline.functions.requestApproval!, pipeline.functions.recordFailure!]) {
+    Validations.of(fn).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason: 'Publishing to the alerts topic, encrypted with its customer managed key: grantPublish adds kms:GenerateDataKey* (all its variants) on that one key.',
+    });
   }
 
   Validations.of(alerts.topic).acknowledge({

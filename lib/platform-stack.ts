@@ -2,7 +2,7 @@ import { CfnOutput, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, Sta
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { BATCH_ROUTES, DRIFT_ROUTES } from '../lambdas/contract/routes.js';
+import { BATCH_ROUTES, DRIFT_ROUTES, RETRAIN_ROUTES } from '../lambdas/contract/routes.js';
 import type { StackOutputs } from '../lambdas/contract/stack.js';
 import type { ModelSpec } from '../lambdas/core/training/model-spec.js';
 import { Alerts } from './alerts.js';
@@ -12,12 +12,14 @@ import { DeclaredModels } from './declared-models.js';
 import { DriftCheck } from './drift-check.js';
 import { ManagementApi } from './management-api.js';
 import { ModelSchedules } from './model-schedules.js';
+import { Monitoring } from './monitoring.js';
 import { ArtifactStore } from './artifact-store.js';
 import type { EnvironmentConfig, EnvironmentName } from './config.js';
+import { ATHENA_RESULTS_PREFIX, type LogKind } from './prediction-log.js';
 import { acknowledgePlatformFindings } from './nag-acknowledgements.js';
 import { Registry, Tracking } from './registry.js';
 import { Rollout } from './rollout.js';
-import { Schedules } from './schedules.js';
+import { RetrainTrigger } from './retrain-trigger.js';
 import { ServingApi } from './serving-api.js';
 import type { ExternalTraining } from './external-training.js';
 import { TrainingPipeline } from './training-pipeline.js';
@@ -26,8 +28,8 @@ export interface PlatformStackProps extends StackProps {
   readonly environmentName: EnvironmentName;
   readonly config: EnvironmentConfig;
   /**
-   * Models declared in config/models: `cdk deploy` writes them into the registry, and those with a
-   * schedule get a retraining rule.
+   * Models declared in config/models: `cdk deploy` writes them into the registry with their schedules
+   * (DeclaredModels, as `PUT /models/{model}` does).
    */
   readonly models: readonly ModelSpec[];
   /**
@@ -51,7 +53,6 @@ export class PlatformStack extends Stack {
   public readonly alerts: Alerts;
   public readonly pipeline: TrainingPipeline;
   public readonly serving: ServingApi;
-  public readonly schedules: Schedules;
   public readonly declaredModels: DeclaredModels;
   public readonly datasetRegistration: DatasetRegistration;
   public readonly management: ManagementApi;
@@ -60,8 +61,12 @@ export class PlatformStack extends Stack {
   public readonly batchScoring: BatchScoring;
   /** `mlops drift`: checks a window of the prediction log against the version's reference. */
   public readonly driftCheck: DriftCheck;
-  /** Each model's drift schedule (EventBridge Scheduler), put and removed with its spec by the registry API and DeclareModels. */
+  /** Each model's drift and retraining schedules (EventBridge Scheduler), put and removed with its spec by the registry API and DeclareModels. */
   public readonly modelSchedules: ModelSchedules;
+  /** The retraining guardrails: every automatic run (schedule, drift, performance) starts here; `mlops monitor`. */
+  public readonly retrainTrigger: RetrainTrigger;
+  /** The environment's dashboard, and the grants to publish metrics and to manage each model's dashboard and alarms. */
+  public readonly monitoring: Monitoring;
   /** Whether resource policies refuse plain HTTP: everywhere but on the emulator. */
   public readonly tlsOnly: boolean;
 
@@ -85,7 +90,7 @@ export class PlatformStack extends Stack {
     });
     this.registry = new Registry(this, 'Registry', { removalPolicy });
     this.tracking = new Tracking(this, 'Tracking', { removalPolicy });
-    this.alerts = new Alerts(this, 'Alerts', { tlsOnly, ...(config.alarmEmail ? { email: config.alarmEmail } : {}) });
+    this.alerts = new Alerts(this, 'Alerts', { tlsOnly, removalPolicy, ...(config.alarmEmail ? { email: config.alarmEmail } : {}) });
     this.pipeline = new TrainingPipeline(this, 'TrainingPipeline', {
       store: this.store,
       registryTable: this.registry.table,
@@ -146,6 +151,7 @@ export class PlatformStack extends Stack {
       registration: this.datasetRegistration.stateMachine,
       trainingPipeline: this.pipeline.stateMachine,
       maxDatasetBytes: config.maxDatasetBytes,
+      logBuffer: this.serving.logReadAllowance,
       throttle: config.managementApiThrottle,
       logRetention,
       removalPolicy,
@@ -170,22 +176,65 @@ export class PlatformStack extends Stack {
       logBuffer: this.serving.logReadAllowance,
       logRetention,
       removalPolicy,
+      ...(props.config.monitoring.athenaAboveBytes !== undefined && {
+        athena: {
+          aboveBytes: props.config.monitoring.athenaAboveBytes,
+          // The emulator's Athena runs DuckDB (docs/ARCHITECTURE.md, "Drift at scale").
+          dialect: props.config.emulator ? 'duckdb' : 'trino',
+          workGroupName: this.serving.log.workGroup.name,
+          databaseName: this.serving.log.databaseName,
+          tableName: 'predictions' satisfies LogKind,
+          resultsPrefix: ATHENA_RESULTS_PREFIX,
+        },
+      }),
     });
     this.management.addFunctionRoutes(DRIFT_ROUTES, this.driftCheck.function.function);
-    this.schedules = new Schedules(this, 'Schedules', {
-      pipeline: this.pipeline.stateMachine,
-      models: props.models,
-      tlsOnly,
-    });
     this.declaredModels = new DeclaredModels(this, 'DeclaredModels', {
       registryTable: this.registry.table,
       models: props.models,
       logRetention,
       removalPolicy,
     });
-    this.modelSchedules = new ModelSchedules(this, 'ModelSchedules', { driftCheck: this.driftCheck.function.function, removalPolicy, emulator: config.emulator });
+    this.retrainTrigger = new RetrainTrigger(this, 'RetrainTrigger', {
+      registryTable: this.registry.table,
+      trackingTable: this.tracking.table,
+      pipeline: this.pipeline.stateMachine,
+      alertTopic: this.alerts.topic,
+      datasets: this.store.datasets,
+      predictionLogs: this.store.predictionLogs,
+      logBuffer: this.serving.logReadAllowance,
+      maxDatasetBytes: config.maxDatasetBytes,
+      environmentName: props.environmentName,
+      logRetention,
+      removalPolicy,
+    });
+    this.management.addFunctionRoutes(RETRAIN_ROUTES, this.retrainTrigger.function.function);
+    // A check that finds drift or decay hands the model to the guardrails (asynchronously).
+    this.retrainTrigger.allowTriggering(this.driftCheck.function.function);
+    this.modelSchedules = new ModelSchedules(this, 'ModelSchedules', {
+      driftCheck: this.driftCheck.function.function,
+      retrainTrigger: this.retrainTrigger.function.function,
+      removalPolicy,
+      emulator: config.emulator,
+    });
     this.modelSchedules.allowManaging(this.management.registryHandler.function);
     this.modelSchedules.allowManaging(this.declaredModels.handler.function);
+    // Each model's dashboard and alarms are written with its spec, by the same two functions as its schedules.
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      environmentName: props.environmentName,
+      alertTopic: this.alerts.topic,
+      predict: this.serving.predictFunction.function,
+      driftCheck: this.driftCheck.function.function,
+      alarms: {
+        period: Duration.seconds(config.monitoring.alarmPeriodSeconds),
+        evaluationPeriods: config.monitoring.alarmEvaluationPeriods,
+        checkPeriod: Duration.seconds(config.monitoring.checkAlarmPeriodSeconds),
+      },
+      emulator: config.emulator,
+    });
+    this.monitoring.allowPublishing(this.driftCheck.function.function);
+    this.monitoring.allowManaging(this.management.registryHandler.function);
+    this.monitoring.allowManaging(this.declaredModels.handler.function);
     acknowledgePlatformFindings(this);
 
     // Typed by the contract: an output missing or renamed here fails `tsc`, as the CLI reads these names.

@@ -25,6 +25,8 @@ export const firehosePrefix = (kind: LogKind) =>
   `${kind}/model=!{partitionKeyFromQuery:model}/version=!{partitionKeyFromQuery:version}/date=!{timestamp:yyyy-MM-dd}/`;
 /** Where Firehose puts what it could not deliver, by error type (processing-failed, format-conversion-failed, ...). */
 export const firehoseErrorPrefix = (kind: LogKind) => `errors/${kind}/!{firehose:error-output-type}/date=!{timestamp:yyyy-MM-dd}/`;
+/** Where the workgroup writes query results in the prediction-logs bucket (kept a week at most: they may quote records). */
+export const ATHENA_RESULTS_PREFIX = 'athena-results/';
 /** The jq query that gives the partition keys. */
 export const PARTITION_QUERY = '{model: .model, version: .version}';
 
@@ -87,7 +89,7 @@ export class PredictionLog extends Construct {
         enforceWorkGroupConfiguration: true,
         publishCloudWatchMetricsEnabled: true,
         resultConfiguration: {
-          outputLocation: props.bucket.s3UrlForObject('athena-results/'),
+          outputLocation: props.bucket.s3UrlForObject(ATHENA_RESULTS_PREFIX),
           encryptionConfiguration: { encryptionOption: 'SSE_S3' },
         },
       },
@@ -106,7 +108,7 @@ export class PredictionLog extends Construct {
     }
     props.bucket.addLifecycleRule({
       id: 'expire-athena-results',
-      prefix: 'athena-results/',
+      prefix: ATHENA_RESULTS_PREFIX,
       expiration: Duration.days(Math.min(7, props.retention.toDays())),
       noncurrentVersionExpiration: Duration.days(1),
     });

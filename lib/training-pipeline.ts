@@ -171,6 +171,8 @@ export class TrainingPipeline extends Construct {
     props.registryTable.grantReadData(startRun.function);
     props.trackingTable.grantReadWriteData(startRun.function);
     props.trackingTable.grantReadWriteData(validateData.function);
+    // Missing rates are judged against the dataset the production (or newest) version was trained on.
+    props.registryTable.grantReadData(validateData.function);
     store.datasets.grantRead(validateData.function);
     store.reports.grantPut(validateData.function);
     props.trackingTable.grantReadWriteData(train.function);

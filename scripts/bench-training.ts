@@ -35,7 +35,7 @@ import { fitTransforms, transformTable } from '../lambdas/core/training/transfor
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const BENCH_DIR = join(ROOT, '.bench');
 const VENV = join(BENCH_DIR, 'venv');
-const VENV_PYTHON = join(VENV, 'bin', 'python');
+export const VENV_PYTHON = join(VENV, 'bin', 'python');
 const SKLEARN_SCRIPT = join(ROOT, 'scripts', 'bench_sklearn.py');
 /** Exact pins for the benchmark's virtualenv (numpy 2.4.x is the newest line that supports Python 3.11). */
 const REQUIREMENTS = ['scikit-learn==1.9.1', 'numpy==2.4.6', 'scipy==1.17.1', 'pandas==3.1.1'];
@@ -242,8 +242,8 @@ interface SklearnOutput {
   results: SklearnResult[];
 }
 
-/** Creates .bench/venv with the pinned packages unless it already has exactly them; returns how. */
-function ensureVenv(): string {
+/** Creates .bench/venv with the pinned packages unless it already has exactly them; returns how (the drift bench uses it too). */
+export function ensureVenv(): string {
   const marker = join(VENV, 'bench-requirements.txt');
   const wanted = `${REQUIREMENTS.join('\n')}\n`;
   if (existsSync(VENV_PYTHON) && existsSync(marker) && readFileSync(marker, 'utf8') === wanted) return 'reused .bench/venv';

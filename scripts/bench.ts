@@ -26,7 +26,10 @@
 // prediction, the cost per million; through the emulator's API Gateway against an echo route (when
 // the local stack is deployed); the predict function's bundle size and cold init.
 //
-//   npm run bench                       all six parts
+// drift (scripts/bench-drift.ts): the drift engine on 1M logged rows x 20 features as one DriftCheck
+// Lambda runs it, against numpy/scipy (scripts/bench_drift.py) on the same vectors: time, peak RSS, agreement.
+//
+//   npm run bench                       all seven parts
 //   npm run bench -- --only core        the in-memory stages only
 //   npm run bench -- --only data        the file stages only (BENCH_DATA_MB=50 for a quick run)
 //   npm run bench -- --only training    ours vs scikit-learn only
@@ -34,6 +37,7 @@
 //   npm run bench -- --only cli         the CLI's start-up (scripts/bench-cli.ts)
 //   npm run bench -- --only serving     the prediction path: in process, through the emulator's API
 //                                       Gateway against an echo route, the bundle (scripts/bench-serving.ts)
+//   npm run bench -- --only drift       the drift engine vs numpy/scipy (BENCH_DRIFT_BEFORE=<dir> adds an older tree)
 import { execFileSync } from 'node:child_process';
 import { createReadStream, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
@@ -50,6 +54,7 @@ import { trainModel } from '../lambdas/core/training/train-model.js';
 import { predict, validatePredictionRequest } from '../lambdas/core/serving/predict.js';
 import { createRng } from '../lambdas/core/random.js';
 import { runCliBench } from './bench-cli.js';
+import { runDriftBench } from './bench-drift.js';
 import { runServingBench } from './bench-serving.js';
 import { runGate } from './bench-gate.js';
 import { runTraining } from './bench-training.js';
@@ -435,8 +440,8 @@ function argValue(name: string): string | undefined {
 
 async function main(): Promise<void> {
   const only = argValue('--only');
-  if (only !== undefined && only !== 'core' && only !== 'data' && only !== 'training' && only !== 'gate' && only !== 'cli' && only !== 'serving') {
-    throw new Error(`--only takes "core", "data", "training", "gate", "cli" or "serving", got "${only}"`);
+  if (only !== undefined && only !== 'core' && only !== 'data' && only !== 'training' && only !== 'gate' && only !== 'cli' && only !== 'serving' && only !== 'drift') {
+    throw new Error(`--only takes "core", "data", "training", "gate", "cli", "serving" or "drift", got "${only}"`);
   }
   if (only === undefined || only === 'core') runCore();
   if (only === undefined) console.log('');
@@ -449,6 +454,8 @@ async function main(): Promise<void> {
   if (only === undefined || only === 'cli') await runCliBench();
   if (only === undefined) console.log('');
   if (only === undefined || only === 'serving') await runServingBench();
+  if (only === undefined) console.log('');
+  if (only === undefined || only === 'drift') await runDriftBench();
 }
 
 const stage = argValue('--stage');

@@ -75,6 +75,16 @@ export const HTTP_STATUS_BY_CODE = {
   WINDOW_TOO_LONG: 400,
   NO_VERSION_ON_ARM: 409,
   NO_LOGS_IN_WINDOW: 409,
+  // The Athena path of a large window (lambdas/aws/athena-queries.ts): the query failed, or outlasted the function.
+  ATHENA_QUERY_FAILED: 502,
+  ATHENA_QUERY_TIMEOUT: 504,
+  // The spec is stored but CloudWatch refused its alarms or dashboard (core/monitoring/system-monitoring.ts): putting it again repairs.
+  MONITORING_NOT_SYNCED: 502,
+  // Datasets from the prediction log (core/data/dataset-from-logs.ts): nothing to name, rebuild or hold.
+  NO_DATASET_NAME: 400,
+  FEATURES_NOT_LOGGED: 409,
+  NO_LABELLED_ROWS: 409,
+  TOO_MANY_ROWS: 413,
 } as const satisfies Readonly<Record<string, number>>;
 
 export function httpStatusOf(code: string): number {

@@ -121,9 +121,16 @@ export class StepFunctions {
   }
 }
 
-/** Starts a run of the training pipeline, the one way a run starts: a fresh run id names its execution. */
-export async function startTrainingRun(stepFunctions: Pick<StepFunctions, 'start'>, pipelineArn: string, request: TrainingRequest): Promise<{ runId: string; executionArn: string }> {
-  const runId = newRunId(request.model, new Date(), randomBytes(3).toString('hex'));
+/**
+ * Starts a run of the training pipeline, the one way a run starts: a fresh run id names its execution
+ * (or the one the caller drew: the retraining guardrails record it in their lock before starting).
+ */
+export async function startTrainingRun(
+  stepFunctions: Pick<StepFunctions, 'start'>,
+  pipelineArn: string,
+  request: TrainingRequest,
+  runId = newRunId(request.model, new Date(), randomBytes(3).toString('hex')),
+): Promise<{ runId: string; executionArn: string }> {
   const { executionArn } = await stepFunctions.start(pipelineArn, runId, request);
   return { runId, executionArn };
 }

@@ -68,6 +68,9 @@ export const DriftCheckRecordSchema = z.object({
       estimated: z.number().nullable(),
       labelled: z.number().int().nonnegative(),
       coverage: z.number().min(0).max(1),
+      /** The bootstrap interval of `value`, and of `estimated` (the gate's confidence), for the metric-over-time chart. */
+      interval: z.tuple([z.number(), z.number()]).nullable().optional(),
+      estimatedInterval: z.tuple([z.number(), z.number()]).nullable().optional(),
     })
     .optional(),
   actor: z.string(),

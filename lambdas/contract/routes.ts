@@ -14,6 +14,8 @@ export const DATASET_ROUTES = [
   'GET /datasets/{name}/versions/{version}/profile',
   'POST /datasets/{name}/versions/{version}/validate',
   'GET /datasets/{name}/registrations/{registrationId}',
+  // A dataset version from the prediction log joined with feedback (`mlops dataset from-logs`).
+  'POST /models/{model}/datasets/from-logs',
 ] as const;
 
 /** Routes of the model registry API, served by their own function. */
@@ -54,14 +56,18 @@ export const BATCH_ROUTES = ['POST /models/{model}/batch-jobs/uploads', 'POST /m
 /** Routes of the drift check (`mlops drift`), served by the DriftCheck function. */
 export const DRIFT_ROUTES = ['POST /models/{model}/drift-checks', 'GET /models/{model}/drift-checks', 'GET /models/{model}/drift-checks/{checkId}', 'GET /models/{model}/drift-checks/{checkId}/report'] as const;
 
+/** Routes of the retraining guardrails (`mlops monitor`), served by the retrain-trigger function. */
+export const RETRAIN_ROUTES = ['GET /models/{model}/triggers', 'GET /models/{model}/monitor'] as const;
+
 export type DatasetRoute = (typeof DATASET_ROUTES)[number];
 export type RegistryRoute = (typeof REGISTRY_ROUTES)[number];
 export type RunsRoute = (typeof RUNS_ROUTES)[number];
 export type BatchRoute = (typeof BATCH_ROUTES)[number];
 export type DriftRoute = (typeof DRIFT_ROUTES)[number];
+export type RetrainRoute = (typeof RETRAIN_ROUTES)[number];
 
 /** Any route of the management API. */
-export type ManagementRoute = DatasetRoute | RegistryRoute | RunsRoute | BatchRoute | DriftRoute;
+export type ManagementRoute = DatasetRoute | RegistryRoute | RunsRoute | BatchRoute | DriftRoute | RetrainRoute;
 
 /**
  * A route as the tail of its execute-api ARN (`arn:aws:execute-api:<region>:<account>:<api>/<stage>/` + this),

@@ -23,6 +23,9 @@ import { DATASET_NAME, DATASET_VERSION } from '../core/data/dataset-version.js';
 import { formatS3Uri } from '../core/s3-uri.js';
 import type { Reports } from '../core/stores.js';
 import { validateDatasetVersion } from '../core/data/validate-version.js';
+import { buildDatasetFromLogs } from '../core/data/dataset-from-logs.js';
+import type { LogObjects } from '../core/serving/rollout-evidence.js';
+import { MODEL_NAME } from '../core/training/run.js';
 
 const logger = new Logger({ serviceName: 'datasets-api' });
 const UPLOAD_URL_TTL_SECONDS = 3600;
@@ -46,9 +49,12 @@ type Route = (request: Request) => Promise<{ status: number; body: unknown }>;
 /** What the datasets API reads and writes: the adapters in production, memory in the unit tests. */
 export interface DatasetsApiStores {
   readonly tracking: Pick<TrackingStore, 'listDatasets' | 'listDatasetVersions' | 'getDatasetVersion' | 'findDatasetVersion'>;
-  readonly registry: Pick<RegistryStore, 'getModel'>;
+  /** The model's spec, and its versions: the data gate judges missing rates against a trained version's dataset. */
+  readonly registry: Pick<RegistryStore, 'getModel' | 'findAlias' | 'getVersion' | 'listVersions'>;
   /** The datasets bucket's uploads and objects. */
-  readonly objects: Pick<ObjectStore, 'getText' | 'size' | 'delete' | 'presignUpload' | 'completeUpload'>;
+  readonly objects: Pick<ObjectStore, 'getText' | 'size' | 'delete' | 'presignUpload' | 'completeUpload' | 'stream' | 'file' | 'put'>;
+  /** The prediction-logs bucket, read by `from-logs` builds. */
+  readonly logs: LogObjects;
   /** Validation reports (the reports bucket). */
   readonly reports: Pick<Reports, 'put'>;
   readonly stepFunctions: Pick<StepFunctions, 'start' | 'describe'>;
@@ -58,6 +64,8 @@ export interface DatasetsApiSettings {
   readonly datasetsBucket: string;
   readonly registrationStateMachineArn: string;
   readonly maxDatasetBytes: number;
+  /** The log's delivery buffer (LOG_BUFFER_SECONDS): a from-logs window ending now ends this long before now. */
+  readonly logBufferSeconds: number;
 }
 
 /**
@@ -68,6 +76,14 @@ export interface DatasetsApiSettings {
 export function createHandler(stores: DatasetsApiStores, settings: DatasetsApiSettings) {
   const { tracking, registry, objects, stepFunctions } = stores;
   const { datasetsBucket: DATASETS_BUCKET, registrationStateMachineArn: REGISTRATION_STATE_MACHINE_ARN, maxDatasetBytes: MAX_DATASET_BYTES } = settings;
+
+  /** Starts the registration state machine on a job; answers the registration id the client polls. */
+  async function startRegistration(job: RegistrationJob): Promise<string> {
+    // Step Functions execution names stop at 80 characters: a 63-character name leaves room for 8 + 6.
+    const registrationId = `${job.name}-${job.sha256.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
+    await stepFunctions.start(REGISTRATION_STATE_MACHINE_ARN, registrationId, job);
+    return registrationId;
+  }
 
   /** `latest` or a sha256. */
   async function findVersion(name: string, version: string | undefined) {
@@ -141,10 +157,29 @@ export function createHandler(stores: DatasetsApiStores, settings: DatasetsApiSe
         owner: request.owner ?? actor,
         source: request.source ?? 'upload',
       };
-      // Step Functions execution names stop at 80 characters: a 63-character name leaves room for 8 + 6.
-      const registrationId = `${name}-${request.sha256.slice(0, 8)}-${randomBytes(3).toString('hex')}`;
-      await stepFunctions.start(REGISTRATION_STATE_MACHINE_ARN, registrationId, job);
+      const registrationId = await startRegistration(job);
       return { status: 202, body: { status: 'RUNNING', registrationId } };
+    },
+
+    /** A version from the prediction log joined with feedback; registered by the same state machine as an upload (poll the registration). */
+    'POST /models/{model}/datasets/from-logs': async ({ params, body, actor }) => {
+      const model = pathParam(params, 'model', MODEL_NAME, 'model name');
+      const answer = await buildDatasetFromLogs(
+        {
+          registry,
+          datasets: tracking,
+          logs: stores.logs,
+          files: {
+            stream: (uri) => objects.stream(uri),
+            file: (uri) => objects.file(uri),
+            putUpload: (key, bytes, contentType) => objects.put(DATASETS_BUCKET, key, bytes, contentType),
+          },
+          register: async (job) => ({ status: 'RUNNING', registrationId: await startRegistration(job) }),
+        },
+        { bufferSeconds: settings.logBufferSeconds },
+        { model, request: body ?? {}, actor, now: new Date(), suffix: randomBytes(3).toString('hex') },
+      );
+      return { status: answer.status === 'EXISTS' ? 200 : 202, body: answer };
     },
 
     'GET /datasets/{name}/registrations/{registrationId}': async ({ name, params }) => {
@@ -174,7 +209,7 @@ export function createHandler(stores: DatasetsApiStores, settings: DatasetsApiSe
       const { spec } = await registry.getModel(model);
       const dataset = await findVersion(name, version);
       const at = new Date().toISOString().replace(/[-:.]/g, '');
-      const { report, reportUri } = await validateDatasetVersion(stores, {
+      const { report, reportUri } = await validateDatasetVersion({ objects, reports: stores.reports, registry, datasets: tracking }, {
         dataset,
         spec,
         reportKey: `validation/${model}/adhoc/${name}-${dataset.version.slice(0, 12)}-${at}.json`,
@@ -210,12 +245,14 @@ function awsStores(): DatasetsApiStores {
   const doc = createDocumentClient();
   const objects = new ObjectStore(createS3Client());
   const reportsBucket = requireEnv('REPORTS_BUCKET');
+  const logsBucket = requireEnv('PREDICTION_LOGS_BUCKET');
   return {
     tracking: new TrackingStore(doc, requireEnv('TRACKING_TABLE')),
     registry: new RegistryStore(doc, requireEnv('REGISTRY_TABLE')),
     objects,
     reports: { put: (key, json) => objects.put(reportsBucket, key, json, 'application/json') },
     stepFunctions: new StepFunctions(createSfnClient()),
+    logs: { list: (prefix) => objects.list(logsBucket, prefix), stream: (key) => objects.stream(formatS3Uri(logsBucket, key)) },
   };
 }
 
@@ -223,4 +260,5 @@ export const handler = createHandler(awsStores(), {
   datasetsBucket: requireEnv('DATASETS_BUCKET'),
   registrationStateMachineArn: requireEnv('REGISTRATION_STATE_MACHINE_ARN'),
   maxDatasetBytes: Number(requireEnv('MAX_DATASET_BYTES')),
+  logBufferSeconds: Number(requireEnv('LOG_BUFFER_SECONDS')),
 });

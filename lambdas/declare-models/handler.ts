@@ -2,7 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { z } from 'zod';
 import { createDocumentClient } from '../aws/clients.js';
 import { requireEnv } from '../aws/env.js';
-import { createDriftSchedules } from '../aws/drift-schedules.js';
+import { createModelSchedules } from '../aws/model-schedules.js';
+import { createModelMonitoring } from '../aws/cloudwatch-monitoring.js';
 import { RegistryStore } from '../aws/registry-store.js';
 import { ConflictError, parseOrThrow } from '../core/errors.js';
 import { declareModels, parseDeclaredSpecs, type DeclaredModelStores } from '../core/registry/declare-models.js';
@@ -20,7 +21,7 @@ const EventSchema = z.object({
 
 /**
  * onEvent handler of the DeclaredModels custom resource, over the stores it is given. Create and
- * Update write each declared spec into the registry with its drift schedule, as `PUT /models/{model}`
+ * Update write each declared spec into the registry with its drift and retraining schedules, as `PUT /models/{model}`
  * does (core/registry/declare-models.ts); Delete
  * leaves the registry alone (models and their history stay).
  */
@@ -56,7 +57,8 @@ function awsStores(): DeclaredModelStores {
         throw new ConflictError(`model ${spec.name} changed while its declared spec was written`, { field: 'Specs', cause: error });
       }
     },
-    schedules: createDriftSchedules(),
+    schedules: createModelSchedules(),
+    monitoring: createModelMonitoring(),
   };
 }
 

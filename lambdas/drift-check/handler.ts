@@ -3,12 +3,13 @@ import { randomBytes } from 'node:crypto';
 import { createDocumentClient, createS3Client } from '../aws/clients.js';
 import { sampleDatasetRows } from '../aws/dataset-table.js';
 import { DriftCheckStore } from '../aws/drift-checks.js';
+import { createCloudWatchMetrics } from '../aws/cloudwatch-monitoring.js';
 import { requireEnv } from '../aws/env.js';
 import { apiHandler, pathParam, type ApiRequest, type ApiRoute } from '../aws/http-api.js';
 import { ObjectStore } from '../aws/object-store.js';
 import { onnxScorer } from '../aws/onnx-sessions.js';
 import { RegistryStore } from '../aws/registry-store.js';
-import { DRIFT_CHECK_ID, type DriftCheckList, type DriftReportLink } from '../contract/drift.js';
+import { DRIFT_CHECK_ID, type DriftCheckList, type DriftCheckRecord, type DriftReportLink } from '../contract/drift.js';
 import type { DriftRoute } from '../contract/routes.js';
 import { parseOrThrow } from '../core/errors.js';
 import { driftHtmlReport, runDriftCheck, showDriftCheck, type DriftCheckSettings, type DriftCheckStores } from '../core/monitoring/drift-check.js';
@@ -17,6 +18,10 @@ import { MODEL_NAME } from '../core/training/run.js';
 import { z } from 'zod';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { runScheduledDriftCheck, type ScheduledDriftCheckEvent, type ScheduledDriftCheckOutcome } from '../core/monitoring/drift-schedule.js';
+import { retrainTriggerFor } from '../core/monitoring/retraining.js';
+import { createRetrainHandoff, type RetrainHandoff } from '../aws/retrain-handoff.js';
+import { athenaQueries, createAthenaClient } from '../aws/athena-queries.js';
+import { SQL_DIALECTS } from '../core/monitoring/drift-sql.js';
 
 const logger = new Logger({ serviceName: 'drift-check' });
 
@@ -34,7 +39,11 @@ const REPORT_URL_TTL_SECONDS = 900;
  * drift-checks/). `links` is optional only so tests of the other routes need not fake it; the
  * function always has it.
  */
-export type DriftCheckHandlerStores = DriftCheckStores & { links?: { presignGet(uri: string, expiresInSeconds: number): Promise<string> } };
+export type DriftCheckHandlerStores = DriftCheckStores & {
+  links?: { presignGet(uri: string, expiresInSeconds: number): Promise<string> };
+  /** A check that finds drift or decay hands the model to the retraining guardrails (core/monitoring/retraining.ts retrainTriggerFor). */
+  retrain?: RetrainHandoff;
+};
 
 /** The API Gateway event, as far as routing needs it (apiHandler reads the rest, each field optional). */
 const ApiEventSchema = z.looseObject({ httpMethod: z.string(), resource: z.string() });
@@ -53,11 +62,18 @@ export interface DriftCheckHandler {
  */
 export function createHandler(stores: DriftCheckHandlerStores, settings: DriftCheckSettings & { clock?: () => Date }): DriftCheckHandler {
   const clock = settings.clock ?? (() => new Date());
+  const handOff = async (check: DriftCheckRecord) => {
+    const event = retrainTriggerFor(check);
+    if (!event || !stores.retrain) return;
+    await stores.retrain.hand(event);
+    logger.info('handed to the retraining guardrails', { model: check.model, checkId: check.checkId, trigger: event.trigger });
+  };
   const routes = {
     /** Runs a check now, synchronously; refused checks leave no report and no record. */
     'POST /models/{model}/drift-checks': async (request) => {
       const model = modelOf(request);
       const answer = await runDriftCheck(stores, settings, { model, request: request.body, actor: request.actor, now: clock(), suffix: randomBytes(3).toString('hex') });
+      await handOff(answer.check);
       logger.info('drift checked', { model, checkId: answer.check.checkId, version: answer.check.version, arm: answer.check.arm, status: answer.check.status, rows: answer.check.rows });
       return { status: 201, body: answer };
     },
@@ -90,6 +106,7 @@ export function createHandler(stores: DriftCheckHandlerStores, settings: DriftCh
   const api = apiHandler(logger, routes);
   const scheduled = async (event: unknown): Promise<ScheduledDriftCheckOutcome> => {
     const outcome = await runScheduledDriftCheck(stores, settings, { event, now: clock(), suffix: randomBytes(3).toString('hex') });
+    if ('check' in outcome) await handOff(outcome.check);
     if ('skipped' in outcome) logger.warn('scheduled drift check skipped', { event: event as Record<string, unknown>, reason: outcome.skipped });
     else logger.info('scheduled drift check recorded', { model: outcome.check.model, checkId: outcome.check.checkId, version: outcome.check.version, status: outcome.check.status, rows: outcome.check.rows });
     return outcome;
@@ -115,11 +132,29 @@ function awsStores(): DriftCheckHandlerStores {
     reports: { put: (key, text, contentType = 'application/json') => objects.put(reportsBucket, key, text, contentType), getText: (uri) => objects.getText(uri) },
     links: { presignGet: (uri, seconds) => objects.presignGet(uri, seconds) },
     checks: new DriftCheckStore(doc, registryTable),
+    retrain: createRetrainHandoff(),
+    metrics: createCloudWatchMetrics(),
+    // The large-window path, only where the environment sets monitoring.athenaAboveBytes (lib/drift-check.ts).
+    ...(athenaSettings() && {
+      // Within the function's 29 s: the reference and the report need the rest.
+      athena: athenaQueries(createAthenaClient(), { workGroup: requireEnv('ATHENA_WORKGROUP'), database: requireEnv('GLUE_DATABASE'), timeoutMs: 22_000 }),
+    }),
   };
+}
+
+/** ATHENA_ABOVE_BYTES and ATHENA_SQL_DIALECT, set together by the construct, or neither (the path is off). */
+function athenaSettings(): DriftCheckSettings['athena'] {
+  if (process.env.ATHENA_ABOVE_BYTES === undefined) return undefined;
+  return parseOrThrow(
+    z.object({ aboveBytes: z.coerce.number().int().min(1), dialect: z.enum(SQL_DIALECTS) }),
+    { aboveBytes: process.env.ATHENA_ABOVE_BYTES, dialect: process.env.ATHENA_SQL_DIALECT },
+    'drift check Athena settings',
+  );
 }
 
 /** The chart libraries' text, loaded on the first check of a cold start (a large string: checks only). */
 let chartLibraries: Promise<string> | undefined;
 const reportLibraries = () => (chartLibraries ??= import('./chart-libraries.js').then((m) => m.CHART_LIBRARIES));
 
-export const handler = createHandler(awsStores(), { bufferSeconds: Number(requireEnv('LOG_BUFFER_SECONDS')), reportLibraries });
+const athena = athenaSettings();
+export const handler = createHandler(awsStores(), { bufferSeconds: Number(requireEnv('LOG_BUFFER_SECONDS')), reportLibraries, ...(athena && { athena }) });

@@ -17,6 +17,7 @@ import { ROUTING_KEY_HEADER, SERVED_BY_HEADERS } from '../core/serving/routing.j
 import { MlopsError } from '../core/errors.js';
 import { createServer, MAX_PREDICT_BODY_BYTES, servePrediction, type ServingStores } from '../core/serving/serve.js';
 import { MODEL_NAME } from '../core/training/run.js';
+import { METRICS_NAMESPACE, PREDICT_SERVICE, SERVING_METRICS } from '../core/monitoring/system-monitoring.js';
 
 const logger = new Logger({ serviceName: 'predict' });
 
@@ -30,6 +31,18 @@ export interface PredictSettings {
   readonly stalenessMs: number;
   readonly clock?: () => Date;
   readonly random?: () => number;
+  /** Hears each answered request of a model that exists (the serving metrics); requests naming no model, or an unknown one, are not observed (no dimension from arbitrary input). */
+  readonly observe?: (observation: RequestObservation) => void;
+}
+
+/** One answered request, as the serving metrics count it. */
+export interface RequestObservation {
+  readonly model: string;
+  /** The version and arm that served it; absent when none did. */
+  readonly served?: { readonly version: number; readonly arm: string };
+  /** Answered 5xx: the platform failed, not the caller. */
+  readonly serverError: boolean;
+  readonly latencyMs: number;
 }
 
 /** A header by name, whatever case the caller (or API Gateway) gave it. */
@@ -60,12 +73,10 @@ export function createHandler(stores: ServingStores, settings: PredictSettings) 
     return respond(httpStatusOf(code), { error: detail, requestId }, requestId, extra.model ? { [SERVED_BY_HEADERS.model]: extra.model } : {});
   };
 
-  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
-    const requestId = event.requestContext?.requestId || randomUUID();
-    const started = performance.now();
-    if (event.httpMethod !== ROUTE.method || event.resource !== ROUTE.resource) return error('NOT_FOUND', `no route ${event.httpMethod} ${event.resource}`, requestId);
+  const handle = async (event: APIGatewayProxyEvent, requestId: string, started: number): Promise<{ result: APIGatewayProxyResult; model?: string; served?: RequestObservation['served'] }> => {
+    if (event.httpMethod !== ROUTE.method || event.resource !== ROUTE.resource) return { result: error('NOT_FOUND', `no route ${event.httpMethod} ${event.resource}`, requestId) };
     const modelName = MODEL_NAME.safeParse(event.pathParameters?.model);
-    if (!modelName.success) return error('MODEL_NOT_FOUND', `no model named "${(event.pathParameters?.model ?? '').slice(0, 200)}"`, requestId, { field: 'model' });
+    if (!modelName.success) return { result: error('MODEL_NOT_FOUND', `no model named "${(event.pathParameters?.model ?? '').slice(0, 200)}"`, requestId, { field: 'model' }) };
     const model = modelName.data;
 
     let body: unknown;
@@ -73,7 +84,8 @@ export function createHandler(stores: ServingStores, settings: PredictSettings) 
       body = readJsonBody(event, MAX_PREDICT_BODY_BYTES);
     } catch (refusal) {
       if (!(refusal instanceof MlopsError)) throw refusal;
-      return error(refusal.code, refusal.message, requestId, { model, ...(refusal.field === undefined ? {} : { field: refusal.field }) });
+      // Refused before the registry said whether the model exists: not observed.
+      return { result: error(refusal.code, refusal.message, requestId, { model, ...(refusal.field === undefined ? {} : { field: refusal.field }) }) };
     }
 
     const routingKey = headerOf(event, ROUTING_KEY_HEADER) || undefined;
@@ -83,20 +95,61 @@ export function createHandler(stores: ServingStores, settings: PredictSettings) 
     } catch (failure) {
       // The registry could not be read (nothing else throws here): a JSON 500 quoting the request id, never a stack trace.
       logger.error('request failed', { requestId, model, error: failure as Error });
-      return error('INTERNAL', `internal error; quote request id ${requestId}`, requestId, { model });
+      return { result: error('INTERNAL', `internal error; quote request id ${requestId}`, requestId, { model }), model };
     }
     if (!answer.ok) {
       if (answer.code === 'MODEL_UNAVAILABLE') logger.error('production cannot serve', { requestId, model, version: answer.version, message: answer.message });
       const field = answer.code === 'MODEL_NOT_FOUND' || answer.code === 'NO_PRODUCTION_VERSION' ? 'model' : undefined;
-      return error(answer.code, answer.message, requestId, { fields: answer.fields, model, ...(field ? { field } : {}) });
+      const result = error(answer.code, answer.message, requestId, { fields: answer.fields, model, ...(field ? { field } : {}) });
+      return answer.code === 'MODEL_NOT_FOUND' ? { result } : { result, model };
     }
     logger.info('prediction served', { requestId, model, version: answer.version, arm: answer.arm, rows: answer.predictions.length, latencyMs: answer.latencyMs, logged: answer.logged });
 
     const single = answer.rows.length === 1 && !Array.isArray((body as { instances?: unknown }).instances);
     const served = { [SERVED_BY_HEADERS.model]: model, [SERVED_BY_HEADERS.version]: String(answer.version), [SERVED_BY_HEADERS.arm]: answer.arm };
-    return respond(200, { model, version: answer.version, arm: answer.arm, requestId, ...(single ? { prediction: answer.predictions[0] } : { predictions: answer.predictions }) }, requestId, served);
+    const result = respond(200, { model, version: answer.version, arm: answer.arm, requestId, ...(single ? { prediction: answer.predictions[0] } : { predictions: answer.predictions }) }, requestId, served);
+    return { result, model, served: { version: answer.version, arm: answer.arm } };
+  };
+
+  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+    const requestId = event.requestContext?.requestId || randomUUID();
+    const started = performance.now();
+    const { result, model, served } = await handle(event, requestId, started);
+    if (model !== undefined && settings.observe) {
+      settings.observe({ model, ...(served ? { served } : {}), serverError: result.statusCode >= 500, latencyMs: performance.now() - started });
+    }
+    return result;
   };
 }
+
+/**
+ * The serving metrics as EMF lines (stdout; CloudWatch Logs turns them into metrics, no call on the
+ * hot path): per model, and per model, version and arm when one served. Errors is 0 or 1, so its
+ * Average is the error rate the alarm reads; ColdStart is counted on an instance's first request.
+ */
+export function servingMetrics(metrics: Metrics): (observation: RequestObservation) => void {
+  let coldStart = true;
+  return (observation) => {
+    metrics.addDimensions({ model: observation.model });
+    if (observation.served) metrics.addDimensions({ model: observation.model, version: String(observation.served.version), arm: observation.served.arm });
+    metrics.addMetric(SERVING_METRICS.invocations, MetricUnit.Count, 1);
+    metrics.addMetric(SERVING_METRICS.errors, MetricUnit.Count, observation.serverError ? 1 : 0);
+    metrics.addMetric(SERVING_METRICS.latency, MetricUnit.Milliseconds, observation.latencyMs);
+    if (coldStart) metrics.addMetric(SERVING_METRICS.coldStarts, MetricUnit.Count, 1);
+    coldStart = false;
+    metrics.publishStoredMetrics();
+  };
+}
+
+/** Both dimension sets carry `model`, which Powertools warns about on every request: that one warning is dropped, the others logged. */
+const metricsLogger = {
+  debug: (message: string) => logger.debug(message),
+  info: (message: string) => logger.info(message),
+  warn: (message: string) => {
+    if (!String(message).includes('is defined as both a dimension set and dimension set')) logger.warn(message);
+  },
+  error: (message: string) => logger.error(message),
+};
 
 /** A failed hand-off is a metric per model (EMF, so no extra call) and a warning; the request still answers. */
 function countedFailures(metrics: Metrics): HandOffFailures {
@@ -117,13 +170,13 @@ function wholeNumberEnv(name: string): number {
   return value;
 }
 
-function awsStores(): { stores: ServingStores; sdk: string; stalenessMs: number } {
+function awsStores(): { stores: ServingStores; sdk: string; stalenessMs: number; metrics: Metrics } {
   const doc = createDocumentClient();
   const objects = new ObjectStore(createS3Client());
   const log = new FirehoseSink<PredictionLogRecord>(new FirehoseClient({}), requireEnv('PREDICTION_LOG_STREAM'));
   const index = new RequestIndexTable(doc, requireEnv('REQUEST_INDEX_TABLE'));
   const ttlDays = wholeNumberEnv('REQUEST_INDEX_TTL_DAYS');
-  const metrics = new Metrics({ namespace: 'serverless-mlops', serviceName: 'predict', defaultDimensions: { environment: requireEnv('ENVIRONMENT_NAME') } });
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: PREDICT_SERVICE, defaultDimensions: { environment: requireEnv('ENVIRONMENT_NAME') }, logger: metricsLogger });
   return {
     stores: {
       registry: new RegistryStore(doc, requireEnv('REGISTRY_TABLE')),
@@ -135,8 +188,9 @@ function awsStores(): { stores: ServingStores; sdk: string; stalenessMs: number 
     },
     sdk: sdkFlavour(doc),
     stalenessMs: wholeNumberEnv('ROUTING_STALENESS_MS'),
+    metrics,
   };
 }
 
 const aws = awsStores();
-export const handler = createHandler(aws.stores, { sdk: aws.sdk, stalenessMs: aws.stalenessMs });
+export const handler = createHandler(aws.stores, { sdk: aws.sdk, stalenessMs: aws.stalenessMs, observe: servingMetrics(aws.metrics) });

@@ -2,7 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { randomBytes } from 'node:crypto';
 import { createDocumentClient, createS3Client, createSfnClient } from '../aws/clients.js';
 import { requireEnv } from '../aws/env.js';
-import { createDriftSchedules } from '../aws/drift-schedules.js';
+import { createModelSchedules } from '../aws/model-schedules.js';
+import { createModelMonitoring } from '../aws/cloudwatch-monitoring.js';
 import { apiHandler, pathParam, type ApiRequest, type ApiRoute } from '../aws/http-api.js';
 import { ObjectStore } from '../aws/object-store.js';
 import type { GateReportAnswer, ModelDetail, PromoteAnswer, PutModelAnswer, RollbackAnswer, RolloutAbortAnswer, RolloutStartAnswer, RolloutStatus } from '../contract/registry.js';
@@ -18,7 +19,8 @@ import { NotFoundError, parseOrThrow } from '../core/errors.js';
 import { decideApproval, type ApprovalRecords, type ReleaseTasks } from '../core/registry/approval.js';
 import { versionLineage } from '../core/registry/lineage.js';
 import { putModelSpec } from '../core/registry/model-specs.js';
-import type { DriftSchedules } from '../core/monitoring/drift-schedule.js';
+import type { ModelSchedules } from '../core/monitoring/model-schedules.js';
+import type { ModelMonitoring } from '../core/monitoring/system-monitoring.js';
 import { StoredGateReportSchema } from '../core/evaluation/gate-report.js';
 import { DecisionRequestSchema, parseVersionNumber, parseVersionRef, PromoteRequestSchema, RollbackRequestSchema } from '../core/registry/requests.js';
 import { MODEL_NAME, newRunId, type TrainingRequest } from '../core/training/run.js';
@@ -55,8 +57,10 @@ export interface RegistryApiStores {
   readonly releaseTasks: ReleaseTasks;
   /** The rollout state machine's executions (and the release runs a rollout waits on). */
   readonly rollouts: RolloutExecutions;
-  /** Each model's drift schedule, put or removed with its spec (`monitoring.schedule`). */
-  readonly schedules: DriftSchedules;
+  /** Each model's drift and retraining schedules, put or removed with its spec (`monitoring.schedule`, `schedule`). */
+  readonly schedules: ModelSchedules;
+  /** Each model's CloudWatch dashboard and alarms, written with its spec. */
+  readonly monitoring?: ModelMonitoring;
   /** Fresh ids for a rollout and its two release runs. */
   readonly newIds?: (model: string, now: Date) => { rolloutId: string; gateRunId: string; promoteRunId: string };
 }
@@ -113,9 +117,10 @@ export function createHandler(stores: RegistryApiStores) {
         findModel: registry.findModel.bind(registry),
         putModel: registry.putModel.bind(registry),
         schedules: stores.schedules,
+        ...(stores.monitoring ? { monitoring: stores.monitoring } : {}),
       };
       const body: PutModelAnswer = await putModelSpec(specStores, modelOf(request), request.body, request.actor, (error) =>
-        logger.error('spec not stored, and its drift schedule not put back; the check skips it while the stored spec has none', { error: error as Error }),
+        logger.error('spec not stored, and its schedules not put back; a schedule the stored spec lacks is skipped when it fires', { error: error as Error }),
       );
       logger.info('model spec put', { model: body.model, created: body.created, actor: request.actor });
       return { status: body.created ? 201 : 200, body };
@@ -278,7 +283,8 @@ function awsStores(): RegistryApiStores {
     pipeline: { start: (input) => startTrainingRun(stepFunctions, pipelineArn, input) },
     releaseTasks: new PipelineReleaseTasks(stepFunctions, pipelineArn),
     rollouts: rolloutExecutions(stepFunctions, pipelineArn, requireEnv('ROLLOUT_STATE_MACHINE_ARN')),
-    schedules: createDriftSchedules(),
+    schedules: createModelSchedules(),
+    monitoring: createModelMonitoring(),
   };
 }
 

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createDocumentClient, createS3Client } from '../aws/clients.js';
 import { requireEnv } from '../aws/env.js';
 import { ObjectStore } from '../aws/object-store.js';
+import { RegistryStore } from '../aws/registry-store.js';
 import { readStepState } from '../aws/step-context.js';
 import { TrackingStore } from '../aws/tracking-store.js';
 import { validateRunData, type ValidateRunStores } from '../core/data/validate-version.js';
@@ -24,11 +25,14 @@ export function createHandler(stores: ValidateRunStores, clock: () => Date = () 
 
 function awsStores(): ValidateRunStores {
   const objects = new ObjectStore(createS3Client());
-  const tracking = new TrackingStore(createDocumentClient(), requireEnv('TRACKING_TABLE'));
+  const doc = createDocumentClient();
+  const tracking = new TrackingStore(doc, requireEnv('TRACKING_TABLE'));
   const reportsBucket = requireEnv('REPORTS_BUCKET');
   return {
     objects,
     reports: { put: (key, json) => objects.put(reportsBucket, key, json, 'application/json') },
+    // Read only: the reference for missing values is a trained version's dataset.
+    registry: new RegistryStore(doc, requireEnv('REGISTRY_TABLE')),
     datasets: tracking,
     runs: tracking,
   };

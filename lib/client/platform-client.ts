@@ -39,6 +39,7 @@ import {
 } from '../../lambdas/contract/runs.js';
 import { BatchJobAnswerSchema, BatchUploadAnswerSchema, type BatchJobAnswer, type StartBatchJobRequest } from '../../lambdas/contract/batch.js';
 import { DriftCheckAnswerSchema, DriftCheckListSchema, DriftReportLinkSchema, type DriftCheckAnswer, type DriftCheckList, type DriftCheckRequest, type DriftReportLink } from '../../lambdas/contract/drift.js';
+import { MonitorAnswerSchema, TriggerListSchema, type MonitorAnswer, type TriggerList } from '../../lambdas/contract/retraining.js';
 import { gatewayErrorCode } from '../../lambdas/contract/routes.js';
 import {
   RolloutAbortAnswerSchema,
@@ -70,6 +71,7 @@ import {
 import { MODEL_NAME, type RunRecord } from '../../lambdas/core/training/run.js';
 import { formatFromFileName, type DatasetFormat } from '../../lambdas/core/data/formats.js';
 import { DatasetSummarySchema, DatasetVersionSchema, type DatasetSummary, type DatasetVersion } from '../../lambdas/core/data/dataset-version.js';
+import { DatasetFromLogsAnswerSchema, type DatasetFromLogsAnswer, type DatasetFromLogsRequest } from '../../lambdas/contract/datasets.js';
 import type { VersionRef } from './arguments.js';
 import { endpointsFromOutputs, type ApiEndpoints } from './endpoints.js';
 import { signedFetch, type SignedResponse } from './signed-fetch.js';
@@ -254,17 +256,41 @@ export class PlatformClient {
       source: input.source ?? basename(input.fileName),
     });
     progress(`registration ${started.registrationId}: profiling`);
-    const deadline = Date.now() + (input.timeoutMs ?? 60 * 60_000);
+    return this.waitForRegistration(input.name, started.registrationId, input.timeoutMs ?? 60 * 60_000);
+  }
+
+  /** Polls a registration (an upload's or a from-logs build's) until the version is recorded or refused. */
+  private async waitForRegistration(name: string, registrationId: string, timeoutMs: number): Promise<{ dataset: DatasetVersion; created: boolean }> {
+    const path = `/datasets/${encodeURIComponent(name)}`;
+    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const { body: status } = await this.api<{ status: string; created?: boolean; dataset?: DatasetVersion; error?: { code: string; message: string } }>(
         'GET',
-        `${path}/registrations/${started.registrationId}`,
+        `${path}/registrations/${registrationId}`,
       );
       if (status.status === 'SUCCEEDED') return { dataset: parseAnswer(DatasetVersionSchema, status.dataset, `GET ${path}/registrations`), created: status.created === true };
       if (status.status === 'FAILED') throw new MlopsError(status.error?.code ?? 'REGISTRATION_FAILED', status.error?.message ?? 'registration failed', { field: 'file' });
-      if (Date.now() > deadline) throw new MlopsError('TIMEOUT', `registration ${started.registrationId} is still running; check it later`);
+      if (Date.now() > deadline) throw new MlopsError('TIMEOUT', `registration ${registrationId} is still running; check it later`);
       await new Promise((resolve) => setTimeout(resolve, 1000));
     }
+  }
+
+  /**
+   * A dataset version from a window of the prediction log joined with its feedback labels
+   * (`mlops dataset from-logs`): the platform builds the file and registers it through the same
+   * data gate as an upload; this waits for the registration. A refused build writes nothing.
+   */
+  async datasetFromLogs(
+    model: string,
+    request: DatasetFromLogsRequest,
+    options: { timeoutMs?: number; onProgress?: (message: string) => void } = {},
+  ): Promise<{ build: DatasetFromLogsAnswer; dataset: DatasetVersion; created: boolean }> {
+    const { body: build } = await this.call('POST', `${modelPath(model)}/datasets/from-logs`, DatasetFromLogsAnswerSchema, request);
+    if (build.status === 'RUNNING' && build.registrationId) {
+      options.onProgress?.(`built ${build.dataset.rows} rows (${build.lineage.labelledRows} from the log); registration ${build.registrationId}: profiling`);
+      return { build, ...(await this.waitForRegistration(build.dataset.name, build.registrationId, options.timeoutMs ?? 15 * 60_000)) };
+    }
+    return { build, dataset: await this.getDatasetVersion(build.dataset.name, build.dataset.version), created: build.created === true };
   }
 
   async listDatasets(): Promise<DatasetSummary[]> {
@@ -439,6 +465,18 @@ export class PlatformClient {
   /** A presigned GET of one drift check's HTML report. */
   async getDriftReportLink(model: string, checkId: string): Promise<DriftReportLink> {
     return (await this.call('GET', `${modelPath(model)}/drift-checks/${encodeURIComponent(checkId)}/report`, DriftReportLinkSchema)).body;
+  }
+
+  // Retraining guardrails (`mlops monitor`), through the retrain-trigger function.
+
+  /** The model's latest retraining trigger decisions (started or suppressed, with their evidence), newest first. */
+  async listTriggers(model: string, limit?: number): Promise<TriggerList> {
+    return (await this.call('GET', `${modelPath(model)}/triggers${limit === undefined ? '' : `?limit=${limit}`}`, TriggerListSchema)).body;
+  }
+
+  /** What `mlops monitor` shows: the latest drift checks, the open alarms and the trigger history. */
+  async getMonitor(model: string, limit?: number): Promise<MonitorAnswer> {
+    return (await this.call('GET', `${modelPath(model)}/monitor${limit === undefined ? '' : `?limit=${limit}`}`, MonitorAnswerSchema)).body;
   }
 
   // The model registry, through the management API. The caller's identity (who promoted,

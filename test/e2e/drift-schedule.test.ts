@@ -2,7 +2,7 @@ import { ListSchedulesCommand, SchedulerClient } from '@aws-sdk/client-scheduler
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { PlatformClient } from '../../lib/client/platform-client.js';
 import { createRng } from '../../lambdas/core/random.js';
-import { driftScheduleName } from '../../lambdas/core/monitoring/drift-schedule.js';
+import { scheduleName } from '../../lambdas/core/monitoring/model-schedules.js';
 import { parseModelSpec } from '../../lambdas/core/training/model-spec.js';
 import { platformClient, uniqueName } from './fixtures.js';
 
@@ -36,7 +36,7 @@ const spec = (monitoring: Record<string, unknown>) =>
     monitoring,
   });
 
-const schedulesOf = async () => (await new SchedulerClient({}).send(new ListSchedulesCommand({ NamePrefix: driftScheduleName(model) }))).Schedules ?? [];
+const schedulesOf = async () => (await new SchedulerClient({}).send(new ListSchedulesCommand({ NamePrefix: scheduleName('drift', model) }))).Schedules ?? [];
 
 describe('scheduled drift checks', () => {
   let platform: PlatformClient;
@@ -57,7 +57,7 @@ describe('scheduled drift checks', () => {
     expect(await schedulesOf()).toEqual([]);
     const at = `at(${new Date(Date.now() + 30_000).toISOString().slice(0, 19)})`;
     expect((await platform.createModel(spec({ schedule: at, window: '1h', minRows: 1000 }))).created).toBe(false);
-    expect((await schedulesOf()).map((schedule) => schedule.Name)).toEqual([driftScheduleName(model)]);
+    expect((await schedulesOf()).map((schedule) => schedule.Name)).toEqual([scheduleName('drift', model)]);
 
     const deadline = Date.now() + 120_000;
     let checks = (await platform.listDriftChecks(model)).checks;

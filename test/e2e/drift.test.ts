@@ -144,14 +144,15 @@ describe('drift checks: the window of the prediction log against the version ref
     const latest = await mlops('drift', 'show', small.model);
     expect(latest.json.check).toEqual(shifted.json.check);
 
-    // The latest check's HTML report: a Vega-Lite chart per feature plus the prediction, the libraries inlined, no external script.
+    // The latest check's HTML report: Vega-Lite charts, the libraries inlined, no external script.
     const out = join(await mkdtemp(join(tmpdir(), 'e2e-drift-')), 'report.html');
     const report = await mlops('drift', 'report', small.model, '--out', out);
     expect(report.code, JSON.stringify(report.json)).toBe(0);
     expect(report.json).toMatchObject({ checkId: shifted.json.check.checkId, htmlReportUri: shifted.json.check.htmlReportUri, file: out });
     const html = await readFile(out, 'utf8');
     const charts = JSON.parse(/id="drift-charts">([^]*?)<\/script>/.exec(html)![1]!) as { spec: { $schema: string } }[];
-    expect([charts.length, charts.every((c) => c.spec.$schema.includes('vega-lite'))]).toEqual([FEATURES.length + 1, true]);
+    // A chart per feature, the prediction, and the performance over time.
+    expect([charts.length, charts.every((c) => c.spec.$schema.includes('vega-lite'))]).toEqual([FEATURES.length + 2, true]);
     const libraries = await Promise.all(['vega/build/vega.min.js', 'vega-lite/build/vega-lite.min.js', 'vega-embed/build/vega-embed.min.js'].map((file) => readFile(join('node_modules', file), 'utf8')));
     expect([...libraries.map((library) => html.includes(library)), /<script[^>]*\bsrc=/i.test(html)]).toEqual([true, true, true, false]);
   });

@@ -17,7 +17,7 @@ const tables = stackTables();
 // Training and experiment tracking through the CLI, as a user's script runs it: real Step Functions
 // executions, the tracking table, and the registry on the emulator.
 
-/** Houses: a regression table with a categorical column, a segment column and a few missing values. */
+/** Houses: a regression table with a categorical column, a segment column, and age missing in 20% of rows (imputed). */
 function housesCsv(rows: number, seed: number): string {
   const rng = createRng(seed);
   const districts = ['north', 'south', 'east', 'west'];
@@ -29,7 +29,7 @@ function housesCsv(rows: number, seed: number): string {
     const district = districts[Math.floor(rng() * districts.length)]!;
     const premium = district === 'north' ? 40_000 : district === 'west' ? 15_000 : 0;
     const price = Math.round(1_000 * area + 8_000 * rooms - 600 * age + premium + (rng() - 0.5) * 20_000);
-    lines.push(`${area},${rooms},${i % 25 === 0 ? '' : age},${district},${price}`);
+    lines.push(`${area},${rooms},${i % 5 === 0 ? '' : age},${district},${price}`);
   }
   return `${lines.join('\n')}\n`;
 }
@@ -86,6 +86,22 @@ describe('training, tracking and reproducible runs through the CLI', () => {
     // Lineage recorded with each run.
     expect(a).toMatchObject({ trigger: 'manual', seed: 7, dataset: { name: dataset }, specHash: expect.stringMatching(/^[a-f0-9]{64}$/), codeVersion: expect.any(String), executionArn: expect.any(String) });
     expect(b.specHash).not.toBe(a.specHash);
+
+    // age misses 20% of its values; the spec sets no limit and imputes it, so the data gate warns and the run trains.
+    const firstReport = (await platform.getRunReport(a.runId, 'validation')).report as { passed: boolean; reference?: unknown; checks: { name: string; column?: string }[] };
+    expect(firstReport.passed).toBe(true);
+    expect(firstReport.reference).toBeUndefined();
+    expect(firstReport.checks.find((c) => c.name === 'missing_values' && c.column === 'age')).toMatchObject({
+      passed: false,
+      severity: 'warn',
+      rule: 'default',
+      rates: { current: 0.2, limit: 0.05 },
+      detail: '240 of 1200 missing (20.00%); at most 5.00% allowed by default (a warning: set validation.maxMissingRate to block)',
+    });
+    // The second run is judged against the dataset version 1 was trained on (read from the registry): the same rates, no rise.
+    const secondReport = (await platform.getRunReport(b.runId, 'validation')).report as typeof firstReport;
+    expect(secondReport).toMatchObject({ passed: true, reference: { version: 1, dataset: { name: dataset } } });
+    expect(secondReport.checks.find((c) => c.name === 'missing_rate_increase' && c.column === 'age')).toMatchObject({ passed: true, rates: { current: 0.2, reference: 0.2, change: 0 } });
 
     const listed = await mlops('runs', 'list', model);
     expect(listed.json.map((r: { runId: string }) => r.runId)).toEqual([b.runId, a.runId]);

@@ -3,9 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { UPLOADS_PREFIX } from '../../lambdas/core/data/dataset-api.js';
 import { StackOutputsSchema } from '../../lambdas/contract/stack.js';
-import { BATCH_ROUTES, DATASET_ROUTES, DRIFT_ROUTES, REGISTRY_ROUTES, RUNS_ROUTES } from '../../lambdas/contract/routes.js';
+import { BATCH_ROUTES, DATASET_ROUTES, DRIFT_ROUTES, REGISTRY_ROUTES, RETRAIN_ROUTES, RUNS_ROUTES } from '../../lambdas/contract/routes.js';
 
-const MANAGEMENT_ROUTES = [...DATASET_ROUTES, ...REGISTRY_ROUTES, ...RUNS_ROUTES, ...BATCH_ROUTES, ...DRIFT_ROUTES];
+const MANAGEMENT_ROUTES = [...DATASET_ROUTES, ...REGISTRY_ROUTES, ...RUNS_ROUTES, ...BATCH_ROUTES, ...DRIFT_ROUTES, ...RETRAIN_ROUTES];
 import { TRANSIENT_ERRORS } from '../../lib/training-pipeline.js';
 import { App } from 'aws-cdk-lib';
 import { PlatformStack } from '../../lib/platform-stack.js';
@@ -175,11 +175,12 @@ describe('ManagementApi', () => {
     );
     expect(new Set(pathParts)).toEqual(
       new Set([
-        ...['datasets', '{name}', 'versions', 'uploads', '{version}', 'profile', 'validate', 'registrations', '{registrationId}'],
+        ...['datasets', '{name}', 'versions', 'uploads', '{version}', 'profile', 'validate', 'registrations', '{registrationId}', 'from-logs'],
         ...['models', '{model}', 'lineage', 'gate-report', 'approve', 'reject', 'aliases', '{alias}', 'rollback', 'audit', 'rollouts', 'rollout', 'abort'],
         ...['runs', '{runId}', 'compare', 'reports', '{kind}', 'imports', 'artifact', 'transfers'],
         ...['batch-jobs', '{jobId}'],
         ...['drift-checks', '{checkId}', 'report'],
+        ...['triggers', 'monitor'],
       ]),
     );
   });
@@ -190,6 +191,7 @@ describe('ManagementApi', () => {
     [RUNS_ROUTES, 'ManagementApiRunsApiFunction'],
     [BATCH_ROUTES, 'BatchScoringApiFunction'],
     [DRIFT_ROUTES, 'DriftCheckFunction'],
+    [RETRAIN_ROUTES, 'RetrainTriggerFunction'],
   ] as const) {
     it(`proxies each of its routes to ${functionIdPrefix.replace(/^ManagementApi|Function$/g, '')}, behind IAM, with its path parameters required and POST bodies validated`, () => {
       const { template } = synthPlatform('dev');

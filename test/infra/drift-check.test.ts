@@ -14,7 +14,16 @@ describe('the DriftCheck function', () => {
       const { template } = synthPlatform(environment);
       const [, fn] = functionOf(template);
       const variables = fn.Properties.Environment.Variables;
-      expect(Object.keys(variables).sort()).toEqual(['LOG_BUFFER_SECONDS', 'NODE_OPTIONS', 'PREDICTION_LOGS_BUCKET', 'REGISTRY_TABLE', 'REPORTS_BUCKET']);
+      expect(Object.keys(variables).sort()).toEqual([
+        // ENVIRONMENT_NAME: the metric dimension and the alarm names; RETRAIN_TRIGGER_FUNCTION_ARN: a drifted check is handed to the guardrails.
+        'ENVIRONMENT_NAME',
+        'LOG_BUFFER_SECONDS',
+        'NODE_OPTIONS',
+        'PREDICTION_LOGS_BUCKET',
+        'REGISTRY_TABLE',
+        'REPORTS_BUCKET',
+        'RETRAIN_TRIGGER_FUNCTION_ARN',
+      ]);
       // Readers wait 1.5 times the buffer: AWS's bound on a dynamically partitioned record's delay.
       expect(variables.LOG_BUFFER_SECONDS).toBe(String(Math.ceil(ENVIRONMENTS[environment]!.serving.logBufferSeconds * 1.5)));
       expect(fn.Properties.Timeout).toBe(29);
@@ -24,13 +33,16 @@ describe('the DriftCheck function', () => {
     }
   });
 
-  it('grants exactly: registry reads and one put, reads of models/, datasets/ and predictions/, reads and writes of drift-checks/ only', () => {
+  it('grants exactly: registry reads and one put, reads of models/, datasets/, predictions/ and feedback/, reads and writes of drift-checks/ only', () => {
     const { template } = synthPlatform('dev');
     const [id] = functionOf(template);
     const policyPrefix = id.replace(/Function[0-9A-F]{8}$/, 'FunctionServiceRoleDefaultPolicy');
     expect(actionsOfRoleFor(template, 'DriftCheckFunction')).toEqual(
       [
         ...TABLE_READ_ACTIONS,
+        // The check's scores (namespace serverless-mlops only: test/infra/monitoring.test.ts) and the hand-over to the retraining guardrails.
+        'cloudwatch:PutMetricData',
+        'lambda:InvokeFunction',
         'dynamodb:PutItem',
         's3:Abort*',
         's3:GetBucket*',
@@ -48,8 +60,8 @@ describe('the DriftCheck function', () => {
     const statements = statementsOfPoliciesFor(template, policyPrefix.slice(0, 20));
     const s3 = statements.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:')));
     const text = JSON.stringify(s3.map((s) => s.Resource));
-    for (const prefix of ['/models/*', '/datasets/*', '/predictions/*', '/drift-checks/*']) expect(text).toContain(prefix);
-    expect(text).not.toContain('/feedback/*');
+    // The log's predictions and, for the performance window, its feedback labels.
+    for (const prefix of ['/models/*', '/datasets/*', '/predictions/*', '/feedback/*', '/drift-checks/*']) expect(text).toContain(prefix);
     // It writes only under drift-checks/ of the reports bucket.
     const puts = s3.filter((s) => [s.Action].flat().some((a) => a.startsWith('s3:Put')));
     expect(puts.length).toBeGreaterThan(0);

@@ -16,18 +16,20 @@ describe('PlatformStack resource inventory', () => {
     template.resourceCountIs('AWS::StepFunctions::StateMachine', 4);
     template.resourceCountIs('AWS::ApiGateway::RestApi', 2);
     template.resourceCountIs('AWS::SNS::Topic', 1);
-    template.resourceCountIs('AWS::Events::Rule', 1);
+    // Retraining schedules are platform-managed Scheduler schedules, not rules (model-schedules.test.ts).
+    template.resourceCountIs('AWS::Events::Rule', 0);
     template.resourceCountIs('Custom::DeclaredModels', 1);
     // 10 pipeline functions (7 training steps, RequestApproval, ExpireApproval, Promote), predict, feedback, dataset registration,
-    // the datasets, registry and runs APIs, DeclareModels, batch scoring's Prepare, ScoreChunk, Finish and API, the rollout's step and check, and DriftCheck, all on the platform runtime;
+    // the datasets, registry and runs APIs, DeclareModels, batch scoring's Prepare, ScoreChunk, Finish and API, the rollout's step and check,
+    // DriftCheck and the retraining guardrails (RetrainTrigger), all on the platform runtime;
     // the other functions are CDK's own: DeclaredModels' provider framework, and the auto-delete-objects provider
     // in a DESTROY environment only.
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
     const platformFunctions = functions.filter(([id]) => !isCdkOwnFunction(id));
-    expect(platformFunctions).toHaveLength(24);
+    expect(platformFunctions).toHaveLength(25);
     for (const [, fn] of platformFunctions) expect(fn.Properties.Runtime).toBe(PLATFORM_RUNTIME.name);
-    expect(functions).toHaveLength(26);
-    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(25);
+    expect(functions).toHaveLength(27);
+    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(26);
   });
 });
 
@@ -70,7 +72,8 @@ describe('ArtifactStore', () => {
       const { template } = synthPlatform(environment);
       expect(tlsDeny(template, 'AWS::S3::BucketPolicy'), environment).toHaveLength(5);
       expect(tlsDeny(template, 'AWS::SNS::TopicPolicy'), environment).toHaveLength(1);
-      expect(tlsDeny(template, 'AWS::SQS::QueuePolicy'), environment).toHaveLength(1);
+      // No queue since retraining schedules left EventBridge rules (and their dead-letter queue).
+      expect(tlsDeny(template, 'AWS::SQS::QueuePolicy'), environment).toHaveLength(0);
     }
     const { template, stack } = synthPlatform('local');
     for (const type of ['AWS::S3::BucketPolicy', 'AWS::SNS::TopicPolicy', 'AWS::SQS::QueuePolicy']) expect(tlsDeny(template, type), type).toHaveLength(0);
@@ -249,7 +252,7 @@ describe('Lambda functions', () => {
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'))
       .filter(([id, f]) => f.Properties.Runtime === PLATFORM_RUNTIME.name && !isCdkOwnFunction(id))
       .map(([, f]) => f);
-    expect(functions).toHaveLength(24);
+    expect(functions).toHaveLength(25);
     expect(PLATFORM_RUNTIME.name).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
     for (const fn of functions) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
@@ -303,24 +306,7 @@ describe('ServingApi', () => {
   });
 });
 
-describe('Schedules and alerts', () => {
-  it('starts the training pipeline for each declared model on its schedule', () => {
-    const { template } = synthPlatform('dev');
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(7 days)',
-      State: 'ENABLED',
-      Targets: [
-        Match.objectLike({
-          Input: JSON.stringify({ model: 'credit-default', dataset: { name: 'credit-applications' }, trigger: 'schedule', actor: 'system:schedule' }),
-          DeadLetterConfig: Match.objectLike({ Arn: Match.anyValue() }),
-          RetryPolicy: { MaximumRetryAttempts: 3 },
-        }),
-      ],
-    });
-    // Undelivered start requests stay 14 days (SQS keeps 4 by default), encrypted, TLS-only.
-    template.hasResourceProperties('AWS::SQS::Queue', { MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true });
-  });
-
+describe('Alerts', () => {
   it('encrypts the alert topic and subscribes the environment alarm e-mail', () => {
     const prod = synthPlatform('prod').template;
     prod.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
@@ -356,7 +342,8 @@ describe('DeclaredModels', () => {
     const actions = actionsOfRoleFor(template, 'DeclaredModelsDeclareModelsFunction');
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:PutItem']));
     // The drift schedules' grants are checked exactly in model-schedules.test.ts.
-    const scheduling = (a: string) => a.startsWith('scheduler:') || a === 'iam:PassRole';
+    // So are the models' dashboards and alarms' grants, in monitoring.test.ts.
+    const scheduling = (a: string) => a.startsWith('scheduler:') || a === 'iam:PassRole' || a.startsWith('cloudwatch:');
     expect(actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:') && !scheduling(a))).toEqual([]);
     for (const statement of statementsOfPoliciesFor(template, 'DeclaredModelsDeclareModelsFunction')) {
       if ([statement.Action].flat().every((a) => a.startsWith('xray:') || scheduling(a))) continue;

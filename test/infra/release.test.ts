@@ -255,7 +255,8 @@ describe('Release path: pipeline functions\' grants', () => {
     const prefix = 'TrainingPipelineRequestApprovalHandler';
     const actions = actionsOfRoleFor(template, prefix);
     expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:UpdateItem', 'sns:Publish']));
-    expect(actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:'))).toEqual(['sns:Publish']);
+    // The alerts topic's customer managed key (CloudWatch alarms cannot publish to a topic under the AWS managed key).
+    expect(actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:'))).toEqual(['kms:Decrypt', 'kms:GenerateDataKey*', 'sns:Publish']);
     expect(resourcesNamed(prefix, (a) => a.startsWith('dynamodb:'))).toEqual(new Set([registry]));
     expect(resourcesNamed(prefix, (a) => a === 'sns:Publish')).toEqual(new Set([topic]));
   });
@@ -342,7 +343,12 @@ describe('Release path: RegistryApi function', () => {
     const { template } = synth();
     const actions = actionsOfRoleFor(template, prefix);
     expect(actions.filter((a) => !a.startsWith('dynamodb:') && !a.startsWith('xray:') && !a.startsWith('s3:'))).toEqual([
-      // A spec put with monitoring.schedule writes its drift-check schedule (resources: test/infra/model-schedules.test.ts).
+      // A spec put writes the model's dashboard and alarms (resources: test/infra/monitoring.test.ts).
+      'cloudwatch:DeleteAlarms',
+      'cloudwatch:DeleteDashboards',
+      'cloudwatch:PutDashboard',
+      'cloudwatch:PutMetricAlarm',
+      // A spec put with a schedule writes its drift-check or retraining schedule (resources: test/infra/model-schedules.test.ts).
       'iam:PassRole',
       'scheduler:CreateSchedule',
       'scheduler:DeleteSchedule',

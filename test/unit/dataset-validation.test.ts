@@ -5,6 +5,7 @@ import { validateDataset, type DatasetEvidence, type ValidationReport } from '..
 import { DataValidationError } from '../../lambdas/core/errors.js';
 import { DATA_CHECKS, DEFAULT_SEVERITIES, type DataCheckName } from '../../lambdas/core/training/model-spec.js';
 import { mergeProfiles } from '../../lambdas/core/data/profile.js';
+import { describeReport } from '../../lib/client/render/datasets.js';
 import { smallSpec, thrownBy } from './helpers.js';
 
 const NOW = new Date('2025-06-15T12:00:00.000Z');
@@ -158,17 +159,124 @@ describe('validateDataset: missing_values', () => {
   const x1NotImputed = () =>
     smallSpec({ features: [{ name: 'x1', type: 'numeric', impute: 'none' }, { name: 'x2', type: 'numeric' }] });
 
-  it('lets an imputed feature miss up to the default 5%, and blocks above it, naming the column and the share', async () => {
-    expect(smallSpec().validation.maxMissingRate).toBe(0.05);
+  /** The rows with the first `n` values of x1 missing. */
+  const x1Missing = (n: number, rows = goodRows()) => rows.map((row, i) => (i < n ? ['', ...row.slice(1)] : row));
+
+  it('lets an imputed feature miss up to the default 5% and only warns above it, naming the column, the rates and the rule', async () => {
+    expect(smallSpec().validation.maxMissingRate).toBeUndefined();
     const atLimit = validateDataset(await evidenceOfRows(twoMissing()), smallSpec(), NOW);
-    expect(check(atLimit, 'missing_values', 'x1')).toMatchObject({ passed: true, detail: '2 of 40 missing (5.00%); at most 5.00% allowed' });
+    expect(check(atLimit, 'missing_values', 'x1')).toMatchObject({ passed: true, severity: 'warn', detail: '2 of 40 missing (5.00%); at most 5.00% allowed', rule: 'default' });
     expect(atLimit.passed).toBe(true);
 
     const report = validateDataset(await evidenceOfRows(threeMissing()), smallSpec(), NOW);
-    expect(report.passed).toBe(false);
-    expect(check(report, 'missing_values', 'x1')).toMatchObject({ passed: false, severity: 'block', detail: '3 of 40 missing (7.50%); at most 5.00% allowed' });
-    expect(check(report, 'missing_values', 'x2').passed).toBe(true);
-    expect(report.summary).toMatch(/checks failed: missing_values\[x1\] \(3 of 40 missing \(7\.50%\); at most 5\.00% allowed\)/);
+    expect(report.passed).toBe(true);
+    expect(check(report, 'missing_values', 'x1')).toMatchObject({
+      passed: false,
+      severity: 'warn',
+      detail: '3 of 40 missing (7.50%); at most 5.00% allowed by default (a warning: set validation.maxMissingRate to block)',
+      rule: 'default',
+      rates: { current: 0.075, limit: 0.05 },
+    });
+    expect(report.summary).toBe(
+      `all ${report.checks.length - 1} blocking checks passed; warnings: missing_values[x1] (3 of 40 missing (7.50%); at most 5.00% allowed by default (a warning: set validation.maxMissingRate to block))`,
+    );
+  });
+
+  it('passes a dataset whose imputed feature misses 20% with a warning, and no reference to compare with', async () => {
+    const report = validateDataset(await evidenceOfRows(x1Missing(8)), smallSpec(), NOW);
+    expect(report.passed).toBe(true);
+    expect(failedNames(report)).toEqual(['missing_values[x1]']);
+    expect(check(report, 'missing_values', 'x1')).toMatchObject({ severity: 'warn', rates: { current: 0.2, limit: 0.05 } });
+    expect(has(report, 'missing_rate_increase')).toBe(false);
+    expect(report.reference).toBeUndefined();
+  });
+
+  it('blocks over a limit the spec sets: validation.maxMissingRate (a stored spec holding the old written-out default 0.05 too), a column limit, or an explicit severity', async () => {
+    const evidence = await evidenceOfRows(x1Missing(8));
+    const global = validateDataset(evidence, smallSpec({ validation: { maxMissingRate: 0.05 } }), NOW);
+    expect(global.passed).toBe(false);
+    expect(check(global, 'missing_values', 'x1')).toMatchObject({ severity: 'block', detail: '8 of 40 missing (20.00%); at most 5.00% allowed', rule: 'validation.maxMissingRate' });
+    expect(global.summary).toBe(`1 of ${global.checks.length} checks failed: missing_values[x1] (8 of 40 missing (20.00%); at most 5.00% allowed)`);
+
+    const column = validateDataset(evidence, smallSpec({ validation: { columns: { x1: { maxMissingRate: 0.1 } } } }), NOW);
+    expect(check(column, 'missing_values', 'x1')).toMatchObject({ passed: false, severity: 'block', rule: 'validation.columns.x1.maxMissingRate', rates: { current: 0.2, limit: 0.1 } });
+    expect(column.passed).toBe(false);
+
+    const severity = validateDataset(evidence, smallSpec({ validation: { severity: { missing_values: 'block' } } }), NOW);
+    expect(check(severity, 'missing_values', 'x1')).toMatchObject({ passed: false, severity: 'block', rule: 'default' });
+    expect(severity.passed).toBe(false);
+  });
+
+  describe('against the reference', () => {
+    /** The reference: the dataset a trained version of the model learnt from. */
+    const referenceOf = async (rows: string[][]) => ({
+      alias: 'production' as const,
+      version: 3,
+      dataset: { name: 'loans', version: 'a'.repeat(64) },
+      profile: (await evidenceOfRows(rows)).profile,
+    });
+
+    it('blocks a rise of the missing rate beyond maxMissingRateIncrease, naming the column, both rates, the bound and the rule', async () => {
+      const report = validateDataset(await evidenceOfRows(x1Missing(8)), smallSpec(), NOW, await referenceOf(goodRows()));
+      expect(report.passed).toBe(false);
+      expect(report.reference).toEqual({ alias: 'production', version: 3, dataset: { name: 'loans', version: 'a'.repeat(64) } });
+      const rise = check(report, 'missing_rate_increase', 'x1');
+      expect(rise).toMatchObject({ passed: false, severity: 'block', rule: 'validation.maxMissingRateIncrease', rates: { current: 0.2, reference: 0, change: 0.2, tolerance: 0.05 } });
+      // Newcombe's bound for 8/40 against 0/40 (statsmodels, test/fixtures/missing-rate.json).
+      expect(rise.rates?.lowerBound).toBeCloseTo(0.09522403184648073, 12);
+      expect(rise.detail).toBe(
+        `20.00% missing against 0.00% in the reference (loans@${'a'.repeat(12)}, version 3 in production): a change of +20.00 points, at least 9.52 at 95% confidence; at most +5.00 allowed`,
+      );
+      expect(report.summary).toContain(`missing_rate_increase[x1] (${rise.detail})`);
+      // The absolute default still only warns; x2 did not change.
+      expect(check(report, 'missing_values', 'x1').severity).toBe('warn');
+      expect(check(report, 'missing_rate_increase', 'x2').passed).toBe(true);
+    });
+
+    it('passes a fall, the same rate, and a rise within the tolerance', async () => {
+      const fall = validateDataset(await evidenceOfRows(x1Missing(2)), smallSpec(), NOW, await referenceOf(x1Missing(8)));
+      expect(check(fall, 'missing_rate_increase', 'x1')).toMatchObject({ passed: true, rates: { current: 0.05, reference: 0.2 } });
+      expect(fall.passed).toBe(true);
+      const same = validateDataset(await evidenceOfRows(x1Missing(8)), smallSpec(), NOW, await referenceOf(x1Missing(8)));
+      expect(check(same, 'missing_rate_increase', 'x1')).toMatchObject({ passed: true, rates: { change: 0 } });
+      expect(same.passed).toBe(true);
+      const tolerant = validateDataset(await evidenceOfRows(x1Missing(8)), smallSpec({ validation: { maxMissingRateIncrease: 0.2 } }), NOW, await referenceOf(goodRows()));
+      expect(check(tolerant, 'missing_rate_increase', 'x1').passed).toBe(true);
+    });
+
+    it('needs the rise shown with confidence: 3 of 40 against none is 7.5 points, but not surely above 5', async () => {
+      const report = validateDataset(await evidenceOfRows(x1Missing(3)), smallSpec(), NOW, await referenceOf(goodRows()));
+      const rise = check(report, 'missing_rate_increase', 'x1');
+      expect(rise.rates?.change).toBeCloseTo(0.075, 12);
+      expect(rise.rates!.lowerBound!).toBeLessThan(0.05);
+      expect(rise.passed).toBe(true);
+    });
+
+    it('takes its severity from the spec, and leaves a feature with impute none to its zero limit', async () => {
+      const warned = validateDataset(await evidenceOfRows(x1Missing(8)), smallSpec({ validation: { severity: { missing_rate_increase: 'warn' } } }), NOW, await referenceOf(goodRows()));
+      expect(check(warned, 'missing_rate_increase', 'x1')).toMatchObject({ passed: false, severity: 'warn' });
+      expect(warned.passed).toBe(true);
+      const notImputed = validateDataset(await evidenceOfRows(x1Missing(8)), x1NotImputed(), NOW, await referenceOf(goodRows()));
+      expect(notImputed.checks.filter((c) => c.column === 'x1').map((c) => c.name)).not.toContain('missing_rate_increase');
+      expect(check(notImputed, 'missing_values', 'x1')).toMatchObject({ passed: false, severity: 'block', detail: '8 of 40 missing (20.00%); at most 0.00% allowed' });
+    });
+
+    it('is printed by `mlops dataset validate` with the reference and each failed check\'s rule', async () => {
+      const report = validateDataset(await evidenceOfRows(x1Missing(8)), smallSpec(), NOW, await referenceOf(goodRows()));
+      const lines = describeReport(report).split('\n');
+      expect(lines).toContain(`missing rates judged against loans@${'a'.repeat(12)} (version 3, in production)`);
+      expect(lines.slice(1).find((line) => line.includes('missing_rate_increase[x1]'))).toMatch(/^  FAIL  .*at most \+5\.00 allowed \[validation\.maxMissingRateIncrease\]$/);
+      expect(lines.slice(1).find((line) => line.includes('missing_values[x1]'))).toMatch(/^  warn  .*set validation\.maxMissingRate to block\)$/);
+    });
+
+    it('reports a reference it could not use, judging by the absolute rule only', () => {
+      return evidenceOfRows(x1Missing(8)).then((evidence) => {
+        const report = validateDataset(evidence, smallSpec(), NOW, { problem: 'the reference dataset loans@aaa is not registered' });
+        expect(report.passed).toBe(true);
+        expect(report.referenceProblem).toBe('the reference dataset loans@aaa is not registered');
+        expect(has(report, 'missing_rate_increase')).toBe(false);
+      });
+    });
   });
 
   it('blocks any missing value of a numeric feature with impute none, whatever maxMissingRate says', async () => {

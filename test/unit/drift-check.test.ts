@@ -317,7 +317,8 @@ describe('the drift check', () => {
     expect(html).toContain('<script>/* the chart libraries */</script>');
     expect(html).toContain(`Drift check ${spec.name} v1 ${checkId}`);
     const charts = JSON.parse(/id="drift-charts">([^]*?)<\/script>/.exec(html)![1]!) as unknown[];
-    expect(charts).toHaveLength(DriftReportSchema.parse(posted.report).histograms!.features.length + 1);
+    // One per feature, the prediction, and the performance over time.
+    expect(charts).toHaveLength(DriftReportSchema.parse(posted.report).histograms!.features.length + 2);
 
     const link = answerOf<{ url: string; checkId: string; htmlReportUri: string }>(await handler(apiEvent('GET', '/models/{model}/drift-checks/{checkId}/report', { params: { model: spec.name, checkId } })));
     expect([link.status, link.body.checkId, link.body.htmlReportUri, presigned]).toEqual([200, checkId, htmlReportUri, [htmlReportUri]]);

@@ -11,7 +11,7 @@ import { NotFoundError } from '../../lambdas/core/errors.js';
 import type { AliasName } from '../../lambdas/core/registry/keys.js';
 import type { DriftCheckRecord } from '../../lambdas/contract/drift.js';
 import type { DriftCheckRecords } from '../../lambdas/core/monitoring/drift-check.js';
-import type { DriftSchedules } from '../../lambdas/core/monitoring/drift-schedule.js';
+import type { ModelSchedules, ScheduleKind } from '../../lambdas/core/monitoring/model-schedules.js';
 import type { Alias, AuditEvent, ModelSummary, ModelVersion } from '../../lambdas/core/registry/records.js';
 import { formatS3Uri, parseS3Uri } from '../../lambdas/core/s3-uri.js';
 import type { ArtifactBytes } from '../../lambdas/core/serving/model-file.js';
@@ -464,23 +464,23 @@ export function registrationStores(objects: MemoryObjects, versions: MemoryTrack
   };
 }
 
-/** Drift schedules in memory: the expression per model, and every call made, in order. */
-export class MemoryDriftSchedules implements DriftSchedules {
+/** Model schedules in memory: the expression per `<kind> <model>`, and every call made, in order. */
+export class MemoryModelSchedules implements ModelSchedules {
   readonly schedules = new Map<string, string>();
   readonly calls: string[] = [];
   /** When set, the next put or remove throws it (once). */
   failNext: Error | undefined;
 
-  async put(model: string, expression: string): Promise<void> {
-    this.calls.push(`put ${model} ${expression}`);
+  async put(kind: ScheduleKind, model: string, expression: string): Promise<void> {
+    this.calls.push(`put ${kind} ${model} ${expression}`);
     this.throwIfFailing();
-    this.schedules.set(model, expression);
+    this.schedules.set(`${kind} ${model}`, expression);
   }
 
-  async remove(model: string): Promise<void> {
-    this.calls.push(`remove ${model}`);
+  async remove(kind: ScheduleKind, model: string): Promise<void> {
+    this.calls.push(`remove ${kind} ${model}`);
     this.throwIfFailing();
-    this.schedules.delete(model);
+    this.schedules.delete(`${kind} ${model}`);
   }
 
   private throwIfFailing() {

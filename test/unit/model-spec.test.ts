@@ -47,8 +47,18 @@ describe('parseModelSpec', () => {
     expect(spec.approval).toEqual({ requiredIn: [] });
     expect(spec.segments).toEqual([]);
     expect(spec.minSegmentRows).toBe(30);
-    expect(spec.validation.maxMissingRate).toBe(0.05);
+    // No written-out default: the gate must know whether the owner set a limit (an unset one only warns).
+    expect(spec.validation.maxMissingRate).toBeUndefined();
+    expect(spec.validation.maxMissingRateIncrease).toBe(0.05);
     expect(spec.schedule).toBeUndefined();
+  });
+
+  it('reads a spec stored before maxMissingRate lost its default, keeping the written-out 0.05 (which then blocks)', () => {
+    const stored = { ...minimal(), validation: { severity: {}, maxMissingRate: 0.05, columns: {}, maxRows: 2_000_000, minClassFraction: 0.01 } };
+    const spec = parseModelSpec(stored);
+    expect(spec.validation).toEqual({ ...stored.validation, maxMissingRateIncrease: 0.05 });
+    // Parsing again is stable: an unset limit stays unset.
+    expect(parseModelSpec(parseModelSpec(minimal())).validation.maxMissingRate).toBeUndefined();
   });
 
   it('fills in the params it was not given, keeping those it was', () => {
@@ -102,13 +112,14 @@ describe('parseModelSpec', () => {
     expect(parseModelSpec({ ...minimal(), schedule: 'rate(1 day)', dataset: 'churn-data' }).dataset).toBe('churn-data');
   });
 
-  it.each(['rate(7 weeks)', 'every day', 'cron(0 3 * * ? *) ', 'rate(days)'])('rejects the schedule expression %j', (schedule) => {
+  it.each(['rate(7 weeks)', 'every day', 'cron(0 3 * * ? *) ', 'rate(days)', 'at(2026-02-30T04:05:00)'])('rejects the schedule expression %j', (schedule) => {
     const error = specError({ ...minimal(), schedule, dataset: 'churn-data' });
     expect(error.field).toBe('schedule');
-    expect(error.message).toMatch(/EventBridge expression/);
+    expect(error.message).toMatch(/EventBridge Scheduler expression|names no real moment/);
   });
 
-  it.each(['rate(1 minute)', 'rate(12 hours)', 'cron(0 3 * * ? *)'])('accepts the schedule expression %j', (schedule) => {
+  // The retraining schedule is a platform-managed Scheduler schedule, so a one-time at() works too.
+  it.each(['rate(1 minute)', 'rate(12 hours)', 'cron(0 3 * * ? *)', 'at(2026-12-31T23:00:00)'])('accepts the schedule expression %j', (schedule) => {
     expect(ModelSpecSchema.safeParse({ ...minimal(), schedule, dataset: 'churn-data' }).success).toBe(true);
   });
 

@@ -3,7 +3,7 @@ import { DatasetVersionSchema, type DatasetVersion } from '../../lambdas/core/da
 import { MlopsError, NotFoundError } from '../../lambdas/core/errors.js';
 import { putModelSpec, type ModelSpecStores } from '../../lambdas/core/registry/model-specs.js';
 import type { ModelSpec } from '../../lambdas/core/training/model-spec.js';
-import { MemoryDriftSchedules } from './fakes.js';
+import { MemoryModelSchedules } from './fakes.js';
 
 const OLD = 'a'.repeat(64);
 const NEW = 'b'.repeat(64);
@@ -50,7 +50,7 @@ function fakeStores() {
       const spec = models.get(name);
       return spec ? { spec } : undefined;
     },
-    schedules: new MemoryDriftSchedules(),
+    schedules: new MemoryModelSchedules(),
     async putModel(spec, actor) {
       const created = !models.has(spec.name);
       models.set(spec.name, spec);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { scanDataset, type ScanOptions } from '../../lambdas/core/data/dataset-scan.js';
 import { DataValidationError, InputValidationError } from '../../lambdas/core/errors.js';
+import { readTextTable } from '../../lambdas/core/data/table-readers.js';
 import {
+  DatasetProfiler,
   DatasetProfileSchema,
   isNumeric,
   mergeProfiles,
@@ -218,6 +220,54 @@ describe('DatasetProfiler: determinism', () => {
     // The multi-byte city names were read intact.
     const cities = column(JSON.parse(whole) as DatasetProfile, 'city').frequencies!.counters.map(([city]) => city);
     expect(cities).toEqual(expect.arrayContaining(['Zürich', 'Łódź']));
+  });
+});
+
+describe('DatasetProfiler: numbers read by the CSV tokenizer', () => {
+  /** Numeric cells of every shape: plain decimals of 1 to 25 digits (signs, points), and text that only parseDecimal reads. */
+  function numericCell(rng: () => number): string {
+    const pick = rng();
+    if (pick < 0.04) return '';
+    if (pick < 0.08) return ['1e3', ' 7 ', '+3', '"12.5"', '-0', '0.0', '.5', '-.25', '007', '5.'][Math.floor(rng() * 10)]!;
+    const digits = 1 + Math.floor(rng() ** 2 * 25);
+    let text = '';
+    for (let k = 0; k < digits; k += 1) text += String(Math.floor(rng() * 10));
+    if (rng() < 0.6) {
+      const at = Math.floor(rng() * (digits + 1));
+      text = `${text.slice(0, at)}.${text.slice(at)}`;
+    }
+    return rng() < 0.3 ? `-${text}` : text;
+  }
+
+  it('profiles the same with and without the tokenizer reading the numbers, whatever the chunk size', async () => {
+    const rng = createRng(16);
+    const rows: string[] = [];
+    for (let r = 0; r < 3000; r += 1) {
+      // Every tenth row repeats an earlier one, so the duplicate count is compared too.
+      rows.push(r > 0 && r % 10 === 0 ? rows[Math.floor(rng() * r)]! : [numericCell(rng), numericCell(rng), numericCell(rng), String(r % 2)].join(','));
+    }
+    const text = csv('a,b,c,label', rows).replace(/\n/g, (m) => (rng() < 0.1 ? '\r\n' : m));
+    const schema = parseDeclaredSchema({
+      columns: [
+        { name: 'a', type: 'numeric' },
+        { name: 'b', type: 'numeric' },
+        { name: 'c', type: 'numeric' },
+        { name: 'label', type: 'string' },
+      ],
+    });
+    // Without useFieldScan the profiler reads every number from its text.
+    const textOnly = async (size?: number) => {
+      const profiler = new DatasetProfiler({ format: 'csv', schema, target: 'label' });
+      await readTextTable(chunksOf(text, size), 'csv', { columns: (names) => profiler.columns(names), row: (cells, at) => profiler.row(cells, at) });
+      return JSON.stringify(profiler.finish());
+    };
+    const expected = await textOnly();
+    expect(JSON.parse(expected).profile.duplicateRows).toBeGreaterThan(0);
+    for (const size of [undefined, 1, 7, 64, 4096]) {
+      const scan = await scanCsv(text, { schema, target: 'label' }, size);
+      expect(JSON.stringify({ schema: scan.schema, profile: scan.profile }), `chunks of ${size ?? 'all'} bytes`).toBe(expected);
+    }
+    expect(await textOnly(5)).toBe(expected);
   });
 });
 

@@ -198,6 +198,18 @@ describe('readTextTable: bytes that are not UTF-8', () => {
     expect(error.message).toBe('the file is not UTF-8 text: invalid byte 0xff at byte 11 (around line 3); save it as UTF-8');
   });
 
+  it('counts the offset and line from the start of the file when the bad byte lies past the first 64 KiB of one large chunk', async () => {
+    // Prepare: one 200 KB chunk (decoded in 64 KiB pieces) whose rows hold "é"; the bad byte follows them.
+    const head = utf8(`a,b\n${'1,é\n'.repeat(40_000)}2,`);
+    const bytes = new Uint8Array([...head, 0xff, 0x0a]);
+
+    // Act
+    const error = await rejectionOf(readTextTable(chunksOf(bytes), 'csv', collector()), DataValidationError);
+
+    // Assess
+    expect(error.message).toBe(`the file is not UTF-8 text: invalid byte 0xff at byte ${head.byteLength} (around line 40002); save it as UTF-8`);
+  });
+
   it('names the right byte for an encoded surrogate (CESU-8 / modified UTF-8), which is not UTF-8', async () => {
     // Prepare: ed a0 80 encodes U+D800, which strict UTF-8 forbids; it starts at byte 6, on line 2.
     const bytes = new Uint8Array([...utf8('a,b\n1,'), 0xed, 0xa0, 0x80, 0x0a]);

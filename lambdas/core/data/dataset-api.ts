@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DeclaredSchemaSchema } from './profile.js';
 import { MODEL_NAME } from '../training/run.js';
 import { DATASET_FORMATS } from './formats.js';
-import { DATASET_NAME, DATASET_VERSION } from '../data/dataset-version.js';
+import { DATASET_NAME, DATASET_VERSION, LogWindowLineageSchema } from '../data/dataset-version.js';
 
 /**
  * Bodies of the datasets HTTP API (docs/CLI.md documents them), and the request the
@@ -55,6 +55,8 @@ export const RegistrationJobSchema = z
     target: COLUMN_NAME.optional(),
     owner: z.string().min(1),
     source: z.string().min(1),
+    /** A version built from the prediction log: recorded on it as is. */
+    lineage: LogWindowLineageSchema.optional(),
   })
   .strict();
 export type RegistrationJob = z.infer<typeof RegistrationJobSchema>;

@@ -29,6 +29,32 @@ export const QuarantineEntrySchema = z.object({
 });
 export type QuarantineEntry = z.infer<typeof QuarantineEntrySchema>;
 
+/**
+ * Where a dataset version built from the prediction log came from (`mlops dataset from-logs`,
+ * core/data/dataset-from-logs.ts): the model, the window and arm read, what was joined, and the
+ * dataset version whose rows it extends (none for `--logs-only` or a model never in production).
+ */
+export const LogWindowLineageSchema = z.object({
+  source: z.literal('prediction-log'),
+  model: z.string(),
+  window: z.object({ from: z.string(), to: z.string() }),
+  arm: z.enum(['production', 'canary', 'shadow']),
+  /** The model versions whose logged rows were read. */
+  versions: z.array(z.number().int().positive()),
+  /** Distinct logged requests with at least one labelled row. */
+  requests: z.number().int().nonnegative(),
+  loggedRows: z.number().int().nonnegative(),
+  labelledRows: z.number().int().nonnegative(),
+  /** Logged rows without a label by the time of the build: left out. */
+  unlabelledRows: z.number().int().nonnegative(),
+  /** Labels beyond a row's first (the first one is used). */
+  duplicateLabels: z.number().int().nonnegative(),
+  base: z.object({ name: z.string(), version: z.string(), rows: z.number().int().nonnegative() }).nullable(),
+  builtAt: z.string(),
+  actor: z.string(),
+});
+export type LogWindowLineage = z.infer<typeof LogWindowLineageSchema>;
+
 /** A dataset version as recorded in the tracking table. */
 export const DatasetVersionSchema = DatasetRefSchema.extend({
   format: z.enum(DATASET_FORMATS),
@@ -46,6 +72,8 @@ export const DatasetVersionSchema = DatasetRefSchema.extend({
   quarantineReason: z.string().optional(),
   /** Per model: whose gate blocked it, why, and the report. */
   quarantinedFor: z.array(QuarantineEntrySchema).default([]),
+  /** Set for a version built from the prediction log: the window it came from. */
+  lineage: LogWindowLineageSchema.optional(),
 });
 export type DatasetVersion = z.infer<typeof DatasetVersionSchema>;
 

@@ -89,6 +89,7 @@ export async function registerDataset(
     arrivedAt: settings.now.toISOString(),
     quarantined: false,
     quarantinedFor: [],
+    ...(job.lineage ? { lineage: job.lineage } : {}),
   });
   await files.delete(job.uploadUri);
   return { status: 'REGISTERED', name: version.name, version: version.version, created };

@@ -1,10 +1,10 @@
-import { DataValidationError } from '../errors.js';
+import { DataValidationError, NotFoundError } from '../errors.js';
 import type { Reports, RunUpdates } from '../stores.js';
 import type { ModelSpec } from '../training/model-spec.js';
 import type { RunContext } from '../training/run.js';
-import type { DatasetVersion, QuarantineEntry } from './dataset-version.js';
+import type { DatasetRef, DatasetVersion, QuarantineEntry } from './dataset-version.js';
 import { DatasetProfileSchema } from './profile.js';
-import { validateDataset, type ValidationReport } from './validation.js';
+import { validateDataset, type MissingReference, type ValidationReport } from './validation.js';
 
 /** The stored data and profile objects, as the gate reads them. */
 export interface DatasetObjects {
@@ -16,6 +16,44 @@ export interface DatasetObjects {
 export interface VersionValidationStores {
   readonly objects: DatasetObjects;
   readonly reports: Pick<Reports, 'put'>;
+  /** The model's versions: the reference missing rates are judged against is the dataset one of them was trained on. */
+  readonly registry: ReferenceRegistry;
+  readonly datasets: { getDatasetVersion(name: string, version: string): Promise<DatasetVersion> };
+}
+
+export interface ReferenceRegistry {
+  findAlias(model: string, alias: 'production'): Promise<{ version: number } | undefined>;
+  getVersion(model: string, version: number): Promise<{ version: number; dataset: DatasetRef }>;
+  listVersions(model: string): Promise<readonly { version: number; dataset: DatasetRef }[]>;
+}
+
+/**
+ * The reference for missing values: the profile of the dataset version the production version
+ * was trained on or, with none in production, the newest version's. None for a model never
+ * trained. A reference whose dataset or profile is gone is reported as a problem, not a failure:
+ * the absolute rule still applies.
+ */
+export async function missingReferenceFor(stores: Pick<VersionValidationStores, 'objects' | 'registry' | 'datasets'>, model: string): Promise<MissingReference | { problem: string } | undefined> {
+  const production = await stores.registry.findAlias(model, 'production');
+  let alias: MissingReference['alias'] = 'production';
+  let version = production ? await stores.registry.getVersion(model, production.version) : undefined;
+  if (!version) {
+    alias = 'latest';
+    version = (await stores.registry.listVersions(model)).reduce<{ version: number; dataset: DatasetRef } | undefined>((newest, v) => (!newest || v.version > newest.version ? v : newest), undefined);
+  }
+  if (!version) return undefined;
+  const source = { alias, version: version.version, dataset: { name: version.dataset.name, version: version.dataset.version } };
+  const what = `the reference dataset ${source.dataset.name}@${source.dataset.version} (version ${source.version} of ${model})`;
+  let dataset: DatasetVersion;
+  try {
+    dataset = await stores.datasets.getDatasetVersion(source.dataset.name, source.dataset.version);
+  } catch (error) {
+    if (error instanceof NotFoundError) return { problem: `${what} is not registered: missing rates judged by the absolute rule only` };
+    throw error;
+  }
+  const parsed = DatasetProfileSchema.safeParse(JSON.parse(await stores.objects.getText(dataset.profileUri)));
+  if (!parsed.success) return { problem: `${what} has no valid profile at ${dataset.profileUri}: missing rates judged by the absolute rule only` };
+  return { ...source, profile: parsed.data };
 }
 
 /**
@@ -29,13 +67,14 @@ export async function validateDatasetVersion(
 ): Promise<{ report: ValidationReport; reportUri: string }> {
   const { dataset, spec } = input;
   let report: ValidationReport;
+  const reference = await missingReferenceFor(stores, spec.name);
   const size = await stores.objects.size(dataset.uri);
   if (size !== dataset.bytes) {
     report = failedReport(`the data object ${dataset.uri} ${size === undefined ? 'is gone' : `has ${size} bytes, not the ${dataset.bytes} registered`}`);
   } else {
     const parsed = DatasetProfileSchema.safeParse(JSON.parse(await stores.objects.getText(dataset.profileUri)));
     report = parsed.success
-      ? validateDataset({ rowCount: dataset.rowCount, arrivedAt: dataset.arrivedAt, schema: dataset.schema, profile: parsed.data }, spec, input.now)
+      ? validateDataset({ rowCount: dataset.rowCount, arrivedAt: dataset.arrivedAt, schema: dataset.schema, profile: parsed.data }, spec, input.now, reference)
       : failedReport(`the profile ${dataset.profileUri} is not a valid profile: ${parsed.error.issues[0]?.path.join('.')}: ${parsed.error.issues[0]?.message}`);
   }
   const reportUri = await stores.reports.put(
@@ -61,8 +100,7 @@ function failedReport(detail: string): ValidationReport {
 
 /** What the ValidateData step reads and writes. */
 export interface ValidateRunStores extends VersionValidationStores {
-  readonly datasets: {
-    getDatasetVersion(name: string, version: string): Promise<DatasetVersion>;
+  readonly datasets: VersionValidationStores['datasets'] & {
     /** Adds the model's block to the version once; another model's block is kept. */
     quarantineDatasetVersion(name: string, version: string, entry: QuarantineEntry): Promise<{ quarantined: boolean }>;
   };

@@ -1,5 +1,6 @@
 import { DataValidationError } from '../errors.js';
-import { DEFAULT_SEVERITIES, durationMs, type DataCheckName, type ModelSpec } from '../training/model-spec.js';
+import { DEFAULT_MAX_MISSING_RATE, DEFAULT_SEVERITIES, durationMs, type DataCheckName, type ModelSpec } from '../training/model-spec.js';
+import { judgeMissingRate } from './missing-rate.js';
 import { exactValueCounts, parseDecimal, type ColumnProfile, type DatasetProfile, type DatasetSchema } from './profile.js';
 import type { Cell } from './table-readers.js';
 
@@ -11,12 +12,41 @@ export interface ValidationCheck {
   readonly passed: boolean;
   readonly detail: string;
   readonly column?: string;
+  /** Missing-value checks: the rule judged (the spec field, or the default) and the rates. */
+  readonly rule?: string;
+  readonly rates?: MissingRates;
+}
+export interface MissingRates {
+  readonly current: number;
+  /** The absolute rule's limit. */
+  readonly limit?: number;
+  /** The rule against the reference: its rate, the change, the change's one-sided 95% lower bound and the tolerance. */
+  readonly reference?: number;
+  readonly change?: number;
+  readonly lowerBound?: number;
+  readonly tolerance?: number;
 }
 export interface ValidationReport {
   readonly passed: boolean;
   readonly rowCount: number;
   readonly checks: ValidationCheck[];
   readonly summary: string;
+  /** What missingness was judged against; absent when there was no reference (only the absolute rule applied). */
+  readonly reference?: MissingReferenceSource;
+  /** Why a reference the model has could not be used. */
+  readonly referenceProblem?: string;
+}
+
+/** Which trained version's dataset the missing rates are compared with. */
+export interface MissingReferenceSource {
+  /** production: the version the alias points at; latest: the newest version, when none is in production. */
+  readonly alias: 'production' | 'latest';
+  readonly version: number;
+  readonly dataset: { readonly name: string; readonly version: string };
+}
+/** The reference with the profile of its dataset version. */
+export interface MissingReference extends MissingReferenceSource {
+  readonly profile: DatasetProfile;
 }
 
 /** What the gate judges: a dataset version's recorded schema and profile, and when it arrived. */
@@ -35,13 +65,18 @@ const list = (values: string[], max = 5) => `${values.slice(0, max).join(', ')}$
  * profile computed once at registration (so it reads kilobytes, not the data). Each check's
  * severity comes from the spec; blocking failures stop the pipeline, warnings are reported.
  */
-export function validateDataset(evidence: DatasetEvidence, spec: ModelSpec, now: Date): ValidationReport {
+export function validateDataset(
+  evidence: DatasetEvidence,
+  spec: ModelSpec,
+  now: Date,
+  missingReference?: MissingReference | { problem: string },
+): ValidationReport {
   const policy = spec.validation;
   const checks: ValidationCheck[] = [];
-  const check = (name: DataCheckName, passed: boolean, detail: string, column?: string) => {
-    const severity = policy.severity[name] ?? DEFAULT_SEVERITIES[name];
+  const check: Check = (name, passed, detail, column, extra) => {
+    const severity = policy.severity[name] ?? extra?.defaultSeverity ?? DEFAULT_SEVERITIES[name];
     if (severity === 'off') return;
-    checks.push({ name, severity, passed, detail, ...(column !== undefined ? { column } : {}) });
+    checks.push({ name, severity, passed, detail, ...(column !== undefined ? { column } : {}), ...(extra?.rule !== undefined && { rule: extra.rule, rates: extra.rates }) });
   };
   const profiles = new Map(evidence.profile.columns.map((column) => [column.name, column]));
   const featureNames = spec.features.map((feature) => feature.name);
@@ -67,23 +102,56 @@ export function validateDataset(evidence: DatasetEvidence, spec: ModelSpec, now:
   }
 
   // A feature the transforms impute may miss values up to the limit; one that is not imputed may miss none.
+  // A limit the spec sets blocks; the default limit of an imputed feature only warns, since
+  // imputation is there for missing values: what blocks is a rise against the reference.
   const notImputed = (feature: ModelSpec['features'][number]) => feature.type === 'numeric' && feature.impute === 'none';
-  const missingLimits = new Map<string, number>(
-    spec.features.map((feature) => [feature.name, policy.columns[feature.name]?.maxMissingRate ?? (notImputed(feature) ? 0 : policy.maxMissingRate)]),
+  const missingLimits = new Map<string, { limit: number; rule: string }>(
+    spec.features.map((feature) => {
+      const column = policy.columns[feature.name]?.maxMissingRate;
+      if (column !== undefined) return [feature.name, { limit: column, rule: `validation.columns.${feature.name}.maxMissingRate` }];
+      if (notImputed(feature)) return [feature.name, { limit: 0, rule: 'impute "none"' }];
+      if (policy.maxMissingRate !== undefined) return [feature.name, { limit: policy.maxMissingRate, rule: 'validation.maxMissingRate' }];
+      return [feature.name, { limit: DEFAULT_MAX_MISSING_RATE, rule: 'default' }];
+    }),
   );
   for (const [name, expectation] of Object.entries(policy.columns)) {
-    if (expectation.maxMissingRate !== undefined && name !== spec.target) missingLimits.set(name, expectation.maxMissingRate);
+    if (expectation.maxMissingRate !== undefined && name !== spec.target) missingLimits.set(name, { limit: expectation.maxMissingRate, rule: `validation.columns.${name}.maxMissingRate` });
   }
-  for (const [name, limit] of missingLimits) {
+  for (const [name, { limit, rule }] of missingLimits) {
     const column = profiles.get(name);
     if (!column || column.count === 0) continue;
     const rate = column.missing / column.count;
+    const byDefault = rule === 'default';
+    const passed = rate <= limit;
     check(
       'missing_values',
-      rate <= limit,
-      `${column.missing} of ${column.count} missing (${percent(rate)}); at most ${percent(limit)} allowed`,
+      passed,
+      `${column.missing} of ${column.count} missing (${percent(rate)}); at most ${percent(limit)} allowed` +
+        (byDefault && !passed ? ' by default (a warning: set validation.maxMissingRate to block)' : ''),
       name,
+      { rule, rates: { current: rate, limit }, ...(!byDefault && { defaultSeverity: 'block' }) },
     );
+  }
+  const reference = missingReference && 'profile' in missingReference ? missingReference : undefined;
+  if (reference) {
+    const referenceColumns = new Map(reference.profile.columns.map((column) => [column.name, column]));
+    const tolerance = policy.maxMissingRateIncrease;
+    for (const [name, { limit }] of missingLimits) {
+      const column = profiles.get(name);
+      const before = referenceColumns.get(name);
+      // A zero limit already fails on any missing value; a column the reference lacks has nothing to compare.
+      if (limit === 0 || !column || column.count === 0 || !before || before.count === 0) continue;
+      const judged = judgeMissingRate({ missing: before.missing, rows: before.count }, { missing: column.missing, rows: column.count }, tolerance);
+      check(
+        'missing_rate_increase',
+        !judged.rose,
+        `${percent(judged.current)} missing against ${percent(judged.reference)} in the reference (${reference.dataset.name}@${reference.dataset.version.slice(0, 12)}, ` +
+          `version ${reference.version} ${reference.alias === 'production' ? 'in production' : 'newest'}): a change of ${judged.change >= 0 ? '+' : ''}${(judged.change * 100).toFixed(2)} points, ` +
+          `at least ${(judged.lowerBound * 100).toFixed(2)} at 95% confidence; at most +${(tolerance * 100).toFixed(2)} allowed`,
+        name,
+        { rule: 'validation.maxMissingRateIncrease', rates: { current: judged.current, reference: judged.reference, change: judged.change, lowerBound: judged.lowerBound, tolerance } },
+      );
+    }
   }
 
   for (const [name, expectation] of Object.entries(policy.columns)) {
@@ -135,10 +203,23 @@ export function validateDataset(evidence: DatasetEvidence, spec: ModelSpec, now:
     blocking.length > 0
       ? `${blocking.length} of ${checks.length} checks failed: ${blocking.map(describe).join('; ')}`
       : `all ${checks.length - warnings.length} blocking checks passed${warnings.length ? `; warnings: ${warnings.map(describe).join('; ')}` : ''}`;
-  return { passed: blocking.length === 0, rowCount: rows, checks, summary };
+  return {
+    passed: blocking.length === 0,
+    rowCount: rows,
+    checks,
+    summary,
+    ...(reference && { reference: { alias: reference.alias, version: reference.version, dataset: reference.dataset } }),
+    ...(missingReference && 'problem' in missingReference && { referenceProblem: missingReference.problem }),
+  };
 }
 
-type Check = (name: DataCheckName, passed: boolean, detail: string, column?: string) => void;
+type Check = (
+  name: DataCheckName,
+  passed: boolean,
+  detail: string,
+  column?: string,
+  extra?: { defaultSeverity?: 'block' | 'warn'; rule?: string; rates?: MissingRates },
+) => void;
 
 function rangeCheck(check: Check, column: ColumnProfile, min: number | undefined, max: number | undefined): void {
   const allowed = `${min ?? '-inf'}..${max ?? '+inf'}`;

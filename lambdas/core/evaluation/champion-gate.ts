@@ -281,6 +281,57 @@ export function weightedMetric(task: Task, metric: string, labels: readonly numb
   return fn(group, group.candidate, w);
 }
 
+export interface MetricInterval {
+  readonly metric: string;
+  /** The metric on all the rows; NaN when undefined on them. */
+  readonly value: number;
+  /** The two-sided percentile interval over the resamples; absent when `insufficient`. */
+  readonly interval?: [number, number];
+  /** Why there is no interval (the metric is undefined on the rows or in too many resamples). */
+  readonly insufficient?: string;
+}
+
+/**
+ * One model's metrics on some rows with the gate's seeded bootstrap (the same resamples, metric
+ * definitions, percentile interval and undefined-resample rule as the paired comparison, but one
+ * model, so nothing is paired): per metric, the value on the rows and the two-sided
+ * `policy.confidence` interval over `policy.resamples` resamples. The performance of a monitoring
+ * window (core/monitoring/performance.ts) is judged with it.
+ */
+export function metricIntervals(task: Task, metrics: readonly string[], labels: readonly number[], outputs: readonly (readonly number[])[], policy: Pick<ChampionPolicy, 'confidence' | 'resamples'>, seed: number): MetricInterval[] {
+  const fns = metrics.map((metric) => metricFunction(task, metric));
+  const classes = validate({ task, labels, candidate: outputs, champion: outputs, segments: {} });
+  const m = labels.length;
+  const y = Float64Array.from(labels);
+  const rows = modelRows(task, y, outputs);
+  const group: GroupRows = { task, classes, labels: y, candidate: rows, champion: rows };
+  const values = fns.map((fn) => (m === 0 ? NaN : fn(group, rows, new Float64Array(m).fill(1))));
+  const defined = values.map((value) => Number.isFinite(value));
+  const draws = fns.map(() => new Float64Array(policy.resamples));
+  const valid = fns.map(() => 0);
+  if (m > 0 && defined.some(Boolean)) {
+    for (const w of bootstrapWeights(seed, m, policy.resamples)) {
+      fns.forEach((fn, j) => {
+        if (!defined[j]) return;
+        const value = fn(group, rows, w);
+        if (Number.isFinite(value)) draws[j]![valid[j]!++] = value;
+      });
+    }
+  }
+  const alpha = (1 - policy.confidence) / 2;
+  return metrics.map((metric, j) => {
+    const value = values[j]!;
+    if (!defined[j]) return { metric, value, insufficient: `${metric} is undefined on these ${m} rows: ${m === 0 ? 'there are no rows' : (UNDEFINED_WHEN[metric] ?? 'it cannot be computed on them')}` };
+    const count = valid[j]!;
+    const undefinedCount = policy.resamples - count;
+    if (undefinedCount > MAX_UNDEFINED_SHARE * policy.resamples) {
+      return { metric, value, insufficient: `${metric} is undefined in ${undefinedCount} of ${policy.resamples} resamples of these ${m} rows${UNDEFINED_WHEN[metric] ? ` (${UNDEFINED_WHEN[metric]})` : ''}` };
+    }
+    const sorted = draws[j]!.subarray(0, count).sort();
+    return { metric, value, interval: [quantile(sorted, count, alpha), quantile(sorted, count, 1 - alpha)] };
+  });
+}
+
 function metricFunction(task: Task, metric: string): WeightedMetric {
   const fn = WEIGHTED_METRICS[metric];
   if (!COMPARABLE_METRICS[task].includes(metric) || !fn) {

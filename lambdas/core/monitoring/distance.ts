@@ -250,6 +250,18 @@ export function psi(reference: readonly Category[], current: readonly Category[]
 
 const ascending = (values: readonly number[]) => Float64Array.from(values).sort();
 
+/** Two ascending arrays as one ascending array (the pooled values, without sorting them again). */
+function mergeSorted(a: Float64Array, b: Float64Array): Float64Array {
+  const merged = new Float64Array(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) merged[k++] = a[i]! <= b[j]! ? a[i++]! : b[j++]!;
+  while (i < a.length) merged[k++] = a[i++]!;
+  while (j < b.length) merged[k++] = b[j++]!;
+  return merged;
+}
+
 /** How many of the sorted values are <= x (numpy searchsorted 'right'), walking forward from `from`. */
 function countAtOrBelow(sorted: Float64Array, x: number, from: number): number {
   let i = from;
@@ -265,7 +277,7 @@ export function wassersteinDistance(u: readonly number[], v: readonly number[]):
   requireRows(u, v);
   const uSorted = ascending(u);
   const vSorted = ascending(v);
-  const pooled = ascending([...u, ...v]);
+  const pooled = mergeSorted(uSorted, vSorted);
   let total = 0;
   let uBelow = 0;
   let vBelow = 0;

@@ -9,9 +9,12 @@ import type { Arm, PredictionLogRecord } from '../serving/records.js';
 import { streamArm, windowDates, type CheckWindow, type LogObjects, type ReadStats } from '../serving/rollout-evidence.js';
 import type { ImportedArtifact, OnnxScorer } from '../training/imported-model.js';
 import { durationMs, type ModelSpec } from '../training/model-spec.js';
-import { checkDrift, DriftAccumulator, DriftReportSchema, monitoredFeatures, verdictsOf, type DriftReport, type PreviousVerdicts } from './drift.js';
+import { readWindowInAthena, type AthenaPathSettings, type WindowQueries } from './drift-athena.js';
+import { checkDrift, DEFAULT_DRIFT_SAMPLE_SIZE, DriftAccumulator, DriftReportSchema, monitoredFeatures, verdictsOf, type DriftReport, type PreviousVerdicts } from './drift.js';
 import { driftReportHtml } from './drift-html.js';
 import { buildReference, loadReference, referenceFeatures, requestRow, type ReferenceSample } from './reference.js';
+import { performanceSummary, performanceWindowFor, windowPerformance } from './performance.js';
+import { driftCheckMetrics, type MetricDatum } from './system-monitoring.js';
 
 /**
  * DriftCheck: compares a window of one arm's traffic (the prediction log) with the reference of
@@ -23,7 +26,8 @@ import { buildReference, loadReference, referenceFeatures, requestRow, type Refe
  * - The reference: the sample Train stored with the version (sha256 checked), or for a version from
  *   before reference samples, a seeded sample of its dataset scored now by the same path.
  * - The window is streamed partition by partition into the drift engine's accumulator
- *   (core/monitoring/drift.ts); no rows of the arm in the window is refused.
+ *   (core/monitoring/drift.ts); no rows of the arm in the window is refused. Past settings.athena's
+ *   size it is aggregated by Athena into the same summary instead (core/monitoring/drift-athena.ts).
  * A refused check writes nothing: the report and the record are written only once the verdict exists.
  * A scheduled check (trigger `schedule`, core/monitoring/drift-schedule.ts) records an empty window as `insufficient` instead.
  */
@@ -54,6 +58,10 @@ export interface DriftCheckStores {
   /** The reports bucket: `put` answers the object's URI (contentType @default application/json). */
   reports: { put(key: string, text: string, contentType?: string): Promise<string>; getText(uri: string): Promise<string> };
   checks: DriftCheckRecords;
+  /** CloudWatch (core/monitoring/system-monitoring.ts driftCheckMetrics): the check's scores, published before its record. */
+  metrics?: { publish(data: readonly MetricDatum[]): Promise<void> };
+  /** Athena over the partitioned log (lambdas/aws/athena-queries.ts): the large-window path, with settings.athena. */
+  athena?: WindowQueries;
 }
 
 export interface DriftCheckSettings {
@@ -64,6 +72,8 @@ export interface DriftCheckSettings {
    * them each check also writes its HTML report (driftReportHtml) beside the JSON one.
    */
   reportLibraries?: () => Promise<string>;
+  /** Windows of more log bytes than `aboveBytes` are aggregated in Athena (stores.athena) instead of streamed. @default - always streamed */
+  athena?: AthenaPathSettings;
 }
 
 export interface DriftCheckInput {
@@ -155,28 +165,62 @@ export async function runDriftCheck(stores: DriftCheckStores, settings: DriftChe
 
   // The window, partition by partition, in key order (the accumulator's reservoirs are seeded: same order, same sample).
   const current = new DriftAccumulator({ features, task: spec.task, reference: referenceSummary });
+  // The window's outputs also feed the performance estimate (core/monitoring/performance.ts).
+  const performance = await performanceWindowFor(stores, spec, version);
   const stats: ReadStats = { objects: 0, lines: 0, badLines: 0 };
   const until = new Date(Math.min(now.getTime(), Date.parse(window.to) + 86_400_000));
   let pending: PredictionLogRecord[] = [];
   let requests = 0;
-  await streamArm(stores.logs, input.model, { version: version.version, arm: request.arm }, window, windowDates(window, until), stats, (record) => {
-    requests += 1;
-    pending.push(record);
-    if (pending.length >= FEED_BATCH) {
-      current.addRecords(pending);
-      pending = [];
-    }
+  const dates = windowDates(window, until);
+  // Past settings.athena.aboveBytes of log, Athena aggregates the window instead (core/monitoring/drift-athena.ts).
+  const viaAthena = await readWindowInAthena(stores.athena, settings.athena, stores.logs, {
+    model: input.model,
+    version: version.version,
+    arm: request.arm,
+    window,
+    dates,
+    features,
+    task: spec.task,
+    reference: referenceSummary,
+    sampleSize: DEFAULT_DRIFT_SAMPLE_SIZE,
+    seed: 1,
   });
-  current.addRecords(pending);
+  if (viaAthena) {
+    // The estimate's P(positive) of the window's outputs: here the prediction column's sample.
+    for (const probability of viaAthena.summary.prediction?.sample ?? []) performance.addOutput({ probability });
+  } else {
+    await streamArm(stores.logs, input.model, { version: version.version, arm: request.arm }, window, dates, stats, (record) => {
+      requests += 1;
+      for (const output of record.outputs) performance.addOutput(output);
+      pending.push(record);
+      if (pending.length >= FEED_BATCH) {
+        current.addRecords(pending);
+        pending = [];
+      }
+    });
+    current.addRecords(pending);
+  }
+  const currentSummary = viaAthena?.summary ?? current.summary();
   // On demand, an empty window is refused; a scheduled check records it as `insufficient` (checkDrift: rows < minRows).
-  if (current.rows === 0 && input.trigger !== 'schedule') {
+  if (currentSummary.rows === 0 && input.trigger !== 'schedule') {
     throw new MlopsError('NO_LOGS_IN_WINDOW', `no logged ${request.arm} traffic of ${input.model} v${version.version} between ${window.from} and ${window.to}`, { field: request.from ? 'from' : 'window' });
   }
 
   const previous = await previousVerdicts(stores, input.model, version.version, request.arm, spec.monitoring.consecutiveWindows);
-  const report: DriftReport = checkDrift({ policy: spec.monitoring, task: spec.task, reference: referenceSummary, current: current.summary(), window, skipped, ...(previous ? { previous } : {}) });
+  const report: DriftReport = checkDrift({
+    policy: spec.monitoring,
+    task: spec.task,
+    reference: referenceSummary,
+    current: currentSummary,
+    window,
+    skipped,
+    // Missing rates are judged by the data gate's rule and tolerance.
+    maxMissingRateIncrease: spec.validation.maxMissingRateIncrease,
+    ...(previous ? { previous } : {}),
+  });
 
   const checkId = driftCheckId(now, input.suffix);
+  const performanceReport = await windowPerformance(stores, performance, { model: input.model, spec, version, arm: request.arm, window, now, heldOut: reference.heldOut, checkId });
   const full = {
     kind: 'drift-check',
     checkId,
@@ -185,11 +229,12 @@ export async function runDriftCheck(stores: DriftCheckStores, settings: DriftChe
     arm: request.arm,
     window,
     bufferSeconds: settings.bufferSeconds,
-    read: { ...stats, requests, rows: current.rows },
+    read: viaAthena ? { ...viaAthena.read, requests: viaAthena.requests, rows: currentSummary.rows } : { path: 'stream', ...stats, requests, rows: currentSummary.rows },
     reference: { source: reference.source, uri: version.reference?.uri ?? null, sha256: version.reference?.sha256 ?? null, dataset: reference.dataset, rows: reference.rows.length, population: reference.population, seed: reference.seed },
     checkedAt: now.toISOString(),
     actor: input.actor,
     ...report,
+    performance: performanceReport,
   };
   const reportUri = await stores.reports.put(driftReportKey(input.model, checkId), JSON.stringify(full, null, 2));
   const htmlReportUri = settings.reportLibraries ? await stores.reports.put(driftHtmlReportKey(input.model, checkId), driftReportHtml(full, await settings.reportLibraries()), 'text/html; charset=utf-8') : undefined;
@@ -203,15 +248,18 @@ export async function runDriftCheck(stores: DriftCheckStores, settings: DriftChe
     datasetDrift: report.dataset.drifted,
     driftedFeatures: report.features.filter((feature) => feature.drifted === true).map((feature) => feature.column),
     predictionDrift: report.prediction?.drifted ?? null,
-    rows: current.rows,
+    rows: currentSummary.rows,
     referenceRows: reference.rows.length,
     referenceSource: reference.source,
     reportUri,
     ...(htmlReportUri !== undefined && { htmlReportUri }),
     trigger: input.trigger ?? 'manual',
+    performance: performanceSummary(performanceReport),
     actor: input.actor,
     checkedAt: now.toISOString(),
   };
+  // Published before the record, which commits the check: a failure leaves no record, and a retried scheduled check publishes again.
+  if (stores.metrics) await stores.metrics.publish(driftCheckMetrics(check, report));
   await stores.checks.put(check);
   return { check, report: full };
 }

@@ -1,4 +1,6 @@
 import type { DriftReport, FeatureDrift, Histogram } from './drift.js';
+import type { MetricValue, PerformanceReport } from './performance.js';
+import { LOWER_IS_BETTER } from '../training/model-spec.js';
 
 /**
  * A drift check's report as one self-contained HTML page: per feature the reference and current
@@ -19,6 +21,8 @@ export type DriftReportPage = DriftReport & {
   readonly version?: number;
   readonly arm?: string;
   readonly checkedAt?: string;
+  /** The window's performance (core/monitoring/performance.ts); absent on checks from before it. */
+  readonly performance?: PerformanceReport;
 };
 
 export interface ChartSpec {
@@ -26,7 +30,7 @@ export interface ChartSpec {
   readonly id: string;
   /** The column the chart draws (the model's output for `prediction`). */
   readonly column: string;
-  readonly of: 'feature' | 'prediction';
+  readonly of: 'feature' | 'prediction' | 'performance';
   readonly spec: Record<string, unknown>;
 }
 
@@ -109,11 +113,77 @@ function featureSection(f: FeatureDrift, chart: ChartSpec | undefined): string {
   return `<section class="feature ${cls}"><h3>${escapeHtml(f.column)} <span class="badge">${escapeHtml(verdict(f.drifted))}</span></h3><div class="row">${chart ? `<div class="chart" id="${chart.id}"></div>` : '<div class="chart none">no chart: a side has no values</div>'}<table>${rows}</table></div></section>`;
 }
 
+/**
+ * The live or estimated metric over time: one point per recent check of the model on the arm (its
+ * window's end), realized where the window was judged and CBPE's estimate otherwise (never both for
+ * one check), each with its bootstrap interval as a vertical rule; the held-out baseline and the
+ * decay line (baseline minus the tolerance) as horizontal rules.
+ */
+export function performanceChartSpec(performance: PerformanceReport): Record<string, unknown> {
+  const values = performance.history
+    .filter((p) => p.metric === performance.metric && (p.value !== null || p.estimated !== null))
+    .map((p) => {
+      const realized = p.value !== null;
+      const [lo, hi] = (realized ? p.interval : p.estimatedInterval) ?? [null, null];
+      return { check: p.checkId, version: `v${p.version}`, windowTo: p.windowTo, status: p.status, kind: realized ? 'realized' : 'estimated', value: realized ? p.value : p.estimated, lo, hi };
+    });
+  const kind = { field: 'kind', type: 'nominal', scale: { domain: ['realized', 'estimated'], range: ['#4c78a8', '#f58518'] }, title: null };
+  const x = { field: 'windowTo', type: 'temporal', title: 'window end' };
+  const lines: Record<string, unknown>[] = [];
+  if (performance.baseline !== null) {
+    lines.push({ data: { values: [{ y: performance.baseline, line: 'held-out' }] }, mark: { type: 'rule', color: '#54a24b' }, encoding: { y: { field: 'y', type: 'quantitative' }, tooltip: [{ field: 'line' }, { field: 'y' }] } });
+    if (performance.tolerance !== null) {
+      const bound = performance.baseline + (LOWER_IS_BETTER.has(performance.metric) ? performance.tolerance : -performance.tolerance);
+      lines.push({ data: { values: [{ y: bound, line: 'decay beyond' }] }, mark: { type: 'rule', color: '#e45756', strokeDash: [4, 4] }, encoding: { y: { field: 'y', type: 'quantitative' }, tooltip: [{ field: 'line' }, { field: 'y' }] } });
+    }
+  }
+  const tooltip = [{ field: 'check' }, { field: 'version' }, { field: 'status' }, { field: 'kind' }, { field: 'value', format: '.4f' }, { field: 'lo', format: '.4f' }, { field: 'hi', format: '.4f' }];
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: `${performance.metric} over time (realized where judged, CBPE estimate while labels are awaited; ${Number((performance.bootstrap.confidence * 100).toFixed(2))}% intervals)`,
+    width: 640,
+    height: 220,
+    data: { values },
+    layer: [
+      { mark: { type: 'rule' }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: performance.metric, scale: { zero: false } }, y2: { field: 'hi' }, color: kind } },
+      { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y: { field: 'value', type: 'quantitative' }, color: kind, shape: { field: 'kind', type: 'nominal', scale: { domain: ['realized', 'estimated'], range: ['circle', 'diamond'] }, title: null }, tooltip } },
+      ...lines,
+    ],
+  };
+}
+
+const interval = (m: MetricValue) => (m.interval ? `[${num(m.interval[0])}, ${num(m.interval[1])}]` : (m.insufficient ?? '-'));
+
+/** The performance section: status and why, realized metrics (judged only) apart from CBPE's estimates, segments, the chart. */
+function performanceSection(p: PerformanceReport, chart: ChartSpec | undefined): string {
+  const level = `${Number((p.bootstrap.confidence * 100).toFixed(2))}%`;
+  const rows = (metrics: MetricValue[]) => metrics.map((m) => `<tr><td>${escapeHtml(m.metric)}</td><td>${escapeHtml(num(m.value))}</td><td>${escapeHtml(interval(m))}</td></tr>`).join('');
+  const head = `<tr><th>metric</th><th>value</th><th>${escapeHtml(level)} interval</th></tr>`;
+  const status = p.status === 'awaiting-labels' ? 'awaiting labels' : p.status;
+  const parts = [
+    `<p class="status">performance: <b>${escapeHtml(status.toUpperCase())}</b>${p.decayed ? ' <b>DECAYED</b>' : ''} (${escapeHtml(p.reason)})</p>`,
+    `<p>labels: ${p.labels.labelled} of ${p.labels.logged} logged rows (coverage ${escapeHtml(num(p.labels.coverage))}, needs ${escapeHtml(num(p.labels.minLabelCoverage))}); due ${escapeHtml(p.labels.dueAt)} (labelDelay ${escapeHtml(p.labels.labelDelay)}); judged on at least ${p.labels.minRows} rows; metric ${escapeHtml(p.metric)}, held-out ${escapeHtml(num(p.baseline))}, tolerance ${escapeHtml(num(p.tolerance))}</p>`,
+  ];
+  if (p.realized) {
+    parts.push(`<h3>Realized (labelled rows)</h3><table>${head}${rows(p.realized.metrics)}</table>`);
+    if (p.realized.segments.length > 0) {
+      const segmentRows = p.realized.segments.map((s) => `<tr><td>${escapeHtml(`${s.column}=${s.value}`)}</td><td>${s.rows}</td>${s.metrics.slice(0, 1).map((m) => `<td>${escapeHtml(num(m.value))}</td><td>${escapeHtml(interval(m))}</td>`).join('')}</tr>`).join('');
+      parts.push(`<table><tr><th>segment</th><th>rows</th><th>${escapeHtml(p.metric)}</th><th>${escapeHtml(level)} interval</th></tr>${segmentRows}</table>`);
+    }
+    if (p.realized.segmentsSkipped.length > 0) parts.push(`<p>segments not reported: ${p.realized.segmentsSkipped.map((s) => `${escapeHtml(s.column)} (${escapeHtml(s.reason)})`).join(', ')}</p>`);
+  }
+  if (p.estimated) parts.push(`<h3>Estimated (CBPE, ${p.estimated.rows} logged outputs, calibrated on ${p.estimated.calibrationRows} held-out rows): not realized values</h3><table>${head}${rows(p.estimated.metrics)}</table>`);
+  else if (p.estimateUnavailable) parts.push(`<p>no estimate: ${escapeHtml(p.estimateUnavailable)}</p>`);
+  if (chart) parts.push(`<div class="chart" id="${chart.id}"></div>`);
+  return parts.join('\n');
+}
+
 /** The page: pure, from the report and the chart libraries' browser bundles (concatenated). */
 export function driftReportHtml(report: DriftReportPage, libraries: string): string {
   const charts = driftChartSpecs(report);
   const chartOf = new Map(charts.filter((c) => c.of === 'feature').map((c) => [c.column, c]));
   const predictionChart = charts.find((c) => c.of === 'prediction');
+  const performanceChart: ChartSpec | undefined = report.performance ? { id: 'chart-performance', column: report.performance.metric, of: 'performance', spec: performanceChartSpec(report.performance) } : undefined;
   const d = report.dataset;
   const title = `Drift check ${report.model ?? ''} ${report.version !== undefined ? `v${report.version}` : ''} ${report.checkId ?? ''}`.replace(/\s+/g, ' ').trim();
   const facts = [
@@ -124,7 +194,9 @@ export function driftReportHtml(report: DriftReportPage, libraries: string): str
   ].filter((x): x is string => Boolean(x));
   const quality = report.dataQuality.features
     .map((q) => {
-      const extra = [q.newCategories && q.newCategories.rows > 0 ? `${q.newCategories.rows} rows of new categories` : '', q.outOfRange && q.outOfRange.rows > 0 ? `${q.outOfRange.rows} values outside [${num(q.outOfRange.min)}, ${num(q.outOfRange.max)}]` : ''].filter(Boolean).join('; ');
+      const m = q.missingRate;
+      const rose = m.rose ? `missing rate rose ${num(m.change)} (at least ${num(m.lowerBound ?? m.change)} at 95%), beyond validation.maxMissingRateIncrease ${num(m.tolerance ?? 0)}` : '';
+      const extra = [rose, q.newCategories && q.newCategories.rows > 0 ? `${q.newCategories.rows} rows of new categories` : '', q.outOfRange && q.outOfRange.rows > 0 ? `${q.outOfRange.rows} values outside [${num(q.outOfRange.min)}, ${num(q.outOfRange.max)}]` : ''].filter(Boolean).join('; ');
       return `<tr><td>${escapeHtml(q.column)}</td><td>${escapeHtml(num(q.missingRate.reference))}</td><td>${escapeHtml(num(q.missingRate.current))}</td><td>${q.schemaViolations.absent + q.schemaViolations.wrongType}</td><td>${escapeHtml(extra || '-')}</td></tr>`;
     })
     .join('');
@@ -137,6 +209,7 @@ export function driftReportHtml(report: DriftReportPage, libraries: string): str
     `<p>Benjamini-Hochberg at FDR ${escapeHtml(num(d.bh.fdr))}: ${d.bh.rejected} of ${d.bh.tests} p-value tests rejected</p>`,
     '<h2>Prediction drift</h2>',
     report.prediction ? featureSection(report.prediction, predictionChart) : '<p>no model outputs in the window</p>',
+    ...(report.performance ? ['<h2>Performance</h2>', performanceSection(report.performance, performanceChart)] : []),
     '<h2>Features</h2>',
     ...report.features.map((f) => featureSection(f, chartOf.get(f.column))),
     report.skipped.length ? `<p>not checked: ${report.skipped.map((s) => `${escapeHtml(s.column)} (${escapeHtml(s.reason)})`).join(', ')}</p>` : '',
@@ -160,7 +233,7 @@ table{border-collapse:collapse}th,td{text-align:left;padding:.2em .6em;border-bo
 </head>
 <body>
 ${body}
-<script type="application/json" id="drift-charts">${scriptJson(charts.map(({ id, spec }) => ({ id, spec })))}</script>
+<script type="application/json" id="drift-charts">${scriptJson([...charts, ...(performanceChart ? [performanceChart] : [])].map(({ id, spec }) => ({ id, spec })))}</script>
 <script>
 for (const chart of JSON.parse(document.getElementById('drift-charts').textContent)) {
   vegaEmbed('#' + chart.id, chart.spec, { actions: false, renderer: 'svg' }).catch((error) => { document.getElementById(chart.id).textContent = String(error); });

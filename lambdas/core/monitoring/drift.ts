@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DRIFT_METHODS, MonitoringPolicySchema, type DriftMethod, type DriftMethodChoice, type ModelSpec, type MonitoringPolicy, type Task } from '../training/model-spec.js';
+import { DEFAULT_MAX_MISSING_RATE_INCREASE, DRIFT_METHODS, MonitoringPolicySchema, type DriftMethod, type DriftMethodChoice, type ModelSpec, type MonitoringPolicy, type Task } from '../training/model-spec.js';
 import type { PredictionLogRecord } from '../serving/records.js';
 import {
   binnedShares,
@@ -12,6 +12,7 @@ import {
   populationStabilityIndex,
   type Category,
 } from './distance.js';
+import { judgeMissingRate } from '../data/missing-rate.js';
 import { chiSquareSurvival, KS_EXACT_MAX_ROWS, ksTest, normalCdf } from './stat-tests.js';
 import { Reservoir, seedFor } from './reservoir.js';
 
@@ -126,10 +127,19 @@ class ColumnAccumulator {
   absent = 0;
   wrongType = 0;
   readonly wrongTypeExamples: string[] = [];
-  counts: Map<string | number, number> | null = new Map();
+  /**
+   * Exact counts, kept as each distinct value's slot (in order of first appearance) and a count per
+   * slot, so that a value already seen costs one map lookup; null past EXACT_COUNTS_LIMIT values.
+   */
+  private slots: Map<string | number, number> | null = new Map();
+  private tallies: number[] = [];
+  /** Per slot: a category the reference lacks, decided once when the value first appears. */
+  private fresh: boolean[] = [];
   min = Infinity;
   max = -Infinity;
   readonly reservoir: Reservoir<string | number>;
+  /** The name is a property every object inherits, so a defined value may not be the row's own. */
+  readonly inherited: boolean;
   private readonly quality?: { categories: Set<Category> | null; min: number | null; max: number | null; newRows: number; newValues: Set<string>; below: number; above: number; examples: number[] };
 
   constructor(
@@ -140,6 +150,7 @@ class ColumnAccumulator {
     reference?: ColumnSummary,
   ) {
     this.reservoir = new Reservoir(sampleSize, seedFor(seed, name));
+    this.inherited = name in Object.prototype;
     if (reference) {
       this.quality = {
         categories: reference.counts ? new Set(reference.counts.map(([value]) => value)) : null,
@@ -180,20 +191,38 @@ class ColumnAccumulator {
   }
 
   addClean(clean: string | number): void {
-    if (this.counts) {
-      this.counts.set(clean, (this.counts.get(clean) ?? 0) + 1);
-      if (this.counts.size > EXACT_COUNTS_LIMIT) this.counts = null;
+    const quality = this.quality;
+    // Whether the value is a category the reference lacks: looked up once per distinct value while the counts are kept.
+    let isNew = false;
+    const slots = this.slots;
+    if (slots) {
+      const slot = slots.get(clean);
+      if (slot !== undefined) {
+        this.tallies[slot]! += 1;
+        isNew = this.fresh[slot]!;
+      } else {
+        isNew = typeof clean === 'string' && quality !== undefined && quality.categories !== null && !quality.categories.has(clean);
+        slots.set(clean, this.tallies.length);
+        this.tallies.push(1);
+        this.fresh.push(isNew);
+        if (slots.size > EXACT_COUNTS_LIMIT) {
+          this.slots = null;
+          this.tallies = [];
+          this.fresh = [];
+        }
+      }
+    } else {
+      isNew = typeof clean === 'string' && quality !== undefined && quality.categories !== null && !quality.categories.has(clean);
     }
     if (typeof clean === 'number') {
       if (clean < this.min) this.min = clean;
       if (clean > this.max) this.max = clean;
     }
     this.reservoir.add(clean);
-    const quality = this.quality;
     if (!quality) return;
-    if (typeof clean === 'string' && quality.categories && !quality.categories.has(clean)) {
+    if (isNew) {
       quality.newRows += 1;
-      if (quality.newValues.size < MAX_EXAMPLES) quality.newValues.add(clean);
+      if (quality.newValues.size < MAX_EXAMPLES) quality.newValues.add(clean as string);
     }
     if (typeof clean === 'number' && quality.min !== null && quality.max !== null && (clean < quality.min || clean > quality.max)) {
       if (clean < quality.min) quality.below += 1;
@@ -213,7 +242,7 @@ class ColumnAccumulator {
       wrongType: this.wrongType,
       wrongTypeExamples: [...this.wrongTypeExamples],
       values: this.rows - this.missing - this.wrongType,
-      counts: this.counts ? [...this.counts] : null,
+      counts: this.slots ? Array.from(this.slots, ([value, slot]): [string | number, number] => [value, this.tallies[slot]!]) : null,
       min: this.min === Infinity ? null : this.min,
       max: this.max === -Infinity ? null : this.max,
       sample: this.reservoir.values(),
@@ -293,7 +322,10 @@ export class DriftAccumulator {
     let violated = !isObject;
     if (!isObject && this.violationExamples.length < MAX_EXAMPLES) this.violationExamples.push({ column: '(row)', problem: `expected an object, got ${describe(row)}` });
     for (const column of this.columns) {
-      const problem = column.add(record[column.name], isObject && Object.hasOwn(record, column.name));
+      const value = record[column.name];
+      // A defined value is the row's own unless the name is also Object.prototype's (constructor, toString...): one lookup, not two.
+      const present = value !== undefined && !column.inherited ? true : isObject && Object.hasOwn(record, column.name);
+      const problem = column.add(value, present);
       if (problem && isObject) {
         violated = true;
         if (this.violationExamples.length < MAX_EXAMPLES) this.violationExamples.push({ column: column.name, problem });
@@ -380,7 +412,18 @@ export type FeatureDrift = z.infer<typeof FeatureDriftSchema>;
 export const ColumnQualitySchema = z.object({
   column: z.string(),
   type: z.enum(['numeric', 'categorical']),
-  missingRate: z.object({ reference: z.number(), current: z.number(), change: z.number() }),
+  /**
+   * The change, judged by the data gate's rule (core/data/missing-rate.ts): rose when the one-sided
+   * 95% lower bound of the change exceeds validation.maxMissingRateIncrease. Absent on older records.
+   */
+  missingRate: z.object({
+    reference: z.number(),
+    current: z.number(),
+    change: z.number(),
+    lowerBound: z.number().optional(),
+    tolerance: z.number().optional(),
+    rose: z.boolean().optional(),
+  }),
   schemaViolations: z.object({ absent: z.number().int(), wrongType: z.number().int(), examples: z.array(z.string()) }),
   /** Categorical: window rows whose value the reference never had. exact: false when counted on the window's sample (sampleRows of it). */
   newCategories: z.object({ rows: z.number().int(), values: z.array(z.string()), exact: z.boolean(), sampleRows: z.number().int().optional() }).optional(),
@@ -473,6 +516,8 @@ export interface DriftCheckInput {
   readonly previous?: PreviousVerdicts;
   readonly window?: { from: string; to: string };
   readonly skipped?: readonly { column: string; reason: string }[];
+  /** The spec's validation.maxMissingRateIncrease: the missing-rate change the data gate tolerates. @default its spec default */
+  readonly maxMissingRateIncrease?: number;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -705,25 +750,27 @@ export function benjaminiHochberg(pValues: readonly number[], q: number): Set<nu
   return new Set(order.slice(0, largest + 1).map(([, i]) => i));
 }
 
-function quality(current: ColumnSummary, reference: ColumnSummary | undefined): ColumnQuality {
-  const rate = (c: ColumnSummary | undefined) => (c && c.rows > 0 ? c.missing / c.rows : 0);
+function quality(current: ColumnSummary, reference: ColumnSummary | undefined, maxMissingRateIncrease: number): ColumnQuality {
+  // Missing values (absent keys included) judged as the data gate judges a dataset against its reference.
+  const judged = judgeMissingRate({ missing: reference?.missing ?? 0, rows: reference?.rows ?? 0 }, { missing: current.missing, rows: current.rows }, maxMissingRateIncrease);
   const result: ColumnQuality = {
     column: current.name,
     type: current.type,
-    missingRate: { reference: rate(reference), current: rate(current), change: rate(current) - rate(reference) },
+    missingRate: { reference: judged.reference, current: judged.current, change: judged.change, lowerBound: judged.lowerBound, tolerance: judged.tolerance, rose: judged.rose },
     schemaViolations: { absent: current.absent, wrongType: current.wrongType, examples: current.wrongTypeExamples },
   };
   if (!reference || reference.type !== current.type) return result;
   const streamed = current.againstReference;
   // The window's values with their weights: exact counts, or else its sample.
   const exact = current.counts !== null;
-  const weighted: [string | number, number][] = current.counts ?? current.sample.map((v) => [v, 1]);
+  // Built only when nothing was counted while streaming (a stored summary from before): 10,000 pairs a column otherwise wasted.
+  const weighted = (): [string | number, number][] => current.counts ?? current.sample.map((v) => [v, 1]);
   const sampleRows = exact ? {} : { sampleRows: current.sample.length };
   if (current.type === 'categorical' && reference.counts) {
     if (streamed) result.newCategories = { rows: streamed.newCategoryRows, values: streamed.newCategories, exact: true };
     else {
       const known = new Set(reference.counts.map(([v]) => v));
-      const fresh = weighted.filter(([v]) => !known.has(v));
+      const fresh = weighted().filter(([v]) => !known.has(v));
       result.newCategories = { rows: fresh.reduce((a, [, n]) => a + n, 0), values: [...new Set(fresh.map(([v]) => String(v)))].slice(0, MAX_EXAMPLES), exact, ...sampleRows };
     }
   }
@@ -735,7 +782,7 @@ function quality(current: ColumnSummary, reference: ColumnSummary | undefined): 
       let below = 0;
       let above = 0;
       const examples: number[] = [];
-      for (const [v, n] of weighted as [number, number][]) {
+      for (const [v, n] of weighted() as [number, number][]) {
         if (v >= min && v <= max) continue;
         if (v < min) below += n;
         else above += n;
@@ -806,7 +853,7 @@ export function checkDrift(input: DriftCheckInput): DriftReport {
       rows: { reference: reference.rows, current: current.rows },
       schemaViolations: current.schemaViolations,
       unreadableOutputs: current.unreadableOutputs,
-      features: current.columns.map((column) => quality(column, referenceColumns.get(column.name))),
+      features: current.columns.map((column) => quality(column, referenceColumns.get(column.name), input.maxMissingRateIncrease ?? DEFAULT_MAX_MISSING_RATE_INCREASE)),
     },
     skipped: [...(input.skipped ?? [])],
     sampleSize: current.sampleSize,
@@ -820,29 +867,49 @@ export function checkDrift(input: DriftCheckInput): DriftReport {
   return report;
 }
 
+/** Whether the arrays hold more than `limit` distinct values together (stops counting there). */
+function distinctExceeds(parts: readonly (readonly Category[])[], limit: number): boolean {
+  const seen = new Set<Category>();
+  for (const values of parts) {
+    for (const value of values) {
+      seen.add(value);
+      if (seen.size > limit) return true;
+    }
+  }
+  return false;
+}
+
 /** The counts a chart of one column draws (HistogramSchema); null when a side has no values or the types differ. */
 export function histogramOf(reference: ColumnSummary | undefined, current: ColumnSummary): Histogram | null {
   if (!reference || reference.type !== current.type || reference.values === 0 || current.values === 0) return null;
   const exact = reference.counts !== null && current.counts !== null;
-  // Each side's values with their weights: exact counts, or else its sample.
-  const weighted = (side: ColumnSummary): [string | number, number][] => (exact ? side.counts! : ([...tally(side.sample)] as [string | number, number][]));
-  const [r, c] = [weighted(reference), weighted(current)];
-  const distinct = new Set([...r.map(([v]) => v), ...c.map(([v]) => v)]);
-  if (current.type === 'numeric' && distinct.size > MAX_DISTINCT_VALUES_AS_CATEGORIES) {
+  const binned = (r: Iterable<readonly [number, number]>, c: Iterable<readonly [number, number]>): Histogram => {
     const ends = [reference.min, reference.max, current.min, current.max].filter((v): v is number => v !== null);
     const edges = histogramBinEdges([Math.min(...ends), Math.max(...ends)], HISTOGRAM_BINS);
-    const count = (values: [string | number, number][]) => {
+    const count = (values: Iterable<readonly [number, number]>) => {
       const bins = new Array<number>(HISTOGRAM_BINS).fill(0);
       for (const [value, n] of values) {
         // numpy's rule (histogramCounts): edges[i] <= x < edges[i + 1], the last bin closed.
         let at = 0;
-        while (at < HISTOGRAM_BINS - 1 && (value as number) >= edges[at + 1]!) at += 1;
+        while (at < HISTOGRAM_BINS - 1 && value >= edges[at + 1]!) at += 1;
         bins[at]! += n;
       }
       return bins;
     };
     return { column: current.name, kind: 'bins', edges, reference: count(r), current: count(c), exact };
+  };
+  // Samples of many distinct numbers: binned value by value (weight 1 each), without tallying them first.
+  if (!exact && current.type === 'numeric' && distinctExceeds([reference.sample, current.sample], MAX_DISTINCT_VALUES_AS_CATEGORIES)) {
+    const ones = (sample: readonly (string | number)[]) => (function* () {
+      for (const value of sample) yield [value as number, 1] as const;
+    })();
+    return binned(ones(reference.sample), ones(current.sample));
   }
+  // Each side's values with their weights: exact counts, or else its sample.
+  const weighted = (side: ColumnSummary): [string | number, number][] => (exact ? side.counts! : ([...tally(side.sample)] as [string | number, number][]));
+  const [r, c] = [weighted(reference), weighted(current)];
+  const distinct = new Set([...r.map(([v]) => v), ...c.map(([v]) => v)]);
+  if (current.type === 'numeric' && distinct.size > MAX_DISTINCT_VALUES_AS_CATEGORIES) return binned(r as [number, number][], c as [number, number][]);
   const [rm, cm] = [new Map(r), new Map(c)];
   const total = (v: string | number) => (rm.get(v) ?? 0) + (cm.get(v) ?? 0);
   const values = [...distinct].sort((a, b) => (current.type === 'numeric' ? (a as number) - (b as number) : total(b) - total(a) || pythonOrder(a, b)));

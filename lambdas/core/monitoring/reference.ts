@@ -26,6 +26,19 @@ export const DEFAULT_REFERENCE_SAMPLE_SIZE = 10_000;
 export const ReferenceFeatureSchema = z.object({ name: z.string().min(1), type: z.enum(['numeric', 'categorical']) }).strict();
 export type ReferenceFeature = z.infer<typeof ReferenceFeatureSchema>;
 
+/** The held-out part of a reference: labels as feedback carries them (a class as text, a number for regression). */
+export const HeldOutSampleSchema = z
+  .object({
+    /** Rows of the held-out split the sample was drawn from. */
+    population: z.number().int().nonnegative(),
+    labels: z.array(z.union([z.string(), z.number()])),
+    /** One prediction per label, as serving answers it. */
+    outputs: z.array(z.unknown()),
+  })
+  .strict()
+  .refine((sample) => sample.labels.length === sample.outputs.length, { message: 'one output per label', path: ['outputs'] });
+export type HeldOutSample = z.infer<typeof HeldOutSampleSchema>;
+
 export const ReferenceSampleSchema = z
   .object({
     format: z.literal(REFERENCE_FORMAT),
@@ -41,6 +54,12 @@ export const ReferenceSampleSchema = z
     rows: z.array(z.record(z.string(), z.union([z.number(), z.string(), z.null()]))),
     /** One prediction per row, as serving answers it. */
     outputs: z.array(z.unknown()),
+    /**
+     * A seeded sample of the held-out split (rows the model did not learn from) with the true label and
+     * the model's output through serving's path: what performance estimation (core/monitoring/cbpe.ts)
+     * calibrates on. Absent on references from before it: then no estimate, and the check says why.
+     */
+    heldOut: HeldOutSampleSchema.optional(),
   })
   .strict()
   .refine((reference) => reference.rows.length === reference.outputs.length, { message: 'one output per row', path: ['outputs'] });
@@ -93,6 +112,8 @@ export interface BuildReferenceInput {
   rows: FeatureRow[];
   /** A scorer for an imported model's ONNX file (serving's ServingStores.onnx). */
   onnx: (manifest: ImportedArtifact) => OnnxScorer;
+  /** Sampled held-out rows (as request rows) with their labels, scored the same way (Train stores them; the dataset fallback has none). */
+  heldOut?: { rows: FeatureRow[]; labels: (string | number)[]; population: number };
 }
 
 /** The reference document and its stored text (canonical JSON, so its sha256 is reproducible). */
@@ -108,6 +129,7 @@ export async function buildReference(input: BuildReferenceInput): Promise<{ refe
     features: referenceFeatures(input.file),
     rows: input.rows,
     outputs,
+    ...(input.heldOut && { heldOut: { population: input.heldOut.population, labels: input.heldOut.labels, outputs: await scoreReferenceRows(input.file, input.heldOut.rows, input.onnx) } }),
   };
   return { reference, text: canonicalJson(reference) };
 }

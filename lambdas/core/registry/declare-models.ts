@@ -1,7 +1,8 @@
 import { canonicalJson } from '../canonical-json.js';
 import { ConflictError, InputValidationError } from '../errors.js';
 import { parseModelSpec, type ModelSpec } from '../training/model-spec.js';
-import { storeSpecWithSchedule, syncDriftSchedule, type ScheduledSpecStores } from '../monitoring/drift-schedule.js';
+import { storeSpecWithSchedules, syncModelSchedules, type ScheduledSpecStores } from '../monitoring/model-schedules.js';
+import { syncModelMonitoring } from '../monitoring/system-monitoring.js';
 
 /** Who the audit events of declared models name. */
 export const DECLARE_ACTOR = 'cdk-deploy';
@@ -10,7 +11,7 @@ const MAX_PUT_ATTEMPTS = 3;
 
 /**
  * The model specs in the registry, as declaring them reads and writes them (putModel: a ConflictError
- * when the record changed since it was read), and their drift schedules: the same flow as `PUT /models/{model}`.
+ * when the record changed since it was read), and their drift and retraining schedules: the same flow as `PUT /models/{model}`.
  */
 export type DeclaredModelStores = ScheduledSpecStores;
 
@@ -33,12 +34,14 @@ export async function declareModel(stores: DeclaredModelStores, spec: ModelSpec,
   for (let attempt = 1; ; attempt += 1) {
     const existing = await stores.findModel(spec.name);
     if (existing && canonicalJson(existing.spec) === canonicalJson(spec)) {
-      // Idempotent: a model declared before drift schedules existed gets its schedule on the next deploy.
-      await syncDriftSchedule(stores.schedules, spec.name, existing.spec);
+      // Idempotent: a model declared before platform schedules existed gets its schedules on the next deploy.
+      await syncModelSchedules(stores.schedules, spec.name, existing.spec);
+      // So does a dashboard or alarm that failed to be written once.
+      if (stores.monitoring) await syncModelMonitoring(stores.monitoring, existing.spec);
       return 'unchanged';
     }
     try {
-      return (await storeSpecWithSchedule(stores, spec, DECLARE_ACTOR)).created ? 'created' : 'updated';
+      return (await storeSpecWithSchedules(stores, spec, DECLARE_ACTOR)).created ? 'created' : 'updated';
     } catch (error) {
       if (!(error instanceof ConflictError) || attempt >= MAX_PUT_ATTEMPTS) throw error;
       onLostRace?.(attempt);

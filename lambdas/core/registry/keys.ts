@@ -17,6 +17,11 @@ export const ROLLOUT_SK = 'ROLLOUT';
 /** A drift check's record (core/monitoring/drift-check.ts): its id starts with the time, so a reverse Query lists the latest first. */
 export const DRIFT_CHECK_PREFIX = 'DRIFT#';
 export const driftCheckSk = (checkId: string) => `${DRIFT_CHECK_PREFIX}${checkId}`;
+/** The model's retraining lock (core/monitoring/retraining.ts): one item, written conditionally, so concurrent triggers start one run. */
+export const RETRAIN_LOCK_SK = 'RETRAIN#LOCK';
+/** A retraining trigger's decision: its id starts with the time, so a reverse Query lists the latest first. */
+export const TRIGGER_PREFIX = 'TRIGGER#';
+export const triggerSk = (triggerId: string) => `${TRIGGER_PREFIX}${triggerId}`;
 
 export const runPk = (runId: string) => `RUN#${runId}`;
 export const RUN_SK = 'RUN';

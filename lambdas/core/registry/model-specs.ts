@@ -9,7 +9,7 @@ import { DATASET_NAME, DATASET_VERSION, type DatasetVersion } from '../data/data
 import { InputValidationError, parseOrThrow, rejectProblems } from '../errors.js';
 import { inferFeatures, ModelSpecFileSchema, parseModelSpec, type ModelSpec } from '../training/model-spec.js';
 import { specSchemaProblems } from '../training/run-comparison.js';
-import { storeSpecWithSchedule, type ScheduledSpecStores } from '../monitoring/drift-schedule.js';
+import { storeSpecWithSchedules, type ScheduledSpecStores } from '../monitoring/model-schedules.js';
 
 /** The body of `PUT /models/{model}`. It never carries an actor: the API takes the signed caller. */
 export const PutModelRequestSchema = z
@@ -22,7 +22,7 @@ export const PutModelRequestSchema = z
   .strict();
 export type PutModelRequest = z.input<typeof PutModelRequestSchema>;
 
-/** What creating a model reads and writes: the spec (putModel creates or replaces it with its audit event, in one conditional write) and its drift schedule. */
+/** What creating a model reads and writes: the spec (putModel creates or replaces it with its audit event, in one conditional write) and its schedules. */
 export interface ModelSpecStores extends ScheduledSpecStores {
   /** A dataset version by id, or the newest one; NOT_FOUND when there is none. */
   getDatasetVersion(name: string, version?: string): Promise<DatasetVersion>;
@@ -56,7 +56,7 @@ export function completeSpec(raw: ModelSpecFile, dataset: Pick<DatasetVersion, '
 
 /**
  * Creates model `model` or replaces its spec, recording `actor` (the signed caller) in the audit
- * event, and puts or removes its drift schedule (storeSpecWithSchedule). A refused request writes nothing.
+ * event, and puts or removes its drift and retraining schedules (storeSpecWithSchedules). A refused request writes nothing.
  */
 export async function putModelSpec(stores: ModelSpecStores, model: string, rawBody: unknown, actor: string, onRestoreFailed?: (error: unknown) => void): Promise<PutModelResult> {
   const body = parseOrThrow(PutModelRequestSchema, rawBody, 'model request');
@@ -68,6 +68,6 @@ export async function putModelSpec(stores: ModelSpecStores, model: string, rawBo
   const ref = body.dataset ?? (!raw.features && raw.dataset ? { name: raw.dataset } : undefined);
   const dataset = ref ? await stores.getDatasetVersion(ref.name, ref.version) : undefined;
   const spec = completeSpec(raw, dataset);
-  const { created } = await storeSpecWithSchedule(stores, spec, actor, onRestoreFailed);
+  const { created } = await storeSpecWithSchedules(stores, spec, actor, onRestoreFailed);
   return { model: spec.name, created, spec };
 }

@@ -92,8 +92,8 @@ export async function readJsonLines<S extends z.ZodType>(
 
 /** The prediction-logs bucket, as the check reads it (ObjectStore over one bucket implements it). */
 export interface LogObjects {
-  /** Keys under a prefix, with when each object was written. */
-  list(prefix: string): Promise<{ key: string; lastModified?: Date | undefined }[]>;
+  /** Keys under a prefix, with when each object was written (and its size, which the drift check's Athena switch reads). */
+  list(prefix: string): Promise<{ key: string; lastModified?: Date | undefined; size?: number | undefined }[]>;
   stream(key: string): AsyncIterable<Uint8Array>;
 }
 
@@ -113,20 +113,21 @@ export interface ReadStats {
 }
 
 /** The objects of one kind, model and version filed under the window's dates; objects written before the window began cannot hold its records. */
-function logObjectsUnder(logs: LogObjects, model: string, version: number, window: CheckWindow, dates: readonly string[]) {
+export function logObjectsUnder(logs: LogObjects, model: string, version: number, window: CheckWindow, dates: readonly string[]) {
   const since = Date.parse(window.from);
   return async (kind: 'predictions' | 'feedback') =>
     (await Promise.all(dates.map((date) => logs.list(logPrefix(kind, model, version, date))))).flat().filter((object) => !object.lastModified || object.lastModified.getTime() >= since);
 }
 
 /**
- * Streams the window's prediction-log records of one version and arm to `sink`, object by object
- * (partition by partition), one record at a time: memory stays bounded by what the sink keeps.
+ * Streams the window's prediction-log records of one version and arm (every arm when `arm` is
+ * absent) to `sink`, object by object (partition by partition), one record at a time: memory stays
+ * bounded by what the sink keeps.
  */
 export async function streamArm(
   logs: LogObjects,
   model: string,
-  side: { version: number; arm: ArmEvidence['arm'] },
+  side: { version: number; arm?: ArmEvidence['arm'] | undefined },
   window: CheckWindow,
   dates: readonly string[],
   stats: ReadStats,
@@ -137,7 +138,7 @@ export async function streamArm(
     const read = await readJsonLines(
       logs.stream(object.key),
       PredictionLogRecordSchema,
-      (record) => record.model === model && record.version === side.version && record.arm === side.arm && inWindow(record.at, window),
+      (record) => record.model === model && record.version === side.version && (side.arm === undefined || record.arm === side.arm) && inWindow(record.at, window),
       sink,
     );
     stats.lines += read.lines;

@@ -158,6 +158,7 @@ export const DATA_CHECKS = [
   'extra_columns',
   'column_types',
   'missing_values',
+  'missing_rate_increase',
   'value_ranges',
   'categories',
   'duplicate_rows',
@@ -176,7 +177,9 @@ export const DEFAULT_SEVERITIES: Record<DataCheckName, CheckSeverity> = {
   required_columns: 'block',
   extra_columns: 'warn',
   column_types: 'block',
-  missing_values: 'block',
+  // An imputed feature over the default limit warns; a limit the spec sets, and impute "none", block (core/data/validation.ts).
+  missing_values: 'warn',
+  missing_rate_increase: 'block',
   value_ranges: 'block',
   categories: 'block',
   duplicate_rows: 'warn',
@@ -210,13 +213,28 @@ const ColumnExpectationSchema = z
   .strict()
   .refine((column) => column.min === undefined || column.max === undefined || column.min <= column.max, { message: 'max is below min', path: ['max'] });
 
+/** The missing-value limit of an imputed feature when the spec sets none: exceeding it warns. */
+export const DEFAULT_MAX_MISSING_RATE = 0.05;
+/** validation.maxMissingRateIncrease when the spec does not say. */
+export const DEFAULT_MAX_MISSING_RATE_INCREASE = 0.05;
+
 /** The data validation gate's policy for a model. */
 export const ValidationPolicySchema = z
   .object({
     /** Severity per check: block stops the pipeline, warn reports, off skips. Unlisted checks keep their defaults. */
     severity: z.partialRecord(z.enum(DATA_CHECKS), z.enum(SEVERITIES)).default({}),
-    /** Share of missing values allowed in each feature that is imputed. @default 0.05; a numeric feature with impute "none" allows none */
-    maxMissingRate: z.number().min(0).max(1).default(0.05),
+    /**
+     * Share of missing values allowed in each feature that is imputed; set, it blocks. Unset, imputed
+     * features are held to DEFAULT_MAX_MISSING_RATE as a warning only. No zod default, so the parsed
+     * spec still says whether the owner set it. A numeric feature with impute "none" allows none.
+     */
+    maxMissingRate: z.number().min(0).max(1).optional(),
+    /**
+     * Largest rise of a column's missing rate over the reference (the dataset the production
+     * version, else the newest version, was trained on) before missing_rate_increase fails: it fails
+     * when the one-sided 95% lower bound of the rise exceeds this (core/data/missing-rate.ts). @default 0.05
+     */
+    maxMissingRateIncrease: z.number().min(0).max(1).default(DEFAULT_MAX_MISSING_RATE_INCREASE),
     /** Ranges, categories and missing-value limits per column (features or any other column). */
     columns: z.record(COLUMN_NAME, ColumnExpectationSchema).default({}),
     /** Fewest rows: @default enough for gate.minRows held-out rows at the test fraction */
@@ -312,6 +330,18 @@ const isMoment = (text: string) => {
   return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 19) === text;
 };
 
+/**
+ * An EventBridge Scheduler expression, for both of a model's schedules (core/monitoring/model-schedules.ts):
+ * rate(...), cron(...) in UTC, or at(yyyy-mm-ddThh:mm:ss) in UTC for once at that moment.
+ */
+const SCHEDULER_EXPRESSION = z
+  .string()
+  .regex(
+    /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\)|at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\))$/,
+    'must be an EventBridge Scheduler expression such as "rate(1 day)", "cron(0 3 * * ? *)" or "at(2026-12-31T23:00:00)"',
+  )
+  .refine((expression) => !expression.startsWith('at(') || isMoment(expression.slice(3, -1)), 'at(...) names no real moment');
+
 /** How the model's traffic is checked against its reference (lambdas/core/monitoring/drift.ts). */
 export const MonitoringPolicySchema = z
   .object({
@@ -320,14 +350,7 @@ export const MonitoringPolicySchema = z
      * spec); none when omitted (it still runs on demand). rate(...), cron(...) in UTC, or at(yyyy-mm-ddThh:mm:ss)
      * in UTC for one check at that moment.
      */
-    schedule: z
-      .string()
-      .regex(
-        /^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\)|at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\))$/,
-        'must be an EventBridge Scheduler expression such as "rate(1 day)", "cron(0 3 * * ? *)" or "at(2026-12-31T23:00:00)"',
-      )
-      .refine((expression) => !expression.startsWith('at(') || isMoment(expression.slice(3, -1)), 'at(...) names no real moment')
-      .optional(),
+    schedule: SCHEDULER_EXPRESSION.optional(),
     /** The window of traffic a check reads, ending when it runs. */
     window: DURATION.default('24h'),
     /** Rows of the training split kept with each version as its reference (a seeded reservoir). */
@@ -366,18 +389,17 @@ export const RetrainingPolicySchema = z
       .strict()
       .default({ perDay: 2, perWeek: 5 })
       .refine((budget) => budget.perDay <= budget.perWeek, { message: 'perDay is above perWeek', path: ['perDay'] }),
-    /** Fewest labelled rows (feedback) that arrived since the last training before a drift or performance trigger may start a run. */
+    /**
+     * Fewest new labelled rows since the last training before an automatic run starts: for drift and performance
+     * triggers, the labelled rows of the prediction log (feedback joined); for a schedule, the rows of the new dataset
+     * version (every registered training row carries its label).
+     */
     minNewLabels: z.number().int().min(0).max(10_000_000).default(100),
     /** Which automatic triggers may start a run; the others are recorded as suppressed. */
     triggers: z.array(z.enum(RETRAINING_TRIGGERS)).max(3).default(['schedule', 'drift', 'performance']),
   })
   .strict();
 export type RetrainingPolicy = z.infer<typeof RetrainingPolicySchema>;
-
-/** EventBridge schedule expressions: rate(...) or cron(...). */
-const SCHEDULE = z
-  .string()
-  .regex(/^(rate\(\d+ (minute|minutes|hour|hours|day|days)\)|cron\([^)]+\))$/, 'must be an EventBridge expression such as "rate(7 days)" or "cron(0 3 * * ? *)"');
 
 /** A model as its owner declares it (JSON or YAML). */
 const ModelSpecObject = z
@@ -396,8 +418,12 @@ const ModelSpecObject = z
     gate: GatePolicySchema.default(GatePolicySchema.parse({})),
     validation: ValidationPolicySchema.default(ValidationPolicySchema.parse({})),
     approval: ApprovalPolicySchema.default(ApprovalPolicySchema.parse({})),
-    /** When the schedule fires, the model is retrained on the latest version of this dataset. */
-    schedule: SCHEDULE.optional(),
+    /**
+     * When a retraining trigger fires by itself (a platform-managed EventBridge Scheduler schedule, kept in step with
+     * the spec): through the guardrails (`retraining`), on the newest version of `dataset` that arrived since the last
+     * training. rate(...), cron(...) in UTC, or at(yyyy-mm-ddThh:mm:ss) in UTC once.
+     */
+    schedule: SCHEDULER_EXPRESSION.optional(),
     dataset: DATASET_NAME.optional(),
     owner: z.string().min(1).max(200).optional(),
     logging: PredictionLoggingSchema.default(PredictionLoggingSchema.parse({})),

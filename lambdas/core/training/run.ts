@@ -36,6 +36,12 @@ export type TransferSource = z.infer<typeof TransferSourceSchema>;
 /** A `--param` value: numbers, booleans and strings. */
 export const ParamValueSchema = z.union([z.number(), z.boolean(), z.string().max(200)]);
 
+/** What started an automatic run (core/monitoring/retraining.ts): recorded on the run, the evidence behind `trigger`. */
+export const TriggeredBySchema = z
+  .object({ triggerId: z.string().min(1).max(100), checkId: z.string().max(100).optional(), reportUri: z.string().max(2000).optional() })
+  .strict();
+export type TriggeredBy = z.infer<typeof TriggeredBySchema>;
+
 /** What starts a training run: the execution input of the training pipeline. */
 export const TrainingRequestSchema = z
   .object({
@@ -74,6 +80,8 @@ export const TrainingRequestSchema = z
       })
       .strict()
       .optional(),
+    /** An automatic run: the guardrail decision that started it and, for drift and performance, the check and its report. */
+    triggeredBy: TriggeredBySchema.optional(),
   })
   .strict()
   .refine((r) => (r.mode === 'reproduce') === (r.reproduces !== undefined), { message: 'mode "reproduce" goes with the run it reproduces', path: ['reproduces'] })
@@ -126,6 +134,8 @@ export const RunRecordSchema = z.object({
   promotion: PromotionSchema.optional(),
   /** A transfer's origin: the environment, version and run it was copied from. */
   transferredFrom: TransferSourceSchema.optional(),
+  /** An automatic run's guardrail decision, and the drift check (with its report) that fired it. */
+  triggeredBy: TriggeredBySchema.optional(),
   failure: z.object({ step: z.string(), error: z.string(), reason: z.string() }).optional(),
 });
 export type RunRecord = z.infer<typeof RunRecordSchema>;

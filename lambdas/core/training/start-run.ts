@@ -15,13 +15,13 @@ import { sha256Hex } from '../sha256.js';
 import { importedFeatureNames } from './imported-model.js';
 import { parseModelSpec, withParams, type ModelSpec } from './model-spec.js';
 import { specSchemaProblems } from './run-comparison.js';
-import { ParamValueSchema, TrainingRequestSchema, type RunContext, type RunRecord, type TrainingRequest } from './run.js';
+import { ParamValueSchema, TrainingRequestSchema, type RunContext, type RunRecord, type TrainingRequest, type TriggeredBy } from './run.js';
 
 const SHA256 = z.string().regex(/^[a-f0-9]{64}$/, 'must be a sha256 hex digest');
 
 /**
- * Actors of runs nobody typed. The schedules' EventBridge input carries `system:schedule`;
- * `system:drift` and `system:performance` are reserved for the retraining triggers to come.
+ * Actors of runs nobody typed: the retraining guardrails (core/monitoring/retraining.ts) start runs
+ * as `system:<trigger>`.
  */
 export const SYSTEM_ACTORS = { schedule: 'system:schedule', drift: 'system:drift', performance: 'system:performance' } as const;
 
@@ -96,13 +96,19 @@ async function checkedOnnx(stores: RunPlanStores, model: string, spec: ModelSpec
 /** Where an import's ONNX upload for `model` goes in the models bucket (the upload URL's key starts with it). */
 export const importUploadPrefix = (model: string) => `models/${model}/imports/`;
 
+/** A run the retraining guardrails start (core/monitoring/retraining.ts): its trigger and the decision behind it. */
+export interface AutomaticStart {
+  readonly trigger: 'schedule' | 'drift' | 'performance';
+  readonly triggeredBy: TriggeredBy;
+}
+
 /**
  * Checks a request to start a run of `model` against everything the registry and the tracking
  * table know (the model, the dataset version, the parameters, the spec against the data's
  * schema, an import's file, a reproduction's original) and returns the pipeline's input. It
  * writes nothing: a refused request leaves no trace.
  */
-export async function planRun(stores: RunPlanStores, model: string, rawBody: unknown, actor: string): Promise<RunPlan> {
+export async function planRun(stores: RunPlanStores, model: string, rawBody: unknown, actor: string, automatic?: AutomaticStart): Promise<RunPlan> {
   const body = parseOrThrow(StartRunBodySchema, rawBody, 'run request');
   if (body.mode === 'reproduce') {
     const original = await stores.getRun(body.reproduces!);
@@ -131,7 +137,7 @@ export async function planRun(stores: RunPlanStores, model: string, rawBody: unk
     const onnx = await checkedOnnx(stores, model, effective, body.onnx!);
     return { request: { ...base, mode: 'import', trigger: 'import', onnx }, dataset };
   }
-  return { request: { ...base, mode: 'train', trigger: 'manual', params: body.params }, dataset };
+  return { request: { ...base, mode: 'train', trigger: automatic?.trigger ?? 'manual', params: body.params, ...(automatic ? { triggeredBy: automatic.triggeredBy } : {}) }, dataset };
 }
 
 /** What the StartRun step reads. */
@@ -220,6 +226,7 @@ export async function startRunRecord(
     ...(request.onnx ? { onnx: request.onnx } : {}),
     ...(request.promotion ? { promotion: request.promotion, modelVersion: request.promotion.version } : {}),
     ...(request.transfer ? { transferredFrom: request.transfer.source } : {}),
+    ...(request.triggeredBy ? { triggeredBy: request.triggeredBy } : {}),
     seed: spec.training.seed,
     executionArn: input.executionArn,
     startedAt: input.now.toISOString(),

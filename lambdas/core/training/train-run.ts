@@ -40,17 +40,27 @@ export async function trainRun(stores: TrainStores, input: { run: RunContext; sp
 /**
  * The version's reference data (core/monitoring/reference.ts): a seeded reservoir of at most
  * `monitoring.referenceSampleSize` rows of the training split, scored by the model just stored,
- * through serving's path. The drift check compares traffic with it.
+ * through serving's path. The drift check compares traffic with it. Beside it, a reservoir of the
+ * same size of the held-out split with the true labels: performance estimation calibrates on rows
+ * the model did not learn from (core/monitoring/cbpe.ts).
  */
 async function storeReference(stores: TrainStores, input: { run: RunContext; spec: ModelSpec; table: Table; text: string }): Promise<ArtifactRef> {
   const { run, spec, table } = input;
   const file = parseModelFile(input.text);
   const features = referenceFeatures(file);
-  const split = splitRows(table, spec, targetOf(table, spec).y);
+  const { y, classes } = targetOf(table, spec);
+  const split = splitRows(table, spec, y);
   const { indices, population } = sampleIndices(split.train, spec.monitoring.referenceSampleSize, spec.training.seed);
   const cells = cellsOf(table);
   const rows = indices.map((row) => requestRow(features, cells(row), `data row ${row + 1}`));
+  const held = sampleIndices(split.test, spec.monitoring.referenceSampleSize, spec.training.seed);
+  const heldOut = {
+    rows: held.indices.map((row) => requestRow(features, cells(row), `data row ${row + 1}`)),
+    // As feedback carries a label: the class as text, or the number.
+    labels: held.indices.map((row) => (classes ? classes[y[row]!]! : y[row]!)),
+    population: held.population,
+  };
   const onnx = (manifest: { onnx: ArtifactRef }) => stores.onnx(manifest.onnx, spec.task);
-  const { text } = await buildReference({ file, model: run.model, source: 'training-split', dataset: run.dataset, seed: spec.training.seed, population, rows, onnx });
+  const { text } = await buildReference({ file, model: run.model, source: 'training-split', dataset: run.dataset, seed: spec.training.seed, population, rows, onnx, heldOut });
   return referenceRef(await stores.models.put(referenceKey(run.model, run.runId), text), text);
 }

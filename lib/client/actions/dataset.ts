@@ -2,11 +2,12 @@ import { DATASET_NAME } from '../../../lambdas/core/data/dataset-version.js';
 import type { DatasetFormat } from '../../../lambdas/core/data/formats.js';
 import { parseDeclaredSchema } from '../../../lambdas/core/data/profile.js';
 import { MlopsError } from '../../../lambdas/core/errors.js';
-import { parseDatasetRef, readSpecFile } from '../arguments.js';
+import { parseDatasetRef, parseModelName, readSpecFile } from '../arguments.js';
 import type { Cli } from '../cli.js';
-import { describeDataset, describeProfile, describeReport, formatDatasetList, formatDatasetVersions } from '../render/datasets.js';
+import { describeDataset, describeFromLogs, describeProfile, describeReport, formatDatasetList, formatDatasetVersions } from '../render/datasets.js';
+import { driftCheckRequest } from './drift.js';
 
-/** What `dataset register|list|show|validate` do (their options: commands/dataset.ts). */
+/** What `dataset register|list|show|from-logs|validate` do (their options: commands/dataset.ts). */
 
 export async function register(
   cli: Cli,
@@ -47,6 +48,25 @@ export async function show(cli: Cli, ref: string, options: { profile?: boolean }
   const record = await platform.getDatasetVersion(name, version);
   const profile = options.profile ? await platform.getDatasetProfile(name, record.version) : undefined;
   cli.print(profile ? { dataset: record, profile } : { dataset: record }, () => [describeDataset(record), ...(profile ? ['', describeProfile(profile)] : [])].join('\n'));
+}
+
+export async function fromLogs(
+  cli: Cli,
+  modelArg: string,
+  options: { window?: string; from?: string; to?: string; arm?: string; name?: string; logsOnly?: boolean },
+): Promise<void> {
+  const model = parseModelName(modelArg);
+  if (options.name !== undefined && !DATASET_NAME.safeParse(options.name).success) {
+    throw new MlopsError('INVALID_INPUT', `--name: ${DATASET_NAME.safeParse(options.name).error?.issues[0]?.message}`, { field: 'name' });
+  }
+  const request = {
+    ...driftCheckRequest(options),
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(options.logsOnly ? { logsOnly: true } : {}),
+  };
+  cli.progress(`building a dataset version from ${model}'s logged ${request.arm ?? 'production'} rows and their labels...`);
+  const result = await (await cli.client()).datasetFromLogs(model, request, { onProgress: cli.progress });
+  cli.print(result, () => describeFromLogs(result));
 }
 
 export async function validate(cli: Cli, ref: string, options: { model: string }): Promise<void> {

@@ -1,4 +1,5 @@
-import type { DatasetSummary, DatasetVersion } from '../../../lambdas/core/data/dataset-version.js';
+import type { DatasetFromLogsAnswer } from '../../../lambdas/contract/datasets.js';
+import type { DatasetSummary, DatasetVersion, LogWindowLineage } from '../../../lambdas/core/data/dataset-version.js';
 import type { DatasetProfile } from '../../../lambdas/core/data/profile.js';
 import type { ValidationReport } from '../../../lambdas/core/data/validation.js';
 
@@ -19,6 +20,7 @@ export function describeDataset(version: DatasetVersion): string {
     `data      ${version.uri}`,
     `profile   ${version.profileUri}`,
   ];
+  if (version.lineage) lines.push(`lineage   ${describeLineage(version.lineage)}`);
   for (const entry of version.quarantinedFor) lines.push(`QUARANTINED for ${entry.model} by its ${entry.gate} gate: ${entry.reason}`);
   // Records from before quarantine was per model carry only the flag: quarantined for every model.
   if (version.quarantined && version.quarantinedFor.length === 0) lines.push(`QUARANTINED: ${version.quarantineReason ?? ''}`);
@@ -40,7 +42,11 @@ export function describeReport(report: ValidationReport & { reportUri?: string }
   const mark = (c: ValidationReport['checks'][number]) => (c.passed ? 'pass' : c.severity === 'block' ? 'FAIL' : 'warn');
   return [
     `${report.passed ? 'PASSED' : 'FAILED'}: ${report.summary}`,
-    ...report.checks.map((c) => `  ${mark(c).padEnd(5)} ${`${c.name}${c.column ? `[${c.column}]` : ''}`.padEnd(36)} ${c.detail}`),
+    ...report.checks.map((c) => `  ${mark(c).padEnd(5)} ${`${c.name}${c.column ? `[${c.column}]` : ''}`.padEnd(36)} ${c.detail}${c.rule && c.rule !== 'default' && !c.passed ? ` [${c.rule}]` : ''}`),
+    ...(report.reference
+      ? [`missing rates judged against ${report.reference.dataset.name}@${report.reference.dataset.version.slice(0, 12)} (version ${report.reference.version}, ${report.reference.alias === 'production' ? 'in production' : 'the newest'})`]
+      : []),
+    ...(report.referenceProblem ? [`no reference for missing rates: ${report.referenceProblem}`] : []),
     ...(report.reportUri ? [`report ${report.reportUri}`] : []),
   ].join('\n');
 }
@@ -59,4 +65,25 @@ export function describeProfile(profile: DatasetProfile): string {
   }
   if (profile.target?.classes) lines.push(`target    ${profile.target.column}: ${Object.entries(profile.target.classes).map(([k, v]) => `${k}: ${v}`).join(', ')}`);
   return lines.join('\n');
+}
+
+/** Where a version built from the prediction log came from, on one line. */
+function describeLineage(lineage: LogWindowLineage): string {
+  return (
+    `${lineage.labelledRows} labelled row(s) of ${lineage.model} (${lineage.arm}, version(s) ${lineage.versions.join(', ') || '-'}) logged ${lineage.window.from} .. ${lineage.window.to}` +
+    (lineage.base ? ` on top of ${lineage.base.rows} row(s) of ${lineage.base.name}@${lineage.base.version.slice(0, 12)}` : ', logged rows only')
+  );
+}
+
+/** `dataset from-logs`: what was joined and what was registered. */
+export function describeFromLogs(result: { build: DatasetFromLogsAnswer; dataset: DatasetVersion; created: boolean }): string {
+  const { build, dataset, created } = result;
+  const l = build.lineage;
+  return [
+    `${created ? 'registered' : 'already registered'} ${dataset.name}@${dataset.version} (${dataset.rowCount} rows, passed the data gate)`,
+    `window    ${l.window.from} .. ${l.window.to}, ${l.arm} arm, version(s) ${l.versions.join(', ') || '-'}`,
+    `joined    ${l.loggedRows} logged row(s): ${l.labelledRows} labelled (${l.requests} request(s)), ${l.unlabelledRows} without a label (left out), ${l.duplicateLabels} duplicate label(s) ignored`,
+    `base      ${l.base ? `${l.base.rows} row(s) of ${l.base.name}@${l.base.version.slice(0, 12)} (the version production was trained on)` : 'none (logged rows only)'}`,
+    ...(build.emptyColumns.length > 0 ? [`empty     ${build.emptyColumns.join(', ')} (not in the log: empty on logged rows)`] : []),
+  ].join('\n');
 }

@@ -6,8 +6,9 @@ import { DataValidationError, InputValidationError } from '../../../lambdas/core
 import { sha256Hex } from '../../../lambdas/core/sha256.js';
 import { createHandler as registerDataset } from '../../../lambdas/register-dataset/handler.js';
 import { createHandler as validateData } from '../../../lambdas/validate-data/handler.js';
-import { MemoryObjects, MemoryRuns, MemoryTracking, registrationStores, runContext } from '../fakes.js';
+import { MemoryObjects, MemoryRegistry, MemoryRuns, MemoryTracking, modelVersion, registrationStores, runContext } from '../fakes.js';
 import { mixedDataset, mixedSpec, rejectedWith } from '../helpers.js';
+import type { ValidationReport } from '../../../lambdas/core/data/validation.js';
 
 const spec = mixedSpec('binary_classification', 'logistic_regression', { dataset: 'loans', validation: { maxMissingRate: 0.2 } });
 const table = mixedDataset('binary_classification', 120);
@@ -71,7 +72,7 @@ describe('the ValidateData handler', () => {
     const { job, objects, tracking } = await registered();
     const runs = new MemoryRuns();
     const run = runContext(spec, { dataset: { name: 'loans', version: job.sha256, uri: `s3://datasets/datasets/loans/${job.sha256}.csv` } });
-    const handler = validateData({ objects, reports: objects.reports(), datasets: tracking, runs }, () => NOW);
+    const handler = validateData({ objects, reports: objects.reports(), registry: new MemoryRegistry(), datasets: tracking, runs }, () => NOW);
     const answer = await handler({ run });
     expect(answer).toMatchObject({ passed: true, rowCount: 120, reportUri: `s3://reports/validation/${spec.name}/${run.runId}.json` });
     expect(await objects.json(answer.reportUri)).toMatchObject({ runId: run.runId, model: spec.name, passed: true, dataset: { name: 'loans', version: job.sha256 } });
@@ -84,7 +85,7 @@ describe('the ValidateData handler', () => {
     const version = await tracking.getDatasetVersion('loans', job.sha256);
     objects.objects.set(version.uri, new TextEncoder().encode('age\n1\n'));
     const run = runContext(spec, { dataset: { name: 'loans', version: job.sha256, uri: version.uri } });
-    const error = await rejectedWith(validateData({ objects, reports: objects.reports(), datasets: tracking, runs }, () => NOW)({ run }), DataValidationError);
+    const error = await rejectedWith(validateData({ objects, reports: objects.reports(), registry: new MemoryRegistry(), datasets: tracking, runs }, () => NOW)({ run }), DataValidationError);
     expect(error.message).toContain('dataset_readable');
     const quarantined = await tracking.getDatasetVersion('loans', job.sha256);
     expect(quarantined.quarantinedFor).toEqual([
@@ -92,9 +93,80 @@ describe('the ValidateData handler', () => {
     ]);
   });
 
+  describe('missing values against the reference', () => {
+    // The spec sets no missing-value limit: imputed features only warn on the absolute rule.
+    const lenient = mixedSpec('binary_classification', 'logistic_regression', { dataset: 'loans' });
+    /** The same table with income missing in 30% of rows (10% before). */
+    const worse = [table.header, ...table.rows.map((row, i) => (i % 10 < 3 ? [row[0]!, '', ...row.slice(2)] : row))].map((row) => row.join(',')).join('\n') + '\n';
+    const artifact = { uri: 's3://models/a.json', sha256: 'a'.repeat(64), bytes: 1 };
+
+    async function twoVersions() {
+      const { job, objects, tracking } = await registered();
+      const handler = registerDataset(registrationStores(objects, tracking), { maxBytes: 1_000_000, clock: () => NOW });
+      const second = uploaded(objects, worse);
+      await handler(second);
+      return { objects, tracking, before: job.sha256, after: second.sha256 };
+    }
+    const ref = (version: string) => ({ name: 'loans', version, uri: `s3://datasets/datasets/loans/${version}.csv` });
+    const validate = async (objects: MemoryObjects, tracking: MemoryTracking, registry: MemoryRegistry, dataset: string) => {
+      const runs = new MemoryRuns();
+      const run = runContext(lenient, { dataset: ref(dataset) });
+      const handler = validateData({ objects, reports: objects.reports(), registry, datasets: tracking, runs }, () => NOW);
+      const outcome = await handler({ run }).then(
+        (answer) => ({ passed: true as const, reportUri: answer.reportUri }),
+        (error: unknown) => ({ passed: false as const, error, reportUri: runs.get(run.runId).validationReportUri! }),
+      );
+      return { ...outcome, report: (await objects.json(outcome.reportUri)) as ValidationReport };
+    };
+
+    it('blocks a rise against the dataset the production version was trained on, over the newest version, and quarantines', async () => {
+      const { objects, tracking, before, after } = await twoVersions();
+      const registry = new MemoryRegistry()
+        .addVersion(modelVersion(lenient, 2, artifact, { dataset: ref(before) }))
+        .addVersion(modelVersion(lenient, 3, artifact, { dataset: ref(after) }))
+        .pointAlias(lenient.name, 'production', 2);
+      const outcome = await validate(objects, tracking, registry, after);
+      expect(outcome.passed).toBe(false);
+      expect((outcome as { error: Error }).error).toBeInstanceOf(DataValidationError);
+      expect(outcome.report.reference).toEqual({ alias: 'production', version: 2, dataset: { name: 'loans', version: before } });
+      const rise = outcome.report.checks.find((c) => c.name === 'missing_rate_increase' && c.column === 'income')!;
+      expect(rise).toMatchObject({ passed: false, severity: 'block', rule: 'validation.maxMissingRateIncrease' });
+      expect(rise.rates!.change!).toBeGreaterThan(0.2);
+      expect(rise.rates!.lowerBound!).toBeGreaterThan(0.05);
+      expect(outcome.report.checks.find((c) => c.name === 'missing_values' && c.column === 'income')).toMatchObject({ passed: false, severity: 'warn' });
+      expect((await tracking.getDatasetVersion('loans', after)).quarantinedFor.map((q) => q.model)).toEqual([lenient.name]);
+    });
+
+    it('without a production version takes the newest version\'s dataset; the same dataset passes', async () => {
+      const { objects, tracking, before, after } = await twoVersions();
+      const registry = new MemoryRegistry().addVersion(modelVersion(lenient, 1, artifact, { dataset: ref(after) })).addVersion(modelVersion(lenient, 4, artifact, { dataset: ref(before) }));
+      expect((await validate(objects, tracking, registry, after)).report).toMatchObject({ passed: false, reference: { alias: 'latest', version: 4 } });
+      const same = await validate(objects, tracking, registry, before);
+      expect(same.passed).toBe(true);
+      expect(same.report.checks.filter((c) => c.name === 'missing_rate_increase').every((c) => c.passed)).toBe(true);
+    });
+
+    it('a model never trained has no reference: 30% missing income trains, with a warning', async () => {
+      const { objects, tracking, after } = await twoVersions();
+      const outcome = await validate(objects, tracking, new MemoryRegistry(), after);
+      expect(outcome.passed).toBe(true);
+      expect(outcome.report.reference).toBeUndefined();
+      expect(outcome.report.checks.some((c) => c.name === 'missing_rate_increase')).toBe(false);
+      expect(outcome.report.summary).toMatch(/^all \d+ blocking checks passed; warnings: .*missing_values\[income\] \(45 of 120 missing \(37\.50%\); at most 5\.00% allowed by default/);
+    });
+
+    it('reports a reference whose dataset is not registered, and judges by the absolute rule', async () => {
+      const { objects, tracking, after } = await twoVersions();
+      const registry = new MemoryRegistry().addVersion(modelVersion(lenient, 1, artifact, { dataset: ref('e'.repeat(64)) }));
+      const outcome = await validate(objects, tracking, registry, after);
+      expect(outcome.passed).toBe(true);
+      expect(outcome.report.referenceProblem).toMatch(/^the reference dataset loans@e{64} \(version 1 of mixed-model\) is not registered/);
+    });
+  });
+
   it('refuses a state without the run, naming the field', async () => {
     const objects = new MemoryObjects();
-    const handler = validateData({ objects, reports: objects.reports(), datasets: new MemoryTracking(), runs: new MemoryRuns() });
+    const handler = validateData({ objects, reports: objects.reports(), registry: new MemoryRegistry(), datasets: new MemoryTracking(), runs: new MemoryRuns() });
     expect((await rejectedWith(handler({ spec }), InputValidationError)).field).toBe('run');
   });
 });

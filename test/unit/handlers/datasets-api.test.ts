@@ -6,6 +6,7 @@ import { sha256Hex } from '../../../lambdas/core/sha256.js';
 import { createHandler, type DatasetsApiStores } from '../../../lambdas/datasets-api/handler.js';
 import { MemoryObjects, MemoryRegistry, MemoryStepFunctions, MemoryTracking, registrationStores } from '../fakes.js';
 import { mixedDataset, mixedSpec } from '../helpers.js';
+import { MemoryLogs } from '../rollout-fakes.js';
 import { ALICE, answerOf, apiEvent, type ErrorBody } from './api-event.js';
 
 const REGISTRATION_ARN = 'arn:aws:states:us-east-1:000000000000:stateMachine:registration';
@@ -19,8 +20,8 @@ function api(maxDatasetBytes = 1_000_000) {
   const tracking = new MemoryTracking();
   const registry = new MemoryRegistry();
   const stepFunctions = new MemoryStepFunctions();
-  const stores: DatasetsApiStores = { tracking, registry, objects, reports: objects.reports(), stepFunctions };
-  const handler = createHandler(stores, { datasetsBucket: 'datasets', registrationStateMachineArn: REGISTRATION_ARN, maxDatasetBytes });
+  const stores: DatasetsApiStores = { tracking, registry, objects, reports: objects.reports(), stepFunctions, logs: new MemoryLogs() };
+  const handler = createHandler(stores, { datasetsBucket: 'datasets', registrationStateMachineArn: REGISTRATION_ARN, maxDatasetBytes, logBufferSeconds: 0 });
   return { objects, tracking, registry, stepFunctions, handler };
 }
 

@@ -4,11 +4,11 @@ import { createHandler, PHYSICAL_RESOURCE_ID } from '../../../lambdas/declare-mo
 import { ConflictError, InputValidationError } from '../../../lambdas/core/errors.js';
 import { DECLARE_ACTOR } from '../../../lambdas/core/registry/declare-models.js';
 import type { ModelSpec } from '../../../lambdas/core/training/model-spec.js';
-import { MemoryDriftSchedules, MemoryRegistry } from '../fakes.js';
+import { MemoryModelSchedules, MemoryRegistry } from '../fakes.js';
 import { creditSpec, rejectedWith, smallSpec } from '../helpers.js';
 
 /** The registry's spec reads and writes with drift schedules in memory, as the handler's stores. */
-const declared = (registry: MemoryRegistry, schedules = new MemoryDriftSchedules()) => ({ findModel: registry.findModel.bind(registry), putModel: registry.putModel.bind(registry), schedules });
+const declared = (registry: MemoryRegistry, schedules = new MemoryModelSchedules()) => ({ findModel: registry.findModel.bind(registry), putModel: registry.putModel.bind(registry), schedules });
 
 const event = (RequestType: string, specs: unknown) => ({ RequestType, ResourceProperties: { Specs: typeof specs === 'string' ? specs : JSON.stringify(specs) } });
 

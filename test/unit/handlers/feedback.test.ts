@@ -208,6 +208,21 @@ describe('the Feedback handler', () => {
     expect(body.invalid).toEqual([{ index: 2, field: 'label', problem: 'a regression label is a finite number' }]);
   });
 
+  it('refuses a regression label that is not a number with 400 and its field, storing and marking nothing', async () => {
+    const { objects, registry, index, stream, handler } = feedback();
+    await registry.putModel(regression, 'test');
+    registry.addVersion(modelVersion(regression, 1, objects.store('s3://models/r1.json', regressionFile)));
+    index.add('r-1', { model: regression.name });
+    for (const label of ['high', '', true, null, '1e400']) {
+      const answer = answerOf<ErrorBody & FeedbackAnswer>(await handler(send(regression.name, { requestId: 'r-1', label })));
+      expect(answer.status, JSON.stringify(label)).toBe(400);
+      expect(answer.body.error).toMatchObject({ code: 'INVALID_INPUT', field: 'label' });
+    }
+    expect(stream.records).toHaveLength(0);
+    // Nothing was marked: the same request takes a good label afterwards.
+    expect(answerOf<FeedbackAnswer>(await handler(send(regression.name, { requestId: 'r-1', label: 3.5 }))).body.accepted).toBe(1);
+  });
+
   it('refuses a body of which nothing is stored with 400 and the report; a resent stored batch is 200 with its duplicates', async () => {
     const { index, stream, handler } = await withBinaryModel();
     index.add('req-1');

@@ -26,7 +26,11 @@ Object.assign(process.env, {
   FEEDBACK_STREAM: 'feedback',
   BATCH_STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:000000000000:stateMachine:batch',
   BATCH_BUCKET: 'reports',
-  DRIFT_SCHEDULE_GROUP: 'mlops-schedules',
+  MODEL_SCHEDULE_GROUP: 'mlops-schedules',
   DRIFT_CHECK_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:000000000000:function:drift-check',
-  DRIFT_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/drift-scheduler',
+  RETRAIN_TRIGGER_FUNCTION_ARN: 'arn:aws:lambda:us-east-1:000000000000:function:retrain-trigger',
+  MODEL_SCHEDULER_ROLE_ARN: 'arn:aws:iam::000000000000:role/model-scheduler',
+  ALARM_PERIOD_SECONDS: '60',
+  ALARM_EVALUATION_PERIODS: '1',
+  CHECK_ALARM_PERIOD_SECONDS: '60',
 });

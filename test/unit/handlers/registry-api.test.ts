@@ -2,7 +2,7 @@ import './lambda-env.js';
 import { describe, expect, it } from 'vitest';
 import { createHandler, type RegistryApiStores } from '../../../lambdas/registry-api/handler.js';
 import type { TrainingRequest } from '../../../lambdas/core/training/run.js';
-import { MemoryObjects, MemoryRegistry, MemoryTracking, modelVersion, partialStore, MemoryDriftSchedules } from '../fakes.js';
+import { MemoryObjects, MemoryRegistry, MemoryTracking, modelVersion, partialStore, MemoryModelSchedules } from '../fakes.js';
 import { creditSpecJson, smallSpec } from '../helpers.js';
 import { ALICE, answerOf, apiEvent, type ErrorBody } from './api-event.js';
 
@@ -20,7 +20,7 @@ function api() {
     pipeline: { start: async (input) => { const runId = `${input.model}-run-${started.length + 1}`; started.push({ runId, input }); return { runId, executionArn: `arn:aws:states:us-east-1:000000000000:execution:training:${runId}` }; } },
     releaseTasks: partialStore({}),
     rollouts: partialStore({}),
-    schedules: new MemoryDriftSchedules(),
+    schedules: new MemoryModelSchedules(),
   };
   return { registry, tracking, started, handler: createHandler(stores) };
 }

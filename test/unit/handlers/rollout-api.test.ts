@@ -2,7 +2,7 @@ import './lambda-env.js';
 import { describe, expect, it } from 'vitest';
 import { createHandler, type RegistryApiStores } from '../../../lambdas/registry-api/handler.js';
 import { createHandler as createStepHandler } from '../../../lambdas/rollout-step/handler.js';
-import { MemoryObjects, MemoryTracking, modelVersion, partialStore, MemoryDriftSchedules } from '../fakes.js';
+import { MemoryObjects, MemoryTracking, modelVersion, partialStore, MemoryModelSchedules } from '../fakes.js';
 import { smallSpec } from '../helpers.js';
 import { MemoryRolloutExecutions, MemoryRolloutRegistry } from '../rollout-fakes.js';
 import { ALICE, answerOf, apiEvent, type ErrorBody } from './api-event.js';
@@ -25,7 +25,7 @@ function api() {
     pipeline: partialStore({}),
     releaseTasks: partialStore({}),
     rollouts: executions,
-    schedules: new MemoryDriftSchedules(),
+    schedules: new MemoryModelSchedules(),
     newIds: (model) => {
       n += 1;
       return { rolloutId: `${model}-r${n}-rollout`, gateRunId: `${model}-r${n}-gate`, promoteRunId: `${model}-r${n}-promote` };
