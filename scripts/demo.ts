@@ -1,6 +1,7 @@
 // `npm run demo`: the whole loop on the local emulator, end to end.
 // emulator -> deploy -> dataset -> model -> training pipeline -> version -> release (gate vs production,
-// promotion, rollback, lineage) -> HTTPS predictions -> feedback and a drift check -> a canary rollout.
+// promotion, rollback, lineage) -> HTTPS predictions -> feedback and a drift check -> a canary rollout ->
+// shifted traffic: drift found, one guarded retraining run on the logged labels (through the gates and the approval policy).
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployLocal, ensureEmulator, LOCAL_REGION, PROJECT_ROOT, useLocalEndpoint } from '../lib/client/local-environment.js';
@@ -14,7 +15,7 @@ const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 let stepNumber = 0;
 /** How many step() calls main() makes; the progress lines count against it. */
-const STEPS = 12;
+const STEPS = 13;
 const step = (title: string) => console.log(`\n[${++stepNumber}/${STEPS} ${elapsed()}] ${title}`);
 const detail = (line: string) => console.log(`    ${line}`);
 
@@ -105,7 +106,8 @@ async function main(): Promise<void> {
   step('Training without a version takes the newest version not quarantined for the model');
   const retrain = await platform.startRun(spec.name, { dataset: { name: 'credit-applications' }, release: false });
   detail(`dataset chosen: ${retrain.dataset.chosen}`);
-  if (retrain.dataset.version !== dataset.version) throw new Error(`expected the good version ${dataset.version}, got ${retrain.dataset.version}`);
+  // On a fresh emulator that is the good version; after an earlier demo it may be the one the guardrails built from the log. Never the broken one.
+  if (retrain.dataset.version === brokenVersion.version) throw new Error(`the quarantined version ${brokenVersion.version} was chosen`);
   const retrained = await platform.waitForRun(retrain.runId, retrain.executionArn);
   detail(`run ${retrained.status}${retrained.run?.modelVersion ? `: registered v${retrained.run.modelVersion} as candidate` : `: ${retrained.run?.failure?.reason}`}`);
 
@@ -169,6 +171,46 @@ async function main(): Promise<void> {
   if (status.rollout.state !== 'PROMOTED') throw new Error(`the rollout ended ${status.rollout.state}: ${status.rollout.outcome ?? ''}`);
   const production = await platform.predict(spec.name, JSON.stringify({ inputs: { age: 29, income: 31000, debt_ratio: 0.62, credit_lines: 2, late_payments: 3 } }));
   detail(`production is now v${(production.body as { version: number }).version}`);
+
+  step('Shifted traffic: the drift check flags it and hands it to the retraining guardrails, which start one run on the logged labels');
+  // Warm predict workers trust their routing for serving.routingStalenessSeconds (2 s locally): wait it out so this traffic is production's, not the finished canary's.
+  await new Promise((resolve) => setTimeout(resolve, 3000));
+  const [, ...shiftedRows] = makeCreditDataset(400, 11).trim().split('\n');
+  const shiftedLabels: { requestId: string; row: number; label: string }[] = [];
+  for (let batch = 0; batch < 2; batch += 1) {
+    const slice = shiftedRows.slice(batch * 200, batch * 200 + 200).map((line) => line.split(','));
+    // Incomes doubled and debt ratios up by 0.3: a new population, still labelled.
+    const instances = slice.map((cells) => ({ age: Number(cells[0]), income: 2 * Number(cells[1]), debt_ratio: Number(cells[2]) + 0.3, credit_lines: Number(cells[3]), late_payments: Number(cells[4]) }));
+    const answer = await platform.predict(spec.name, JSON.stringify({ instances }));
+    if (answer.status !== 200) throw new Error(`a shifted batch failed with HTTP ${answer.status}`);
+    const { requestId } = answer.body as { requestId: string };
+    slice.forEach((cells, row) => shiftedLabels.push({ requestId, row, label: cells[5]! }));
+  }
+  const shiftedFeedback = await platform.sendFeedback(spec.name, shiftedLabels);
+  detail(`400 shifted requests served, ${shiftedFeedback.counts.accepted} labels accepted`);
+  const shifted = await platform.runDriftCheck(spec.name, { window: '1h' });
+  detail(`drift check on v${shifted.check.version} over ${shifted.check.rows} rows: ${shifted.check.status}; drifted: ${shifted.check.driftedFeatures.join(', ') || 'none'}`);
+  // The hand-over is asynchronous: wait for the guardrails' decision on this check.
+  const decisionOn = async (checkId: string) => {
+    for (let wait = 0; wait < 60; wait += 1) {
+      const found = (await platform.listTriggers(spec.name, 10)).triggers.find((decision) => decision.check?.checkId === checkId);
+      if (found) return found;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    return undefined;
+  };
+  if (shifted.check.status === 'drift') {
+    const decision = await decisionOn(shifted.check.checkId);
+    if (!decision) throw new Error('the guardrails recorded no decision on the drifted check within 60 s');
+    detail(`trigger ${decision.trigger}: ${decision.outcome}${decision.reason ? ` (${decision.reason})` : ''}: ${decision.message.slice(0, 160)}`);
+    if (decision.evidence.newLabels) detail(`  new labelled rows ${decision.evidence.newLabels.count} (min ${decision.evidence.newLabels.min}); dataset ${decision.dataset?.name ?? '-'}@${decision.dataset?.version.slice(0, 12) ?? '-'}`);
+    if (decision.outcome === 'started' && decision.runId && decision.executionArn) {
+      const triggered = await platform.waitForRun(decision.runId, decision.executionArn, { onStep: (name) => detail(`-> ${name}`) });
+      detail(`triggered run ${triggered.status}: ${triggered.run?.modelVersion ? `v${triggered.run.modelVersion} registered through the data gate, the gate against production and the approval policy` : (triggered.run?.failure?.reason ?? '').slice(0, 160)}`);
+    }
+  }
+  const monitor = await platform.getMonitor(spec.name, 5);
+  detail(`mlops monitor: ${monitor.checks.length} recent checks, ${monitor.alarms.length} open alarm(s), ${monitor.triggers.length} trigger decision(s)`);
 
   console.log(`\nThe loop ran end to end in ${elapsed()}. The emulator keeps running: npm run emulator -- down`);
 }
