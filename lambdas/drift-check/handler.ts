@@ -62,11 +62,17 @@ export interface DriftCheckHandler {
  */
 export function createHandler(stores: DriftCheckHandlerStores, settings: DriftCheckSettings & { clock?: () => Date }): DriftCheckHandler {
   const clock = settings.clock ?? (() => new Date());
+  // The check is recorded by now: a hand-over that fails is logged, never turned into a failed check
+  // (an API 5xx, or a scheduled retry recording the window twice); the model's next drifted check hands it over again.
   const handOff = async (check: DriftCheckRecord) => {
     const event = retrainTriggerFor(check);
     if (!event || !stores.retrain) return;
-    await stores.retrain.hand(event);
-    logger.info('handed to the retraining guardrails', { model: check.model, checkId: check.checkId, trigger: event.trigger });
+    try {
+      await stores.retrain.hand(event);
+      logger.info('handed to the retraining guardrails', { model: check.model, checkId: check.checkId, trigger: event.trigger });
+    } catch (error) {
+      logger.error('could not hand the check to the retraining guardrails', { model: check.model, checkId: check.checkId, trigger: event.trigger, error: error as Error });
+    }
   };
   const routes = {
     /** Runs a check now, synchronously; refused checks leave no report and no record. */

@@ -18,7 +18,7 @@ import { TrackingStore } from '../aws/tracking-store.js';
 import type { TriggerList } from '../contract/retraining.js';
 import type { RetrainRoute } from '../contract/routes.js';
 import { registerDataset } from '../core/data/register-dataset.js';
-import { MlopsError, parseOrThrow } from '../core/errors.js';
+import { NotFoundError, parseOrThrow } from '../core/errors.js';
 import { logDatasetBuilder, monitorModel, runRetrainTrigger, type MonitorStores, type RetrainOutcome, type RetrainStores } from '../core/monitoring/retraining.js';
 import { formatS3Uri } from '../core/s3-uri.js';
 import { MODEL_NAME } from '../core/training/run.js';
@@ -54,7 +54,7 @@ export function createHandler(stores: RetrainTriggerHandlerStores, settings: { e
     'GET /models/{model}/triggers': async (request) => {
       const model = modelOf(request);
       const limit = limitOf(request);
-      if (!(await stores.findModel(model))) throw new MlopsError('NOT_FOUND', `model ${model} does not exist`, { field: 'model' });
+      if (!(await stores.findModel(model))) throw new NotFoundError(`model ${model} does not exist`, { field: 'model' });
       const body: TriggerList = { model, triggers: await stores.decisions.list(model, limit) };
       return { status: 200, body };
     },

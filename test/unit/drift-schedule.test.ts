@@ -120,4 +120,13 @@ describe('the scheduled drift check', () => {
     expect(drifted.check.status).toBe('drift');
     expect(handed).toEqual([{ kind: 'retrain-trigger', model: spec.name, trigger: 'drift', check: { checkId: drifted.check.checkId, reportUri: drifted.check.reportUri } }]);
   });
+
+  it('keeps a drifted check recorded and answered when the hand-over fails (no retry recording the window twice)', async () => {
+    const handler = driftCheckHandler({ ...stores, retrain: { hand: async () => Promise.reject(new Error('Lambda throttled')) } }, { bufferSeconds: 90, clock: () => NOW });
+    serve(600, '2026-12-06T03:30:00.000Z', 40);
+    const drifted = await handler({ kind: 'scheduled-drift-check', model: spec.name });
+    if (!('check' in drifted)) throw new Error('skipped');
+    expect(drifted.check.status).toBe('drift');
+    expect((await stores.checks.list(spec.name, 10)).map((check) => check.checkId)).toContain(drifted.check.checkId);
+  });
 });
