@@ -198,7 +198,7 @@ describe('web console (mlops ui) in a real browser', () => {
     await shot('model');
   });
 
-  it('shows monitoring: each feature drift score over the checks, and the checks with their verdicts', async () => {
+  it('shows monitoring: each feature drift score over the checks, the estimated metric with its intervals apart from realized values, and the checks with their verdicts', async () => {
     // Traffic for production (v2): the dataset's own rows, as signed predict calls; then two checks.
     const [header, ...lines] = goodCsv().trim().split('\n');
     const columns = header!.split(',');
@@ -219,6 +219,26 @@ describe('web console (mlops ui) in a real browser', () => {
     // One panel per feature, each with a point per check.
     for (const feature of features) expect(await chart.locator('svg text', { hasText: new RegExp(`^${feature}$`) }).count()).toBeGreaterThan(0);
     expect(first.check.checkId).not.toBe(second.check.checkId);
+
+    // The metric over time: no label has come back, so each check awaits labels and carries CBPE's estimate
+    // of the binary model's metric with its interval; the chart draws one estimated point per check, no realized one.
+    for (const { check } of [first, second]) {
+      expect(check.performance).toMatchObject({ status: 'awaiting-labels', value: null, labelled: 0 });
+      expect(check.performance!.estimated).toEqual(expect.any(Number));
+      expect(check.performance!.estimatedInterval).toHaveLength(2);
+    }
+    const metric = page.getByTestId('metric-chart');
+    await metric.locator('svg .mark-symbol.role-mark path').first().waitFor();
+    expect(await metric.locator('figcaption').textContent()).toContain(`${second.check.performance!.metric} of ${model} over the last 2 check(s)`);
+    const points = metric.locator('svg .mark-symbol.role-mark path');
+    expect(await points.count()).toBe(2);
+    // Both points are estimates, drawn alike, and the legend names both kinds.
+    expect(new Set(await points.evaluateAll((paths) => paths.map((p) => `${p.getAttribute('fill')} ${p.getAttribute('d')}`))).size).toBe(1);
+    expect(await metric.locator('svg .role-legend-label text').allTextContents()).toEqual(['realized', 'estimated']);
+    // An interval rule per point, and the held-out baseline when the version recorded one.
+    const baseline = second.check.performance!.baseline === null ? 0 : 1;
+    expect(await metric.locator('svg .mark-rule.role-mark line').count()).toBe(2 + baseline);
+    expect(await checks.locator('tbody tr').first().textContent()).toContain('(estimated)');
     await expectAccessible('monitoring');
     await shot('monitoring');
     expect(pageProblems).toEqual([]);
@@ -259,6 +279,31 @@ describe('web console (mlops ui) in a real browser', () => {
     expect(version).toMatchObject({ status: 'APPROVED', approval: { decidedBy: reviewer.arn, reason: 'metrics reviewed in the console' } });
     // The page never held a credential: only the session token.
     expect(received.join('\n') + (await page.content())).not.toContain(reviewer.credentials.secretAccessKey);
+    expect(pageProblems).toEqual([]);
+  });
+
+  it("shows a rollout's steps and decisions as the API records them", async () => {
+    // Version 1 (never production now) rolled out against production and stopped at once: the view reads the
+    // rollout's record and its decisions, not its traffic.
+    const started = await platform.startRollout(model, { version: 1, steps: [0.5, 1], bake: '5m', reason: 'e2e: console rollout view' });
+    await platform.abortRollout(model, 'e2e: stopped for the console');
+    const status = await platform.rolloutStatus(model);
+    expect(status.rollout).toMatchObject({ rolloutId: started.rolloutId, version: 1, state: 'ABORTED' });
+    const actions = status.decisions.map((decision) => decision.action);
+    expect(actions).toEqual(expect.arrayContaining(['rollout.started', 'rollout.aborted']));
+
+    await page.goto(`${server.url}#/monitoring/${model}`);
+    await page.reload();
+    const summary = page.getByTestId('rollout');
+    await summary.waitFor();
+    expect(await summary.textContent()).toContain(`v1 against production v${status.rollout.production}`);
+    expect(await summary.textContent()).toContain('ABORTED');
+    expect(await page.getByRole('list', { name: 'Canary steps' }).locator('li').allTextContents()).toEqual(['50%', '100%']);
+    const decisions = page.getByTestId('rollout-decisions').locator('tbody tr');
+    expect(await decisions.locator('td:nth-child(2)').allTextContents()).toEqual(actions);
+    expect(await decisions.filter({ hasText: 'rollout.aborted' }).textContent()).toContain('e2e: stopped for the console');
+    await expectAccessible('rollout');
+    await shot('rollout');
     expect(pageProblems).toEqual([]);
   });
 

@@ -2,7 +2,8 @@ import { parse, View } from 'vega';
 import { expressionInterpreter } from 'vega-interpreter';
 import { compile } from 'vega-lite';
 import { describe, expect, it } from 'vitest';
-import { aliasMoves, aliasTimelineSpec, columnSpec, driftOverTimeSpec, gateIntervals, gateIntervalSpec, runMetricsSpec, type Spec } from '../../lib/client/console/charts.js';
+import { aliasMoves, aliasTimelineSpec, columnSpec, driftOverTimeSpec, gateIntervals, gateIntervalSpec, metricOverTimeSpec, metricPoints, runMetricsSpec, type Spec } from '../../lib/client/console/charts.js';
+import type { DriftCheckRecord } from '../../lambdas/contract/drift.js';
 import type { StoredGateReport } from '../../lambdas/core/evaluation/gate-report.js';
 import type { AuditEvent } from '../../lambdas/core/registry/records.js';
 
@@ -58,6 +59,71 @@ describe('the console charts', () => {
     await run(quantiles);
     await run(driftOverTimeSpec([{ checkedAt: '2026-12-06T01:00:00Z', feature: 'age', score: 0.2, threshold: 0.05, drifted: false }]));
     await run(aliasTimelineSpec([{ at: '2026-12-06T01:00:00Z', alias: 'production', version: 1, actor: 'me', action: 'alias.moved' }]));
+  });
+
+  it('draws the metric over the checks: realized and estimated points apart (colour, shape, legend), intervals, the held-out baseline', async () => {
+    const check = (at: string, performance: DriftCheckRecord['performance']): DriftCheckRecord => ({
+      checkId: `20261206T0${at}0000000Z-abcdef`,
+      model: 'credit',
+      version: 2,
+      arm: 'production',
+      window: { from: '2026-12-06T00:00:00Z', to: `2026-12-06T0${at}:00:00Z` },
+      status: 'no_drift',
+      datasetDrift: false,
+      driftedFeatures: [],
+      predictionDrift: false,
+      rows: 400,
+      referenceRows: 200,
+      referenceSource: 'training-split',
+      reportUri: 's3://x',
+      trigger: 'manual',
+      performance,
+      actor: 'me',
+      checkedAt: `2026-12-06T0${at}:00:01Z`,
+    });
+    const base = { decayed: null, metric: 'rocAuc', baseline: 0.88, labelled: 0, coverage: 0 };
+    const checks = [
+      // Newest first, as the list route answers.
+      check('4', { ...base, status: 'awaiting-labels', value: null, estimated: 0.86, estimatedInterval: [0.83, 0.89], interval: null }),
+      check('3', { ...base, status: 'judged', decayed: false, value: 0.87, estimated: null, interval: [0.84, 0.9], labelled: 300, coverage: 0.75 }),
+      check('2', { ...base, status: 'insufficient', value: null, estimated: null, labelled: 3, coverage: 0.01 }),
+      check('1', { ...base, status: 'judged', decayed: true, value: 0.8, estimated: null, interval: null, labelled: 300, coverage: 0.75 }),
+      check('0', undefined),
+    ];
+    const series = metricPoints(checks)!;
+    expect(series.metric).toBe('rocAuc');
+    expect(series.points.map((p) => [p.kind, p.value, p.lower, p.upper])).toEqual([
+      ['estimated', 0.86, 0.83, 0.89],
+      ['realized', 0.87, 0.84, 0.9],
+      ['realized', 0.8, null, null],
+    ]);
+    const { view } = await run(metricOverTimeSpec(series.metric, series.points, { baseline: series.baseline }) as Spec);
+    // Walk the drawn scene: every point's kind with its fill and shape, the interval rules, the baseline rule.
+    const symbols: { kind: string; fill: string; shape: string }[] = [];
+    const rules: { kind?: string; baseline?: number }[] = [];
+    const legends: string[] = [];
+    const marktypes = new Set<string>();
+    const walk = (node: { marktype?: string; role?: string; items?: unknown[]; datum?: Record<string, unknown>; fill?: string; shape?: string; text?: string }, marktype?: string, role?: string) => {
+      if (node.marktype) marktypes.add(node.marktype);
+      if (marktype === 'symbol' && role === 'mark' && node.datum) symbols.push({ kind: String(node.datum.kind), fill: node.fill!, shape: node.shape! });
+      if (marktype === 'rule' && role === 'mark' && node.datum) rules.push(node.datum as never);
+      if (marktype === 'text' && role === 'legend-label' && node.datum) legends.push(String(node.datum.label));
+      for (const item of node.items ?? []) walk(item as never, node.marktype ?? marktype, node.role ?? role);
+    };
+    walk((view.scenegraph() as unknown as { root: never }).root);
+    const byKind = (kind: string) => symbols.filter((s) => s.kind === kind);
+    expect(byKind('realized')).toHaveLength(2);
+    expect(byKind('estimated')).toHaveLength(1);
+    // Merged into one series, both kinds would share one colour and one shape.
+    expect(new Set(byKind('realized').map((s) => `${s.fill}/${s.shape}`)).size).toBe(1);
+    expect(byKind('estimated')[0]!.fill).not.toBe(byKind('realized')[0]!.fill);
+    expect(byKind('estimated')[0]!.shape).not.toBe(byKind('realized')[0]!.shape);
+    expect(legends).toEqual(['realized', 'estimated']);
+    // No line joins the points; an interval rule per point that has one, and the baseline.
+    expect(marktypes.has('line')).toBe(false);
+    expect(rules.filter((r) => r.kind).map((r) => r.kind)).toEqual(['estimated', 'realized']);
+    expect(rules.filter((r) => r.baseline !== undefined).map((r) => r.baseline)).toEqual([0.88]);
+    expect(metricPoints([check('0', undefined)])).toBeUndefined();
   });
 
   it('reads alias moves, rollbacks and cleared aliases from the audit log', () => {

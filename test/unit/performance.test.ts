@@ -193,10 +193,13 @@ describe('the performance of a window in the drift check', () => {
     sendLabels(300, '2026-12-06T03:30:00.000Z');
     const { report } = await check('2026-12-06T05:00:00.000Z', 'bbbbb2');
     const performance = PerformanceReportSchema.parse(report.performance);
-    const chart = performanceChartSpec(performance) as { layer: { mark: { type: string } }[]; data: { values: { kind: string; lo: number | null }[] } };
-    expect(chart.data.values.map((v) => v.kind)).toEqual(['estimated', 'realized']);
-    expect(chart.data.values.every((v) => v.lo !== null)).toBe(true);
-    expect(chart.layer.map((l) => l.mark.type)).toEqual(['rule', 'point', 'rule', 'rule']);
+    type Layer = { mark?: { type: string }; data: { values: { kind?: string; lower?: number | null; line?: string }[] }; layer?: { mark: { type: string } }[] };
+    const chart = performanceChartSpec(performance) as { layer: Layer[] };
+    const [points, ...rules] = chart.layer;
+    expect(points!.data.values.map((v) => v.kind)).toEqual(['estimated', 'realized']);
+    expect(points!.data.values.every((v) => v.lower !== null)).toBe(true);
+    expect(points!.layer!.map((l) => l.mark.type)).toEqual(['rule', 'point']);
+    expect(rules.map((l) => [l.mark!.type, l.data.values[0]!.line])).toEqual([['rule', 'held-out'], ['rule', 'decay beyond']]);
     // Vega-Lite compiles it and Vega draws a point per check and a rule per interval, baseline and decay line.
     const view = new View(parse(compile(chart as unknown as TopLevelSpec).spec), { renderer: 'none' });
     const svg = await view.toSVG();

@@ -1,3 +1,4 @@
+import { metricOverTimeSpec, type MetricPoint } from './performance-chart.js';
 import type { DriftReport, FeatureDrift, Histogram } from './drift.js';
 import type { MetricValue, PerformanceReport } from './performance.js';
 import { LOWER_IS_BETTER } from '../training/model-spec.js';
@@ -120,36 +121,25 @@ function featureSection(f: FeatureDrift, chart: ChartSpec | undefined): string {
  * decay line (baseline minus the tolerance) as horizontal rules.
  */
 export function performanceChartSpec(performance: PerformanceReport): Record<string, unknown> {
-  const values = performance.history
+  const points: MetricPoint[] = performance.history
     .filter((p) => p.metric === performance.metric && (p.value !== null || p.estimated !== null))
     .map((p) => {
       const realized = p.value !== null;
-      const [lo, hi] = (realized ? p.interval : p.estimatedInterval) ?? [null, null];
-      return { check: p.checkId, version: `v${p.version}`, windowTo: p.windowTo, status: p.status, kind: realized ? 'realized' : 'estimated', value: realized ? p.value : p.estimated, lo, hi };
+      const [lower, upper] = (realized ? p.interval : p.estimatedInterval) ?? [null, null];
+      return { checkId: p.checkId, windowTo: p.windowTo, version: p.version, status: p.status, kind: realized ? 'realized' : 'estimated', value: (realized ? p.value : p.estimated)!, lower, upper };
     });
-  const kind = { field: 'kind', type: 'nominal', scale: { domain: ['realized', 'estimated'], range: ['#4c78a8', '#f58518'] }, title: null };
-  const x = { field: 'windowTo', type: 'temporal', title: 'window end' };
-  const lines: Record<string, unknown>[] = [];
-  if (performance.baseline !== null) {
-    lines.push({ data: { values: [{ y: performance.baseline, line: 'held-out' }] }, mark: { type: 'rule', color: '#54a24b' }, encoding: { y: { field: 'y', type: 'quantitative' }, tooltip: [{ field: 'line' }, { field: 'y' }] } });
-    if (performance.tolerance !== null) {
-      const bound = performance.baseline + (LOWER_IS_BETTER.has(performance.metric) ? performance.tolerance : -performance.tolerance);
-      lines.push({ data: { values: [{ y: bound, line: 'decay beyond' }] }, mark: { type: 'rule', color: '#e45756', strokeDash: [4, 4] }, encoding: { y: { field: 'y', type: 'quantitative' }, tooltip: [{ field: 'line' }, { field: 'y' }] } });
-    }
-  }
-  const tooltip = [{ field: 'check' }, { field: 'version' }, { field: 'status' }, { field: 'kind' }, { field: 'value', format: '.4f' }, { field: 'lo', format: '.4f' }, { field: 'hi', format: '.4f' }];
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: `${performance.metric} over time (realized where judged, CBPE estimate while labels are awaited; ${Number((performance.bootstrap.confidence * 100).toFixed(2))}% intervals)`,
-    width: 640,
-    height: 220,
-    data: { values },
-    layer: [
-      { mark: { type: 'rule' }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: performance.metric, scale: { zero: false } }, y2: { field: 'hi' }, color: kind } },
-      { mark: { type: 'point', filled: true, size: 60 }, encoding: { x, y: { field: 'value', type: 'quantitative' }, color: kind, shape: { field: 'kind', type: 'nominal', scale: { domain: ['realized', 'estimated'], range: ['circle', 'diamond'] }, title: null }, tooltip } },
-      ...lines,
-    ],
-  };
+  const decayBound =
+    performance.baseline === null || performance.tolerance === null ? null : performance.baseline + (LOWER_IS_BETTER.has(performance.metric) ? performance.tolerance : -performance.tolerance);
+  return metricOverTimeSpec(
+    performance.metric,
+    points,
+    { baseline: performance.baseline, decayBound },
+    {
+      title: `${performance.metric} over time (realized where judged, CBPE estimate while labels are awaited; ${Number((performance.bootstrap.confidence * 100).toFixed(2))}% intervals)`,
+      width: 640,
+      height: 220,
+    },
+  );
 }
 
 const interval = (m: MetricValue) => (m.interval ? `[${num(m.interval[0])}, ${num(m.interval[1])}]` : (m.insufficient ?? '-'));

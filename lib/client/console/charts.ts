@@ -1,6 +1,10 @@
+import type { DriftCheckRecord } from '../../../lambdas/contract/drift.js';
 import type { GateReportAnswer } from '../../../lambdas/contract/registry.js';
 import type { ColumnProfile } from '../../../lambdas/core/data/profile.js';
 import type { AuditEvent } from '../../../lambdas/core/registry/records.js';
+import type { MetricPoint } from '../../../lambdas/core/monitoring/performance-chart.js';
+// One builder of the metric-over-time chart for the console and the drift check's HTML report.
+export { metricOverTimeSpec, type MetricPoint } from '../../../lambdas/core/monitoring/performance-chart.js';
 
 /**
  * The console's Vega-Lite specs, as pure functions of the API's answers (unit-tested in
@@ -178,6 +182,26 @@ export function driftOverTimeSpec(points: DriftPoint[]): Spec {
       ],
     },
   };
+}
+
+/**
+ * The checks' performance as points of one metric (the newest check's): a realized value where the window
+ * was judged, else the estimate; checks with neither (or another metric) give no point.
+ */
+export function metricPoints(checks: DriftCheckRecord[]): { metric: string; baseline: number | null; points: MetricPoint[] } | undefined {
+  const latest = checks.find((check) => check.performance)?.performance;
+  if (!latest) return undefined;
+  const points: MetricPoint[] = [];
+  for (const check of checks) {
+    const p = check.performance;
+    if (!p || p.metric !== latest.metric) continue;
+    const realized = p.status === 'judged' && p.value !== null;
+    const value = realized ? p.value : p.estimated;
+    if (value === null) continue;
+    const [lower, upper] = (realized ? p.interval : p.estimatedInterval) ?? [null, null];
+    points.push({ checkId: check.checkId, windowTo: check.window.to, version: check.version, status: p.status, kind: realized ? 'realized' : 'estimated', value, lower, upper });
+  }
+  return { metric: latest.metric, baseline: latest.baseline, points };
 }
 
 export interface AliasMove {
