@@ -78,3 +78,25 @@ export const TABLE_READ_ACTIONS = [
   'dynamodb:Query',
   'dynamodb:Scan',
 ] as const;
+
+/** The one resource of `type` whose logical id starts with `idPrefix`. */
+export function idOf(template: Template, type: string, idPrefix: string): string {
+  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(idPrefix));
+  if (ids.length !== 1) throw new Error(`expected one ${type} starting with ${idPrefix}, found ${ids.length}`);
+  return ids[0]!;
+}
+
+/** `METHOD /path` of every API Gateway method integrated with the function whose logical id starts with `functionIdPrefix`. */
+export function routesOf(template: Template, functionIdPrefix: string): string[] {
+  const fn = idOf(template, 'AWS::Lambda::Function', functionIdPrefix);
+  const resources = template.findResources('AWS::ApiGateway::Resource');
+  const pathOf = (ref: unknown): string => {
+    const id = (ref as { Ref?: string }).Ref;
+    if (!id || !resources[id]) return '';
+    return `${pathOf(resources[id].Properties.ParentId)}/${resources[id].Properties.PathPart}`;
+  };
+  return Object.values(template.findResources('AWS::ApiGateway::Method'))
+    .filter((method) => JSON.stringify(method.Properties.Integration?.Uri ?? '').includes(`"${fn}"`))
+    .map((method) => `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId)}`)
+    .sort();
+}

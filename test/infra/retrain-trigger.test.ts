@@ -1,29 +1,8 @@
-import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { RETRAIN_ROUTES } from '../../lambdas/contract/routes.js';
-import { actionsOfRoleFor, statementsOfPoliciesFor, synthPlatform } from './helpers.js';
+import { actionsOfRoleFor, idOf, routesOf, statementsOfPoliciesFor, synthPlatform } from './helpers.js';
 
 const PREFIX = 'RetrainTriggerFunction';
-
-const idOf = (template: Template, type: string, idPrefix: string): string => {
-  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(idPrefix));
-  if (ids.length !== 1) throw new Error(`expected one ${type} starting with ${idPrefix}, found ${ids.length}`);
-  return ids[0]!;
-};
-
-/** `METHOD /path` of every API Gateway method integrated with the function. */
-function routesOf(template: Template, functionId: string): string[] {
-  const resources = template.findResources('AWS::ApiGateway::Resource');
-  const pathOf = (ref: unknown): string => {
-    const id = (ref as { Ref?: string }).Ref;
-    if (!id || !resources[id]) return '';
-    return `${pathOf(resources[id].Properties.ParentId)}/${resources[id].Properties.PathPart}`;
-  };
-  return Object.values(template.findResources('AWS::ApiGateway::Method'))
-    .filter((method) => JSON.stringify(method.Properties.Integration?.Uri ?? '').includes(`"${functionId}"`))
-    .map((method) => `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId)}`)
-    .sort();
-}
 
 describe('RetrainTrigger (the retraining guardrails)', () => {
   const { template } = synthPlatform('dev');
@@ -32,7 +11,7 @@ describe('RetrainTrigger (the retraining guardrails)', () => {
   const granting = (action: string) => statements.filter((statement) => [statement.Action].flat().includes(action));
 
   it('serves exactly RETRAIN_ROUTES, behind IAM', () => {
-    expect(routesOf(template, fn)).toEqual([...RETRAIN_ROUTES].sort());
+    expect(routesOf(template, PREFIX)).toEqual([...RETRAIN_ROUTES].sort());
     const methods = Object.values(template.findResources('AWS::ApiGateway::Method')).filter((m) => JSON.stringify(m.Properties.Integration?.Uri ?? '').includes(`"${fn}"`));
     for (const method of methods) expect(method.Properties.AuthorizationType).toBe('AWS_IAM');
   });

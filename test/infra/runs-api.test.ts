@@ -1,30 +1,8 @@
-import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { RUNS_ROUTES } from '../../lambdas/contract/routes.js';
-import { actionsOfRoleFor, statementsOfPoliciesFor, synthPlatform, TABLE_READ_ACTIONS } from './helpers.js';
+import { actionsOfRoleFor, idOf, routesOf, statementsOfPoliciesFor, synthPlatform, TABLE_READ_ACTIONS } from './helpers.js';
 
 const PREFIX = 'ManagementApiRunsApi';
-
-const idOf = (template: Template, type: string, idPrefix: string): string => {
-  const ids = Object.keys(template.findResources(type)).filter((id) => id.startsWith(idPrefix));
-  if (ids.length !== 1) throw new Error(`expected one ${type} starting with ${idPrefix}, found ${ids.length}`);
-  return ids[0]!;
-};
-
-/** `METHOD /path` of every API Gateway method integrated with the function whose logical id starts with `functionIdPrefix`. */
-function routesOf(template: Template, functionIdPrefix: string): string[] {
-  const fn = idOf(template, 'AWS::Lambda::Function', functionIdPrefix);
-  const resources = template.findResources('AWS::ApiGateway::Resource');
-  const pathOf = (ref: unknown): string => {
-    const id = (ref as { Ref?: string }).Ref;
-    if (!id || !resources[id]) return '';
-    return `${pathOf(resources[id].Properties.ParentId)}/${resources[id].Properties.PathPart}`;
-  };
-  return Object.values(template.findResources('AWS::ApiGateway::Method'))
-    .filter((method) => JSON.stringify(method.Properties.Integration?.Uri ?? '').includes(`"${fn}"`))
-    .map((method) => `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId)}`)
-    .sort();
-}
 
 describe('RunsApi function', () => {
   const { template } = synthPlatform('dev');
