@@ -58,6 +58,13 @@ module.exports = {
       },
     },
     {
+      name: 'smoke-test-drives-the-cli',
+      severity: 'error',
+      comment: 'The post-deploy smoke test (scripts/smoke.ts) runs with only execute-api:Invoke: it drives the CLI, never an AWS client, the CDK or the client library directly. It shares its name and routes with the smoke roles (lib/delivery/smoke-access.ts).',
+      from: { path: '^scripts/smoke\\.ts$' },
+      to: { path: [AWS_SDK, '^node_modules/@smithy/', CDK, '^lambdas/aws/', HANDLERS, '^lib/(?!delivery/smoke-access\\.ts$)', '^bin/'] },
+    },
+    {
       name: 'console-runs-in-the-browser',
       severity: 'error',
       comment: 'The web console (lib/client/console/) runs in the page: no Node built-ins, no AWS SDK or signer (credentials stay in the local server), nothing of the CLI; contract and core types only.',

@@ -1,20 +1,23 @@
 #!/usr/bin/env node
 // The CDK app: one PlatformStack per environment declared in cdk.json, from validated config.
-// `cdk synth` synthesizes every environment; `cdk deploy -c env=dev` picks one.
+// `cdk synth` synthesizes every environment; `cdk deploy -c env=dev` picks one. With a `delivery` block
+// (docs/DELIVERY.md), `cdk synth` also synthesizes Mlops-pipeline and Mlops-github-<env>, deployed by name.
 import { App } from 'aws-cdk-lib';
-import { ConfigError, loadModelSpecs, parseEnvironments, selectEnvironments } from '../lib/config.js';
-import { stackName } from '../lambdas/contract/stack.js';
-import { PlatformStack } from '../lib/platform-stack.js';
+import { ConfigError, loadModelSpecs, parseDelivery, parseEnvironments } from '../lib/config.js';
+import { addAppStacks } from '../lib/delivery/app-stacks.js';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
-/** The commit being deployed, recorded with every run; `unversioned` outside a git checkout. */
+/**
+ * The commit being deployed, recorded with every run; `unversioned` outside a git checkout. The delivery
+ * pipeline's synth gets the source as a zip without .git: CodeBuild names the commit instead.
+ */
 function gitCommit(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short=12', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
-    return 'unversioned';
+    return /^[0-9a-f]{12,40}$/.test(process.env.CODEBUILD_RESOLVED_SOURCE_VERSION ?? '') ? process.env.CODEBUILD_RESOLVED_SOURCE_VERSION!.slice(0, 12) : 'unversioned';
   }
 }
 
@@ -23,18 +26,13 @@ const MODELS_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', 'config',
 try {
   const app = new App();
   const environments = parseEnvironments(app.node.tryGetContext('environments'));
-  const models = loadModelSpecs(MODELS_DIR);
-  for (const [name, config] of selectEnvironments(environments, app.node.tryGetContext('env'))) {
-    new PlatformStack(app, stackName(name), {
-      environmentName: name,
-      config,
-      models,
-      codeVersion: gitCommit(),
-      env: { account: config.account ?? process.env.CDK_DEFAULT_ACCOUNT, region: config.region },
-      description: `serverless-mlops platform (${name})`,
-      terminationProtection: config.removalPolicy === 'retain',
-    });
-  }
+  const delivery = parseDelivery(app.node.tryGetContext('delivery'), environments);
+  addAppStacks(app, {
+    environments,
+    ...(delivery ? { delivery } : {}),
+    requested: app.node.tryGetContext('env'),
+    platform: { models: loadModelSpecs(MODELS_DIR), codeVersion: gitCommit() },
+  });
   app.synth();
 } catch (error) {
   if (error instanceof ConfigError) {

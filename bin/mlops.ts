@@ -14,10 +14,11 @@ import { releaseCommands } from '../lib/client/commands/release.js';
 import { rolloutCommands } from '../lib/client/commands/rollout.js';
 import { driftCommands } from '../lib/client/commands/drift.js';
 import { monitorCommands } from '../lib/client/commands/monitor.js';
+import { eventsCommands } from '../lib/client/commands/events.js';
 import { runCommands } from '../lib/client/commands/runs.js';
 import { scoreCommands } from '../lib/client/commands/score.js';
 import { uiCommands } from '../lib/client/commands/ui.js';
 
 const cli = createCli();
-for (const group of [localCommands, datasetCommands, modelCommands, runCommands, predictCommands, feedbackCommands, scoreCommands, releaseCommands, rolloutCommands, driftCommands, monitorCommands, lineageCommands, uiCommands]) group(cli);
+for (const group of [localCommands, datasetCommands, modelCommands, runCommands, predictCommands, feedbackCommands, scoreCommands, releaseCommands, rolloutCommands, driftCommands, monitorCommands, eventsCommands, lineageCommands, uiCommands]) group(cli);
 await runCli(cli);

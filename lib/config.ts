@@ -5,6 +5,9 @@ import { parse as parseYaml } from 'yaml';
 import { zodIssues } from '../lambdas/core/errors.js';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../lambdas/contract/stack.js';
 import { parseModelSpec, type ModelSpec } from '../lambdas/core/training/model-spec.js';
+import { REGISTRY_EVENT_TYPES } from '../lambdas/contract/events.js';
+import { ALIASES } from '../lambdas/core/registry/keys.js';
+import { MODEL_NAME } from '../lambdas/core/training/run.js';
 
 export { ENVIRONMENT_NAMES, type EnvironmentName } from '../lambdas/contract/stack.js';
 
@@ -120,6 +123,27 @@ export const MonitoringConfigSchema = z
   .strict();
 export type MonitoringConfig = z.infer<typeof MonitoringConfigSchema>;
 
+/** A webhook the registry events go to: which events, where, and the secret holding its API key. */
+export const WebhookConfigSchema = z
+  .object({
+    /** Names the rule, connection and destination. */
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,39}$/, 'must be 1-40 lowercase letters, digits and dashes, starting with a letter'),
+    /** Where the event's detail is POSTed. */
+    url: z.url({ protocol: /^https$/, error: 'must be an https:// URL' }),
+    /** The event types sent. @default ['alias.moved'] */
+    events: z.array(z.enum(REGISTRY_EVENT_TYPES)).min(1, 'must name at least one event type').default(['alias.moved']),
+    /** Only events about this alias. @default 'production' */
+    alias: z.enum(ALIASES).optional().default('production'),
+    /** Only these models' events. @default every model's */
+    models: z.array(MODEL_NAME).min(1).optional(),
+    /** The Secrets Manager secret (name or ARN) whose value is sent as the API key. */
+    apiKeySecret: z.string().min(1, 'must name a Secrets Manager secret'),
+    /** The header the API key goes in. @default 'x-api-key' */
+    apiKeyHeader: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be an HTTP header name').default('x-api-key'),
+  })
+  .strict();
+export type WebhookConfig = z.infer<typeof WebhookConfigSchema>;
+
 export const EnvironmentConfigSchema = z
   .object({
     /** 12-digit AWS account id; omitted means the account of the CLI's credentials. */
@@ -166,9 +190,22 @@ export const EnvironmentConfigSchema = z
     serving: ServingConfigSchema.prefault({}),
     /** System monitoring: the models' alarm periods (MonitoringConfigSchema). @default - every field's default */
     monitoring: MonitoringConfigSchema.prefault({}),
+    /**
+     * Webhooks the registry events are sent to (RegistryWebhook: an EventBridge rule and API destination on the
+     * platform's bus), e.g. production moves to a deployment system. @default - none
+     */
+    webhooks: z.array(WebhookConfigSchema).default([]),
   })
   .strict()
   .superRefine((config, context) => {
+    // The emulator's CloudFormation creates no API destinations (docs/DELIVERY.md shows the same rule made with the SDK).
+    if (config.emulator && config.webhooks.length > 0) {
+      context.addIssue({ code: 'custom', path: ['webhooks'], message: 'must be empty on the emulator, whose CloudFormation cannot create EventBridge API destinations' });
+    }
+    const names = config.webhooks.map((webhook) => webhook.name);
+    names.forEach((name, index) => {
+      if (names.indexOf(name) !== index) context.addIssue({ code: 'custom', path: ['webhooks', index, 'name'], message: `"${name}" is used by another webhook` });
+    });
     // Only the emulator delivers at once; on AWS, dynamic partitioning needs a buffer of at least 60 s.
     if (!config.emulator && config.serving.logBufferSeconds < FIREHOSE_BUFFER_SECONDS.min) {
       context.addIssue({
@@ -240,6 +277,83 @@ export function selectEnvironments(
     );
   }
   return [[parsed.data, config]];
+}
+
+/** A 12-digit account id and an AWS region, as the environments spell them. */
+const ACCOUNT = EnvironmentConfigSchema.shape.account.unwrap();
+const REGION = EnvironmentConfigSchema.shape.region;
+
+/**
+ * The optional `delivery` context block (sibling of `environments`): how the platform's own code is
+ * delivered through its environments (docs/DELIVERY.md). Without it nothing but the environments' stacks is synthesized.
+ */
+export const DeliveryConfigSchema = z
+  .object({
+    /** The GitHub repository the platform's code lives in, `owner/name`. */
+    repository: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}\/[A-Za-z0-9._-]{1,100}$/, 'must be a GitHub repository as owner/name'),
+    /** The branch the pipeline follows. @default 'main' */
+    branch: z.string().regex(/^[^\s~^:?*[\\]+$/, 'must be a git branch name').default('main'),
+    /** The environments, deployed in this order; the last one waits for a manual approval. Each needs an account; `local` is refused. */
+    stages: z.array(z.enum(ENVIRONMENT_NAMES, `must be one of ${ENVIRONMENT_NAMES.join(', ')}`)).min(1, 'must list at least one environment'),
+    /**
+     * The CodePipeline (CDK Pipelines) delivery pipeline, stack `Mlops-pipeline` in this account and region.
+     * @default - no pipeline
+     */
+    pipeline: z
+      .object({
+        account: ACCOUNT,
+        region: REGION,
+        /** The CodeConnections (CodeStar) connection to GitHub, in the pipeline's account. */
+        connectionArn: z
+          .string()
+          .regex(/^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection\/[A-Za-z0-9-]+$/, 'must be a CodeConnections connection ARN (arn:aws:codeconnections:<region>:<account>:connection/<id>)'),
+      })
+      .strict()
+      .superRefine((pipeline, context) => {
+        // A connection is used only from its own account.
+        const owner = pipeline.connectionArn.split(':')[4];
+        if (owner && owner !== pipeline.account) {
+          context.addIssue({ code: 'custom', path: ['connectionArn'], message: `belongs to account ${owner}, not to the pipeline's account ${pipeline.account}` });
+        }
+      })
+      .optional(),
+    /**
+     * One GitHub OIDC deploy role per stage (stack `Mlops-github-<env>`). `true` creates the account's OIDC provider for
+     * token.actions.githubusercontent.com (in the first stage of each account); `{ "oidcProvider": "existing" }` uses the one the account already has.
+     * @default false
+     */
+    githubActions: z
+      .union([z.boolean(), z.object({ oidcProvider: z.enum(['create', 'existing'], 'must be "create" or "existing"') }).strict()], 'must be true, false or { "oidcProvider": "create" | "existing" }')
+      .default(false)
+      .transform((value) => (value === false ? undefined : value === true ? { oidcProvider: 'create' as const } : value)),
+  })
+  .strict()
+  .refine((delivery) => delivery.pipeline !== undefined || delivery.githubActions !== undefined, 'configures nothing: set "pipeline", "githubActions" or both');
+
+/** An environment the delivery may deploy to: any but `local`. */
+export type DeliveryStageName = Exclude<EnvironmentName, 'local'>;
+export type DeliveryConfig = Omit<z.infer<typeof DeliveryConfigSchema>, 'stages'> & { readonly stages: readonly DeliveryStageName[] };
+
+/**
+ * Validates the optional `delivery` context block against the declared environments; undefined when
+ * there is none. Each stage must be declared with an account, must not run on the emulator, and appears once.
+ */
+export function parseDelivery(raw: unknown, environments: Partial<Record<EnvironmentName, EnvironmentConfig>>): DeliveryConfig | undefined {
+  if (raw === undefined) return undefined;
+  const result = DeliveryConfigSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(`invalid cdk.json context "delivery":\n${describeIssues('delivery', result.error)}`);
+  const problems = result.data.stages.flatMap((name, index) => {
+    const field = `delivery.stages.${index}`;
+    const config = environments[name];
+    if (name === 'local') return [`${field}: the local environment runs on the emulator and never gets a pipeline`];
+    if (result.data.stages.indexOf(name) !== index) return [`${field}: "${name}" is listed twice`];
+    if (!config) return [`${field}: environment "${name}" is not declared in "environments"`];
+    if (!config.account) return [`${field}: environment "${name}" has no account; pipeline environments need one`];
+    if (config.emulator) return [`${field}: environment "${name}" runs on the emulator; pipeline environments are on AWS`];
+    return [];
+  });
+  if (problems.length > 0) throw new ConfigError(`invalid cdk.json context "delivery":\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+  return { ...result.data, stages: result.data.stages.filter((name): name is DeliveryStageName => name !== 'local') };
 }
 
 /** Reads every model spec (JSON or YAML) declared in a config folder; file names are reported on error. */

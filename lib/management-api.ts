@@ -6,6 +6,7 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import type { EnvironmentName } from '../lambdas/core/environments.js';
 import { DATASET_ROUTES, REGISTRY_ROUTES, RUNS_ROUTES, routeResource, type ManagementRoute } from '../lambdas/contract/routes.js';
 import { UPLOADS_PREFIX } from '../lambdas/core/data/dataset-api.js';
 import type { ArtifactStore } from './artifact-store.js';
@@ -35,6 +36,8 @@ export interface ManagementApiProps {
   readonly removalPolicy: RemovalPolicy;
   /** The API that declares the account's API Gateway logging role, which this one shares. */
   readonly sharesLoggingRoleOf: PlatformRestApi;
+  /** Named in the registry events `GET /events` answers (as the bus's events are). */
+  readonly environmentName: EnvironmentName;
 }
 
 /**
@@ -97,6 +100,7 @@ export class ManagementApi extends Construct {
         TRACKING_TABLE: props.trackingTable.tableName,
         REGISTRY_TABLE: props.registryTable.tableName,
         TRAINING_PIPELINE_ARN: props.trainingPipeline.stateMachineArn,
+        ENVIRONMENT_NAME: props.environmentName,
         ...(props.rollout ? { ROLLOUT_STATE_MACHINE_ARN: props.rollout.stateMachineArn } : {}),
       },
     });

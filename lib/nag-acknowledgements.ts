@@ -1,4 +1,6 @@
 import { CfnResource, Stack, Token, Validations, type Acknowledgment } from 'aws-cdk-lib';
+import type { RestApi } from 'aws-cdk-lib/aws-apigateway';
+import type { CodePipeline } from 'aws-cdk-lib/pipelines';
 import type { IConstruct } from 'constructs';
 import type { Alerts } from './alerts.js';
 import type { ArtifactStore } from './artifact-store.js';
@@ -10,6 +12,7 @@ import type { ManagementApi } from './management-api.js';
 import type { ModelSchedules } from './model-schedules.js';
 import type { Monitoring } from './monitoring.js';
 import type { Tracking } from './registry.js';
+import type { RegistryEvents } from './registry-events.js';
 import type { RetrainTrigger } from './retrain-trigger.js';
 import type { Rollout } from './rollout.js';
 import type { ServingApi } from './serving-api.js';
@@ -32,6 +35,7 @@ export interface AcknowledgedPlatform extends Stack {
   readonly modelSchedules: ModelSchedules;
   readonly retrainTrigger: RetrainTrigger;
   readonly monitoring: Monitoring;
+  readonly registryEvents: RegistryEvents;
   /** False on the emulator only, which serves plain HTTP (see PlatformStack). */
   readonly tlsOnly: boolean;
 }
@@ -438,8 +442,138 @@ export function acknowledgePlatformFindings(stack: AcknowledgedPlatform): void {
     });
   }
 
+  // Registry events (lib/registry-events.ts): the stream publisher and the queue its failed batches go to.
+  const { registryEvents } = stack;
+  Validations.of(registryEvents.publisher).acknowledge(
+    basicExecutionRole,
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray PutTraceSegments/PutTelemetryRecords and dynamodb:ListStreams (which the stream event source needs to find the stream) do not support resource-level permissions.',
+    },
+    {
+      id: 'Serverless-LambdaDLQ',
+      reason: 'Invoked by the DynamoDB stream event source mapping only, never asynchronously: batches that fail every retry go to the mapping\'s on-failure queue (DeadLetters), with an alarm.',
+    },
+  );
+  Validations.of(registryEvents.deadLetters).acknowledge(
+    { id: 'AwsSolutions-SQS3', reason: 'It is the dead-letter destination itself (stream batches that could not be published); an alarm fires on its first message.' },
+    { id: 'Serverless-SQSRedrivePolicy', reason: 'It is the dead-letter destination itself (stream batches that could not be published); an alarm fires on its first message.' },
+    ...(stack.tlsOnly ? [] : [{ id: 'AwsSolutions-SQS4', reason: 'Only on the local emulator, which serves plain HTTP: a TLS-only queue policy would refuse every role there. Every other environment is TLS-only (infra test).' }]),
+  );
+
   Validations.of(alerts.topic).acknowledge({
     id: 'Serverless-SNSRedrivePolicy',
     reason: 'The only subscription is the operators\' e-mail address; SNS retries e-mail delivery itself and the alert is also in the run record and the logs.',
   });
+}
+
+// Delivery (lib/delivery/): the pipeline stack, the GitHub deploy roles, and the smoke role of a pipeline stage.
+
+/** `<LogicalId>`, the way cdk-nag spells a Ref. */
+function refToken(resource: IConstruct): string {
+  const cfn = resource.node.defaultChild ?? resource;
+  if (!CfnResource.isCfnResource(cfn)) throw new Error(`${resource.node.path} has no CloudFormation resource`);
+  return `<${Stack.of(resource).getLogicalId(cfn)}>`;
+}
+
+/** A smoke-route resource with a path parameter left as `*` (a run id, a version, an alias), one per route (lib/delivery/smoke-access.ts). */
+const smokeRouteReason = (tail: string) =>
+  `The smoke test calls ${tail} for the mlops-smoke model or dataset only; the trailing * is a run id, version, registration or alias the test learns at run time.`;
+
+/** The smoke role a delivery stage's PlatformStack carries (lib/delivery/smoke-test-role.ts): `*` only where a route's path parameter is. */
+export function acknowledgeSmokeTestRoleFindings(role: IConstruct, apis: readonly { api: RestApi; tails: readonly string[] }[]): void {
+  const stack = Stack.of(role);
+  const acknowledgements = apis.flatMap(({ api, tails }) =>
+    tails
+      .filter((tail) => tail.includes('*'))
+      .map((tail) => ({
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'execute-api', `${refToken(api)}/${refToken(api.deploymentStage)}/${tail}`)}]`,
+        reason: smokeRouteReason(tail),
+      })),
+  );
+  if (acknowledgements.length > 0) Validations.of(role).acknowledge(...acknowledgements);
+}
+
+/** One environment's GitHub Actions deploy role (lib/delivery/github-deploy-role-stack.ts). */
+export function acknowledgeGitHubDeployRoleFindings(role: IConstruct, platformStackName: string, tails: readonly string[]): void {
+  const stack = Stack.of(role);
+  Validations.of(role).acknowledge(
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'cloudformation', `stack/${platformStackName}/*`)}]`,
+      reason: `DescribeStacks on the one platform stack ${platformStackName}: the trailing * is its stack id, which changes when the stack is re-created.`,
+    },
+    ...tails.map((tail) => ({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'execute-api', `*/*/${tail}`)}]`,
+      reason: `The APIs live in the platform stack, which this role must be able to deploy before it exists, so the API id and stage are *; the route is the smoke test's ${tail}, for the mlops-smoke model or dataset only.`,
+    })),
+  );
+}
+
+/** What CDK Pipelines' own grants on the artifact bucket and its cross-account key expand to. */
+const ARTIFACT_ACTIONS = ['s3:GetObject*', 's3:GetBucket*', 's3:List*', 's3:DeleteObject*', 's3:Abort*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'];
+
+/** The CDK Pipelines delivery pipeline (lib/delivery/delivery-pipeline-stack.ts): the roles CDK Pipelines generates, and the smoke steps' roles. */
+export function acknowledgePipelineFindings(stack: Stack, pipeline: CodePipeline, smokeSteps: readonly { role: IConstruct; project: IConstruct }[]): void {
+  const { artifactBucket } = pipeline.pipeline;
+  const artifactGrants: Acknowledgment[] = [
+    ...ARTIFACT_ACTIONS.map((action) => ({
+      id: `AwsSolutions-IAM5[Action::${action}]`,
+      reason: `CDK Pipelines grants ${action} on the pipeline's artifact bucket and its KMS key only (bucket.grantReadWrite, key.grantEncryptDecrypt), which every stage's action reads and writes.`,
+    })),
+    {
+      id: `AwsSolutions-IAM5[Resource::${arnToken(artifactBucket)}/*]`,
+      reason: 'Artifact object keys are created per pipeline execution, so the grant covers the objects of the pipeline artifact bucket only.',
+    },
+  ];
+  const buildLogs = (project: IConstruct): Acknowledgment[] => [
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'logs', `log-group:/aws/codebuild/${refToken(project)}:*`)}]`,
+      reason: 'CodeBuild writes its build logs to log streams it names per build, in the one log group of this project.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'codebuild', `report-group/${refToken(project)}-*`)}]`,
+      reason: 'CodeBuild test report groups are created per report under this project name prefix; the project writes no other report group.',
+    },
+  ];
+  // One per stage region other than the pipeline's (whose entry is the artifact bucket itself).
+  const replicationBuckets = Object.values(pipeline.pipeline.crossRegionSupport).filter((support) => support.stack !== stack).map(({ replicationBucket }) => replicationBucket);
+  Validations.of(pipeline).acknowledge(
+    ...artifactGrants,
+    ...buildLogs(pipeline.synthProject),
+    ...buildLogs(pipeline.selfMutationProject),
+    {
+      id: 'AwsSolutions-S1',
+      reason: 'The pipeline artifact bucket holds only build artifacts, encrypted with the pipeline KMS key and reachable by the pipeline roles only; CodePipeline and CloudTrail record every access.',
+    },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'CDK Pipelines: the pipeline role uses the cross-region replication keys by alias (kms), self-mutation reads any stack (cloudformation:DescribeStacks, s3:ListBucket for cdk deploy), asset publishing starts its CodeBuild builds; none supports a narrower resource known at synth.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::arn:*:iam::${stack.account}:role/*]`,
+      reason: 'Self-mutation assumes the CDK bootstrap roles of the pipeline account only: the statement is conditioned on their aws-cdk:bootstrap-role tag (deploy, file-publishing, image-publishing).',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'logs', 'log-group:/aws/codebuild/*')}]`,
+      reason: 'The asset publishing role is shared by the CodeBuild projects CDK Pipelines creates for each asset, whose names are generated; it writes only to CodeBuild log groups.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'codebuild', 'report-group/*')}]`,
+      reason: 'The asset publishing role is shared by the CodeBuild projects CDK Pipelines creates for each asset, whose names are generated; it writes only CodeBuild report groups.',
+    },
+    ...replicationBuckets.map((bucket) => ({
+      // Resolved from the pipeline stack, the support stack's bucket is its generated physical name.
+      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${String(stack.resolve(bucket.bucketName))}/*]`,
+      reason: 'The cross-region replication bucket of a stage region, which the pipeline writes that stage artifacts to; object keys are created per execution.',
+    })),
+  );
+  for (const bucket of replicationBuckets) {
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason: 'A CDK Pipelines cross-region replication bucket: build artifacts only, encrypted with its KMS key and reachable by the pipeline roles only; CodePipeline and CloudTrail record every access.',
+    });
+  }
+  for (const { role, project } of smokeSteps) {
+    Validations.of(role).acknowledge(...artifactGrants, ...buildLogs(project));
+  }
 }

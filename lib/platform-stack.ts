@@ -1,4 +1,4 @@
-import { CfnOutput, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, Stack, type StackProps, Tags } from 'aws-cdk-lib';
+import { CfnOutput, CliCredentialsStackSynthesizer, Duration, RemovalPolicy, SecretValue, Stack, type StackProps, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -18,9 +18,12 @@ import type { EnvironmentConfig, EnvironmentName } from './config.js';
 import { ATHENA_RESULTS_PREFIX, type LogKind } from './prediction-log.js';
 import { acknowledgePlatformFindings } from './nag-acknowledgements.js';
 import { Registry, Tracking } from './registry.js';
+import { RegistryEvents } from './registry-events.js';
+import { RegistryWebhook } from './registry-webhook.js';
 import { Rollout } from './rollout.js';
 import { RetrainTrigger } from './retrain-trigger.js';
 import { ServingApi } from './serving-api.js';
+import { SmokeTestRole, type SmokeTestTrust } from './delivery/smoke-test-role.js';
 import type { ExternalTraining } from './external-training.js';
 import { TrainingPipeline } from './training-pipeline.js';
 
@@ -43,6 +46,12 @@ export interface PlatformStackProps extends StackProps {
    * @default 'unversioned'
    */
   readonly codeVersion?: string;
+  /**
+   * Makes the stack a stage of the delivery pipeline: a role its smoke step (in the pipeline's account)
+   * assumes, allowed only the smoke test's routes (lib/delivery/smoke-test-role.ts).
+   * @default - no smoke role (not a pipeline stage)
+   */
+  readonly smokeTest?: SmokeTestTrust;
 }
 
 /** The whole platform for one environment. Output names are what the CLI and the tests read. */
@@ -67,8 +76,12 @@ export class PlatformStack extends Stack {
   public readonly retrainTrigger: RetrainTrigger;
   /** The environment's dashboard, and the grants to publish metrics and to manage each model's dashboard and alarms. */
   public readonly monitoring: Monitoring;
+  /** Every registry change (audit events, drift verdicts) as one event on the platform's EventBridge bus. */
+  public readonly registryEvents: RegistryEvents;
   /** Whether resource policies refuse plain HTTP: everywhere but on the emulator. */
   public readonly tlsOnly: boolean;
+  /** The delivery pipeline's smoke role, when the stack is a pipeline stage (props.smokeTest). */
+  public readonly smokeTestRole?: SmokeTestRole;
 
   constructor(scope: Construct, id: string, props: PlatformStackProps) {
     // On the emulator (AUTH=true, plain HTTP) the bootstrap roles cannot reach the TLS-only bootstrap
@@ -156,6 +169,7 @@ export class PlatformStack extends Stack {
       logRetention,
       removalPolicy,
       sharesLoggingRoleOf: this.serving.restApi,
+      environmentName: props.environmentName,
     });
     if (config.emulator) {
       // The emulator (AUTH=true) cannot tell which state machine a task token belongs to, so it checks
@@ -235,6 +249,27 @@ export class PlatformStack extends Stack {
     this.monitoring.allowPublishing(this.driftCheck.function.function);
     this.monitoring.allowManaging(this.management.registryHandler.function);
     this.monitoring.allowManaging(this.declaredModels.handler.function);
+    this.registryEvents = new RegistryEvents(this, 'RegistryEvents', {
+      registryTable: this.registry.table,
+      environmentName: props.environmentName,
+      alertTopic: this.alerts.topic,
+      logRetention,
+      removalPolicy,
+      tlsOnly,
+    });
+    // Webhooks from cdk.json: each a rule on the bus to an API destination (docs/DELIVERY.md).
+    for (const webhook of config.webhooks) {
+      new RegistryWebhook(this, `Webhook-${webhook.name}`, {
+        bus: this.registryEvents.bus,
+        filter: { types: webhook.events, alias: webhook.alias, ...(webhook.models ? { models: webhook.models } : {}) },
+        url: webhook.url,
+        apiKey: { header: webhook.apiKeyHeader, value: SecretValue.secretsManager(webhook.apiKeySecret) },
+        deadLetterQueue: this.registryEvents.deadLetters,
+      });
+    }
+    if (props.smokeTest) {
+      this.smokeTestRole = new SmokeTestRole(this, 'SmokeTestRole', { ...props.smokeTest, environmentName: props.environmentName, managementApi: this.management.api, servingApi: this.serving.api });
+    }
     acknowledgePlatformFindings(this);
 
     // Typed by the contract: an output missing or renamed here fails `tsc`, as the CLI reads these names.
@@ -259,6 +294,8 @@ export class PlatformStack extends Stack {
       RequestIndexTable: this.serving.requestIndexTable.tableName,
       GlueDatabase: this.serving.log.databaseName,
       AthenaWorkGroup: this.serving.log.workGroup.ref,
+      EventBusName: this.registryEvents.bus.eventBusName,
+      EventBusArn: this.registryEvents.bus.eventBusArn,
     };
     for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
   }

@@ -8,8 +8,9 @@ export interface TablesProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
-function platformTable(scope: Construct, id: string, props: TablesProps): dynamodb.Table {
+function platformTable(scope: Construct, id: string, props: TablesProps, stream?: dynamodb.StreamViewType): dynamodb.Table {
   return new dynamodb.Table(scope, id, {
+    ...(stream ? { stream } : {}),
     partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
     sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
     billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -27,13 +28,15 @@ function platformTable(scope: Construct, id: string, props: TablesProps): dynamo
  *   sk `ALIAS#<alias>`        alias -> version (a GetItem)
  *   sk `RUN#<runId>`          run -> version, so a retried Register creates no second version
  *   sk `AUDIT#<iso time>#<id>` append-only audit events, in time order
+ * Its stream (new images) feeds the registry events (RegistryEvents): every committed audit event
+ * and drift check becomes one event on the platform's bus.
  */
 export class Registry extends Construct {
   public readonly table: dynamodb.Table;
 
   constructor(scope: Construct, id: string, props: TablesProps) {
     super(scope, id);
-    this.table = platformTable(this, 'Table', props);
+    this.table = platformTable(this, 'Table', props, dynamodb.StreamViewType.NEW_IMAGE);
   }
 }
 

@@ -94,6 +94,9 @@ down() {
       kill "$pid"
       for _ in $(seq 1 40); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
       kill -9 "$pid" 2>/dev/null || true
+      # MiniStack unpacks each Lambda worker's code under the temp dir (about 100 MB a function) and
+      # never removes it; with no emulator left running nothing uses those copies.
+      rm -rf "${TMPDIR:-/tmp}"/ministack-lambda-*
       echo "emulator: stopped (pid $pid)" >&2
     fi
     rm -f "$PID_FILE"

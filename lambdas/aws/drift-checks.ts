@@ -34,6 +34,26 @@ export class DriftCheckStore implements DriftCheckRecords {
     return (Items ?? []).map((item) => DriftCheckRecordSchema.parse(withoutKeys(item)));
   }
 
+  /** Checks whose id is at or after `fromCheckId` (ids start with their time), oldest first, across result pages. */
+  async listChecksFrom(model: string, fromCheckId: string): Promise<DriftCheckRecord[]> {
+    const records: DriftCheckRecord[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.doc.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+          ExpressionAttributeValues: { ':pk': modelPk(model), ':from': driftCheckSk(fromCheckId), ':to': driftCheckSk('\uffff') },
+          ExclusiveStartKey: startKey,
+          ConsistentRead: true,
+        }),
+      );
+      records.push(...(page.Items ?? []).map((item) => DriftCheckRecordSchema.parse(withoutKeys(item))));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey);
+    return records;
+  }
+
   async find(model: string, checkId: string): Promise<DriftCheckRecord | undefined> {
     const { Item } = await this.doc.send(new GetCommand({ TableName: this.tableName, Key: { pk: modelPk(model), sk: driftCheckSk(checkId) }, ConsistentRead: true }));
     return Item ? DriftCheckRecordSchema.parse(withoutKeys(Item)) : undefined;

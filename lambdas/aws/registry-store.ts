@@ -18,6 +18,7 @@ import {
 import {
   ALIASES,
   aliasSk,
+  AUDIT_PREFIX,
   auditSk,
   datasetLineagePk,
   datasetLineageSk,
@@ -527,9 +528,9 @@ export class RegistryStore {
     return ALIASES.flatMap((name) => found.filter((alias) => alias.alias === name));
   }
 
-  /** Audit events, oldest first (their sort keys start with the time). */
-  async listAudit(model: string): Promise<AuditEvent[]> {
-    return (await this.query(modelPk(model), 'AUDIT#')).map((item) => AuditEventSchema.parse(withoutKeys(item)));
+  /** Audit events, oldest first (their sort keys start with the time); from `from` (an ISO time) on when given. */
+  async listAudit(model: string, from?: string): Promise<AuditEvent[]> {
+    return (await this.query(modelPk(model), AUDIT_PREFIX, from)).map((item) => AuditEventSchema.parse(withoutKeys(item)));
   }
 
   /** The model versions trained on a dataset version, and the aliases pointing at each now. */
@@ -603,16 +604,19 @@ export class RegistryStore {
     }
   }
 
-  /** Every item under `pk` whose sort key starts with `prefix`, in key order, across result pages. */
-  private async query(pk: string, prefix: string): Promise<Record<string, unknown>[]> {
+  /** Every item under `pk` whose sort key starts with `prefix` (and, given `from`, is at or after prefix + from), in key order, across result pages. */
+  private async query(pk: string, prefix: string, from?: string): Promise<Record<string, unknown>[]> {
     const items: Record<string, unknown>[] = [];
     let startKey: Record<string, unknown> | undefined;
+    const range =
+      from === undefined
+        ? { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix } }
+        : { KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to', ExpressionAttributeValues: { ':pk': pk, ':from': `${prefix}${from}`, ':to': `${prefix}\uffff` } };
     do {
       const page = await this.doc.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+          ...range,
           ExclusiveStartKey: startKey,
           ConsistentRead: true,
         }),

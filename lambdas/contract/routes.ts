@@ -35,6 +35,8 @@ export const REGISTRY_ROUTES = [
   'POST /models/{model}/rollout/abort',
   'GET /models/{model}/audit',
   'GET /datasets/{name}/versions/{version}/lineage',
+  // The registry events (lambdas/contract/events.ts) over the audit log, for `mlops events tail`.
+  'GET /events',
 ] as const;
 
 /** Routes of the runs API (start, show, list, compare, reports; imports and cross-environment transfers), served by their own function. */

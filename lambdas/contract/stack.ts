@@ -37,6 +37,9 @@ export const StackOutputsSchema = z.object({
   RequestIndexTable: z.string(),
   GlueDatabase: z.string(),
   AthenaWorkGroup: z.string(),
+  /** The registry events' bus (lambdas/contract/events.ts): rules on it receive every registry change. */
+  EventBusName: z.string(),
+  EventBusArn: z.string(),
 });
 export type StackOutputs = z.infer<typeof StackOutputsSchema>;
 export type StackOutputName = keyof StackOutputs;

@@ -10,6 +10,11 @@ import type { GateReportAnswer, ModelDetail, PromoteAnswer, PutModelAnswer, Roll
 import type { RegistryRoute } from '../contract/routes.js';
 import { PipelineReleaseTasks } from '../aws/release-tasks.js';
 import { RegistryStore } from '../aws/registry-store.js';
+import { DriftCheckStore } from '../aws/drift-checks.js';
+import type { EventsAnswer } from '../contract/events.js';
+import { ENVIRONMENT_NAMES, type EnvironmentName } from '../core/environments.js';
+import { listEvents } from '../core/registry/registry-events.js';
+import { z } from 'zod';
 import { startTrainingRun, StepFunctions } from '../aws/step-functions.js';
 import { TrackingStore } from '../aws/tracking-store.js';
 import { checkExpected, parseAliasName, type Decision } from '../core/registry/alias-rules.js';
@@ -61,6 +66,10 @@ export interface RegistryApiStores {
   readonly schedules: ModelSchedules;
   /** Each model's CloudWatch dashboard and alarms, written with its spec. */
   readonly monitoring?: ModelMonitoring;
+  /** Drift checks, read by `GET /events` (their verdicts are events). */
+  readonly driftChecks: Pick<DriftCheckStore, 'listChecksFrom'>;
+  /** The environment named in the events (ENVIRONMENT_NAME). */
+  readonly environment: EnvironmentName;
   /** Fresh ids for a rollout and its two release runs. */
   readonly newIds?: (model: string, now: Date) => { rolloutId: string; gateRunId: string; promoteRunId: string };
 }
@@ -71,6 +80,18 @@ function rolloutIds(model: string, now: Date) {
   const base = newRunId(model.slice(0, 40), now, randomBytes(3).toString('hex'));
   return { rolloutId: `${base}-rollout`, gateRunId: `${base}-gate`, promoteRunId: `${base}-promote` };
 }
+
+/** `GET /events`: whose events, after which cursor (or ISO time), how many at most. */
+const EventsQuerySchema = z
+  .object({
+    model: MODEL_NAME.optional(),
+    after: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z(#.+)?$/, 'must be an ISO time in UTC (2026-12-06T08:00:00.000Z) or the cursor of an earlier answer')
+      .optional(),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
 
 const modelOf = ({ params }: ApiRequest) => pathParam(params, 'model', MODEL_NAME, 'model name');
 
@@ -241,6 +262,13 @@ export function createHandler(stores: RegistryApiStores) {
       return { status: 200, body: { events: await registry.listAudit(model) } };
     },
 
+    'GET /events': async ({ query }) => {
+      const input = parseOrThrow(EventsQuerySchema, query, 'query');
+      if (input.model) await registry.getModel(input.model);
+      const answer: EventsAnswer = await listEvents({ listModels: () => registry.listModels(), listAudit: (model, from) => registry.listAudit(model, from), listChecksFrom: (model, from) => stores.driftChecks.listChecksFrom(model, from) }, { ...input, environment: stores.environment });
+      return { status: 200, body: answer };
+    },
+
     'GET /datasets/{name}/versions/{version}/lineage': async ({ params }) => {
       const name = pathParam(params, 'name', DATASET_NAME, 'dataset name');
       const version = params.version === 'latest' ? undefined : pathParam(params, 'version', DATASET_VERSION, 'dataset version');
@@ -285,6 +313,8 @@ function awsStores(): RegistryApiStores {
     rollouts: rolloutExecutions(stepFunctions, pipelineArn, requireEnv('ROLLOUT_STATE_MACHINE_ARN')),
     schedules: createModelSchedules(),
     monitoring: createModelMonitoring(),
+    driftChecks: new DriftCheckStore(doc, requireEnv('REGISTRY_TABLE')),
+    environment: z.enum(ENVIRONMENT_NAMES).parse(requireEnv('ENVIRONMENT_NAME')),
   };
 }
 

@@ -12,6 +12,8 @@ export interface Cli {
   /** The environment `--env` selects. */
   env(): EnvironmentName;
   print(json: unknown, human: () => string): void;
+  /** One record of a stream (`events tail`): a line of compact JSON with --json (JSON Lines), human text otherwise. */
+  printLine(json: unknown, human: () => string): void;
   /** A progress line on stderr; silent with --json. */
   progress(line: string): void;
   /** The client of an environment's management API (default: `--env`'s), found as lib/client/endpoints.ts says. */
@@ -35,6 +37,9 @@ export function createCli(): Cli {
     env: () => globals().env,
     print(json, human) {
       process.stdout.write(globals().json ? `${JSON.stringify(json, null, 2)}\n` : `${human()}\n`);
+    },
+    printLine(json, human) {
+      process.stdout.write(globals().json ? `${JSON.stringify(json)}\n` : `${human()}\n`);
     },
     progress(line) {
       if (!globals().json) process.stderr.write(`${line}\n`);

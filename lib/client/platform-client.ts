@@ -40,6 +40,7 @@ import {
 import { BatchJobAnswerSchema, BatchUploadAnswerSchema, type BatchJobAnswer, type StartBatchJobRequest } from '../../lambdas/contract/batch.js';
 import { DriftCheckAnswerSchema, DriftCheckListSchema, DriftReportLinkSchema, type DriftCheckAnswer, type DriftCheckList, type DriftCheckRequest, type DriftReportLink } from '../../lambdas/contract/drift.js';
 import { MonitorAnswerSchema, TriggerListSchema, type MonitorAnswer, type TriggerList } from '../../lambdas/contract/retraining.js';
+import { EventsAnswerSchema, type EventsAnswer } from '../../lambdas/contract/events.js';
 import { gatewayErrorCode } from '../../lambdas/contract/routes.js';
 import {
   RolloutAbortAnswerSchema,
@@ -477,6 +478,16 @@ export class PlatformClient {
   /** What `mlops monitor` shows: the latest drift checks, the open alarms and the trigger history. */
   async getMonitor(model: string, limit?: number): Promise<MonitorAnswer> {
     return (await this.call('GET', `${modelPath(model)}/monitor${limit === undefined ? '' : `?limit=${limit}`}`, MonitorAnswerSchema)).body;
+  }
+
+  /** Registry events after a cursor (or an ISO time), of one model or all, oldest first (`mlops events tail`). */
+  async listEvents(query: { model?: string; after?: string; limit?: number }): Promise<EventsAnswer> {
+    const params = new URLSearchParams();
+    if (query.model !== undefined) params.set('model', query.model);
+    if (query.after !== undefined) params.set('after', query.after);
+    if (query.limit !== undefined) params.set('limit', String(query.limit));
+    const search = params.toString();
+    return (await this.call('GET', `/events${search ? `?${search}` : ''}`, EventsAnswerSchema)).body;
   }
 
   // The model registry, through the management API. The caller's identity (who promoted,

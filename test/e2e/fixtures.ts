@@ -94,6 +94,23 @@ export async function mlopsWith(environment: NodeJS.ProcessEnv, ...args: string[
   }
 }
 
+/** A stream command's `--json` output (JSON Lines, `events tail`): one parsed object a line, and the exit code. */
+export const mlopsLines = (...args: string[]) => mlopsLinesWith(process.env, ...args);
+
+/** mlopsLines with another environment (another user's keys). */
+export async function mlopsLinesWith(environment: NodeJS.ProcessEnv, ...args: string[]): Promise<{ code: number; lines: any[] }> {
+  const env = { ...environment, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
+  const parse = (stdout: string) => stdout.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line));
+  try {
+    const { stdout } = await promisify(execFile)(process.execPath, [await builtCli(), '--json', ...args], { env, cwd: PROJECT_ROOT, maxBuffer: 1 << 24 });
+    return { code: 0, lines: parse(stdout) };
+  } catch (error) {
+    // A failed command prints its one error document (indented, as every command does).
+    const failed = error as { code: number; stdout: string };
+    return { code: failed.code, lines: [JSON.parse(failed.stdout)] };
+  }
+}
+
 /** How many executions the training pipeline has had: a refused request must not add one. */
 export async function trainingExecutions(outputs: StackOutputs = inject('stackOutputs')): Promise<number> {
   const { executions = [] } = await new SFNClient({}).send(new ListExecutionsCommand({ stateMachineArn: outputs.TrainingPipelineArn }));

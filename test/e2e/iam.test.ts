@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { managementApiUrl } from '../../lambdas/contract/stack.js';
 import { signedFetch } from '../../lib/client/signed-fetch.js';
 import { logisticOnnx } from '../fixtures/onnx-builder.js';
-import { creditSpec, goodCsv, mlops, mlopsWith, uniqueName } from './fixtures.js';
+import { creditSpec, goodCsv, mlops, mlopsLinesWith, mlopsWith, uniqueName } from './fixtures.js';
 import { cliEnvironment, createIamUser, invoke, routeArn, type IamUser } from './iam.js';
 
 /**
@@ -141,6 +141,10 @@ describe('IAM on the emulator: who may call what, and who is recorded', () => {
       expect(await as(cli, 'lineage', `${model}@production`)).toMatchObject({ code: 0 });
       expect(await as(cli, 'lineage', '--dataset', `${data}@latest`)).toMatchObject({ code: 0 });
       expect(await as(cli, 'audit', model)).toMatchObject({ code: 0, json: { model, events: expect.arrayContaining([expect.objectContaining({ action: 'alias.rolled_back' })]) } });
+      // The registry events through the API (GET /events): the Invoke-only user follows them too.
+      const tail = await mlopsLinesWith(cliEnvironment(cli, outputs), 'events', 'tail', '--model', model, '--since', '1h', '--no-follow');
+      expect(tail.code).toBe(0);
+      expect(tail.lines).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'alias.rolled_back', model, actor: cli.arn, reason: 'latency regression' })]));
       const predicted = await as(cli, 'predict', model, '--input', input);
       expect(predicted).toMatchObject({ code: 0, json: { status: 200, body: { model, version: 1 } } });
       const labels = join(folder, 'labels.csv');

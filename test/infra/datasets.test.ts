@@ -181,6 +181,7 @@ describe('ManagementApi', () => {
         ...['batch-jobs', '{jobId}'],
         ...['drift-checks', '{checkId}', 'report'],
         ...['triggers', 'monitor'],
+        ...['events'],
       ]),
     );
   });

@@ -21,15 +21,15 @@ describe('PlatformStack resource inventory', () => {
     template.resourceCountIs('Custom::DeclaredModels', 1);
     // 10 pipeline functions (7 training steps, RequestApproval, ExpireApproval, Promote), predict, feedback, dataset registration,
     // the datasets, registry and runs APIs, DeclareModels, batch scoring's Prepare, ScoreChunk, Finish and API, the rollout's step and check,
-    // DriftCheck and the retraining guardrails (RetrainTrigger), all on the platform runtime;
+    // DriftCheck, the retraining guardrails (RetrainTrigger) and the registry events' publisher, all on the platform runtime;
     // the other functions are CDK's own: DeclaredModels' provider framework, and the auto-delete-objects provider
     // in a DESTROY environment only.
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'));
     const platformFunctions = functions.filter(([id]) => !isCdkOwnFunction(id));
-    expect(platformFunctions).toHaveLength(25);
+    expect(platformFunctions).toHaveLength(26);
     for (const [, fn] of platformFunctions) expect(fn.Properties.Runtime).toBe(PLATFORM_RUNTIME.name);
-    expect(functions).toHaveLength(27);
-    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(26);
+    expect(functions).toHaveLength(28);
+    expect(Object.keys(synthPlatform('prod').template.findResources('AWS::Lambda::Function'))).toHaveLength(27);
   });
 });
 
@@ -72,8 +72,8 @@ describe('ArtifactStore', () => {
       const { template } = synthPlatform(environment);
       expect(tlsDeny(template, 'AWS::S3::BucketPolicy'), environment).toHaveLength(5);
       expect(tlsDeny(template, 'AWS::SNS::TopicPolicy'), environment).toHaveLength(1);
-      // No queue since retraining schedules left EventBridge rules (and their dead-letter queue).
-      expect(tlsDeny(template, 'AWS::SQS::QueuePolicy'), environment).toHaveLength(0);
+      // One queue: the registry events' dead letters (stream batches that could not be published).
+      expect(tlsDeny(template, 'AWS::SQS::QueuePolicy'), environment).toHaveLength(1);
     }
     const { template, stack } = synthPlatform('local');
     for (const type of ['AWS::S3::BucketPolicy', 'AWS::SNS::TopicPolicy', 'AWS::SQS::QueuePolicy']) expect(tlsDeny(template, type), type).toHaveLength(0);
@@ -252,7 +252,7 @@ describe('Lambda functions', () => {
     const functions = Object.entries(template.findResources('AWS::Lambda::Function'))
       .filter(([id, f]) => f.Properties.Runtime === PLATFORM_RUNTIME.name && !isCdkOwnFunction(id))
       .map(([, f]) => f);
-    expect(functions).toHaveLength(25);
+    expect(functions).toHaveLength(26);
     expect(PLATFORM_RUNTIME.name).toMatch(/^nodejs(2[2-9]|[3-9]\d)\.x$/);
     for (const fn of functions) {
       expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });

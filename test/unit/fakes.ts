@@ -192,8 +192,8 @@ export class MemoryRegistry {
     return [...this.aliases.values()].filter((a) => a.model === model);
   }
 
-  async listAudit(model: string): Promise<AuditEvent[]> {
-    return this.audit.filter((event) => event.model === model);
+  async listAudit(model: string, from?: string): Promise<AuditEvent[]> {
+    return this.audit.filter((event) => event.model === model && (from === undefined || event.at >= from));
   }
 
   async resolveVersion(model: string, ref: number | AliasName): Promise<ModelVersion> {
@@ -501,5 +501,8 @@ export class MemoryChecks implements DriftCheckRecords {
   }
   async find(model: string, checkId: string) {
     return this.records.find((r) => r.model === model && r.checkId === checkId);
+  }
+  async listChecksFrom(model: string, fromCheckId: string) {
+    return this.records.filter((r) => r.model === model && r.checkId >= fromCheckId).sort((a, b) => (a.checkId < b.checkId ? -1 : 1));
   }
 }

@@ -25,6 +25,8 @@ function registryApiWith(registry: MemoryRegistry, schedules: MemoryModelSchedul
     releaseTasks: partialStore({}),
     rollouts: partialStore({}),
     schedules,
+    driftChecks: partialStore({}),
+    environment: 'local',
   };
   const handler = registryApi(stores);
   return (body: unknown) => handler(apiEvent('PUT', '/models/{model}', { params: { model: 'small-model' }, body }));

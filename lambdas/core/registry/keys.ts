@@ -11,7 +11,9 @@ export const META_SK = 'META';
 export const versionSk = (version: number) => `VERSION#${String(version).padStart(6, '0')}`;
 export const aliasSk = (alias: AliasName) => `ALIAS#${alias}`;
 export const runVersionSk = (runId: string) => `RUN#${runId}`;
-export const auditSk = (at: string, id: string) => `AUDIT#${at}#${id}`;
+/** Audit events: the time first, so a Query lists them in commit order. */
+export const AUDIT_PREFIX = 'AUDIT#';
+export const auditSk = (at: string, id: string) => `${AUDIT_PREFIX}${at}#${id}`;
 /** A model's rollout, the running one or the last: one item per model, so two cannot run at once. */
 export const ROLLOUT_SK = 'ROLLOUT';
 /** A drift check's record (core/monitoring/drift-check.ts): its id starts with the time, so a reverse Query lists the latest first. */

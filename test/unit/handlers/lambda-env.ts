@@ -9,6 +9,7 @@ Object.assign(process.env, {
   TRACKING_TABLE: 'tracking',
   ALERT_TOPIC_ARN: 'arn:aws:sns:us-east-1:000000000000:alerts',
   ENVIRONMENT_NAME: 'local',
+  EVENT_BUS_NAME: 'mlops-events',
   PRODUCTION_REQUIRES_APPROVAL: 'false',
   CODE_VERSION: 'test',
   APPROVAL_TIMEOUT_SECONDS: '3600',

@@ -37,6 +37,8 @@ function api(monitoring: MemoryMonitoring) {
     rollouts: partialStore({}),
     schedules: new MemoryModelSchedules(),
     monitoring,
+    driftChecks: partialStore({}),
+    environment: 'local',
   };
   return { registry, handler: createHandler(stores) };
 }

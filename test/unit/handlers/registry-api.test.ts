@@ -2,7 +2,7 @@ import './lambda-env.js';
 import { describe, expect, it } from 'vitest';
 import { createHandler, type RegistryApiStores } from '../../../lambdas/registry-api/handler.js';
 import type { TrainingRequest } from '../../../lambdas/core/training/run.js';
-import { MemoryObjects, MemoryRegistry, MemoryTracking, modelVersion, partialStore, MemoryModelSchedules } from '../fakes.js';
+import { MemoryChecks, MemoryObjects, MemoryRegistry, MemoryTracking, modelVersion, partialStore, MemoryModelSchedules } from '../fakes.js';
 import { creditSpecJson, smallSpec } from '../helpers.js';
 import { ALICE, answerOf, apiEvent, type ErrorBody } from './api-event.js';
 
@@ -11,6 +11,7 @@ const BOB = 'arn:aws:iam::000000000000:user/bob';
 function api() {
   const registry = new MemoryRegistry();
   const tracking = new MemoryTracking();
+  const checks = new MemoryChecks();
   const started: { runId: string; input: TrainingRequest }[] = [];
   const stores: RegistryApiStores = {
     // The release-path writes (alias moves, rollback, approvals) are the DynamoDB store's, tested on the emulator.
@@ -21,8 +22,10 @@ function api() {
     releaseTasks: partialStore({}),
     rollouts: partialStore({}),
     schedules: new MemoryModelSchedules(),
+    driftChecks: checks,
+    environment: 'staging',
   };
-  return { registry, tracking, started, handler: createHandler(stores) };
+  return { registry, tracking, started, checks, handler: createHandler(stores) };
 }
 
 const refusal = async (result: Promise<Parameters<typeof answerOf>[0]>) => {
@@ -47,6 +50,31 @@ describe('the registry API handler', () => {
     const detail = answerOf(await handler(apiEvent('GET', '/models/{model}', { params: { model: 'small-model' } })));
     expect(detail).toMatchObject({ status: 200, body: { name: 'small-model', spec: { training: { seed: 99 } }, aliases: [], versions: [] } });
     expect(answerOf(await handler(apiEvent('GET', '/models/{model}/audit', { params: { model: 'small-model' } }))).body).toMatchObject({ events: [{ actor: BOB }, { actor: ALICE }] });
+  });
+
+  it('answers the registry events after a cursor, of one model or all, with the cursor to follow with', async () => {
+    const { registry, checks, handler } = api();
+    await registry.putModel(smallSpec(), ALICE);
+    await registry.putModel({ ...smallSpec(), name: 'other-model' }, BOB);
+    const all = answerOf<{ events: { eventId: string; model: string; environment: string; actor: string }[]; cursor: string }>(await handler(apiEvent('GET', '/events')));
+    expect(all.status).toBe(200);
+    expect(all.body.events.map((e) => [e.model, e.actor, e.environment])).toEqual([
+      ['small-model', ALICE, 'staging'],
+      ['other-model', BOB, 'staging'],
+    ]);
+    const later = answerOf<{ events: unknown[]; cursor: string }>(await handler(apiEvent('GET', '/events', { query: { after: all.body.cursor } })));
+    expect(later.body).toEqual({ events: [], cursor: all.body.cursor });
+    checks.records.push({
+      checkId: '20261206T090000000Z-abc123', model: 'other-model', version: 1, arm: 'production', window: { from: '2026-12-05T09:00:00.000Z', to: '2026-12-06T09:00:00.000Z' },
+      status: 'no_drift', datasetDrift: false, driftedFeatures: [], predictionDrift: false, rows: 10, referenceRows: 10, referenceSource: 'training-split',
+      reportUri: 's3://reports/x.json', trigger: 'manual', actor: BOB, checkedAt: '2026-12-06T09:00:01.000Z',
+    });
+    const one = answerOf<{ events: { type: string; model: string }[] }>(await handler(apiEvent('GET', '/events', { query: { model: 'other-model', after: all.body.cursor } })));
+    expect(one.body.events).toEqual([expect.objectContaining({ type: 'drift.checked', model: 'other-model' })]);
+
+    expect(await refusal(handler(apiEvent('GET', '/events', { query: { after: 'yesterday' } })))).toMatchObject({ status: 400, code: 'INVALID_INPUT', field: 'after' });
+    expect(await refusal(handler(apiEvent('GET', '/events', { query: { limit: '0' } })))).toMatchObject({ status: 400, field: 'limit' });
+    expect(await refusal(handler(apiEvent('GET', '/events', { query: { model: 'missing-model' } })))).toMatchObject({ status: 404 });
   });
 
   it('starts a promotion to production as the signed caller, refusing what can be refused before starting anything', async () => {

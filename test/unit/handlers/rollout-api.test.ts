@@ -26,6 +26,8 @@ function api() {
     releaseTasks: partialStore({}),
     rollouts: executions,
     schedules: new MemoryModelSchedules(),
+    driftChecks: partialStore({}),
+    environment: 'local',
     newIds: (model) => {
       n += 1;
       return { rolloutId: `${model}-r${n}-rollout`, gateRunId: `${model}-r${n}-gate`, promoteRunId: `${model}-r${n}-promote` };
