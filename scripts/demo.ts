@@ -1,7 +1,8 @@
 // `npm run demo`: the whole loop on the local emulator, end to end.
 // emulator -> deploy -> dataset -> model -> training pipeline -> version -> release (gate vs production,
 // promotion, rollback, lineage) -> HTTPS predictions -> feedback and a drift check -> a canary rollout ->
-// shifted traffic: drift found, one guarded retraining run on the logged labels (through the gates and the approval policy).
+// shifted traffic: drift found, one guarded retraining run on the logged labels (through the gates and the approval policy) ->
+// every registry change of the run, as the events a rule on the platform's bus received.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployLocal, ensureEmulator, LOCAL_REGION, PROJECT_ROOT, useLocalEndpoint } from '../lib/client/local-environment.js';
@@ -10,12 +11,15 @@ import { PlatformClient } from '../lib/client/platform-client.js';
 import { parseModelSpec } from '../lambdas/core/training/model-spec.js';
 import { routingPoint } from '../lambdas/core/serving/routing.js';
 import { makeCreditDataset } from './make-demo-dataset.js';
+import { registryEventQueue } from './registry-event-queue.js';
+import { REGISTRY_EVENT_SOURCE } from '../lambdas/contract/events.js';
+import { randomBytes } from 'node:crypto';
 
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
 let stepNumber = 0;
 /** How many step() calls main() makes; the progress lines count against it. */
-const STEPS = 13;
+const STEPS = 14;
 const step = (title: string) => console.log(`\n[${++stepNumber}/${STEPS} ${elapsed()}] ${title}`);
 const detail = (line: string) => console.log(`    ${line}`);
 
@@ -54,6 +58,9 @@ async function main(): Promise<void> {
   // A demo rollout sees a few hundred requests, not the default's 200 per arm per step; and the
   // emulator's cold workers answer their first requests in over a second, which says nothing of AWS.
   const spec = parseModelSpec({ ...declared, rollout: { minRequests: 25, maxLatencyP99Ms: 10_000 } });
+  // A user's subscription to this model's registry events (a rule on the bus, an SQS target): the last step reads it.
+  const subscribedAt = new Date().toISOString();
+  const events = await registryEventQueue(outputs.EventBusName, `demo-events-${randomBytes(3).toString('hex')}`, { source: [REGISTRY_EVENT_SOURCE], detail: { model: [spec.name] } });
   await platform.createModel(spec);
   detail(`model ${spec.name}: ${spec.training.algorithm}, gate ${JSON.stringify(spec.gate)}`);
 
@@ -211,6 +218,21 @@ async function main(): Promise<void> {
   }
   const monitor = await platform.getMonitor(spec.name, 5);
   detail(`mlops monitor: ${monitor.checks.length} recent checks, ${monitor.alarms.length} open alarm(s), ${monitor.triggers.length} trigger decision(s)`);
+
+  step('Registry events: every change above, as a rule on the platform\'s EventBridge bus received it');
+  const published = (await platform.listEvents({ model: spec.name, after: subscribedAt, limit: 1000 })).events;
+  const ids = new Set(published.map((event) => event.eventId));
+  const received = await events.receiveUntil((got) => [...ids].every((id) => got.some((event) => event.detail.eventId === id)), 30_000);
+  await events.remove();
+  const byType = new Map<string, number>();
+  for (const id of ids) {
+    const type = published.find((event) => event.eventId === id)!.type;
+    byType.set(type, (byType.get(type) ?? 0) + 1);
+  }
+  const missing = [...ids].filter((id) => !received.some((event) => event.detail.eventId === id));
+  detail(`${ids.size} registry changes (audit events and drift verdicts) since the model was put, ${ids.size - missing.length} received on the bus${missing.length ? ` (${missing.length} not yet)` : ''}:`);
+  detail(`  ${[...byType].map(([type, count]) => `${type} ${count}`).join(', ')}`);
+  detail(`follow them: npm run mlops -- events tail --model ${spec.name}`);
 
   console.log(`\nThe loop ran end to end in ${elapsed()}. The emulator keeps running: npm run emulator -- down`);
 }

@@ -9,9 +9,9 @@ import {
   PutTargetsCommand,
   RemoveTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
+import { registryEventQueue } from '../../scripts/registry-event-queue.js';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CreateQueueCommand, DeleteQueueCommand, DeleteMessageBatchCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { RegistryEventDetailSchema, REGISTRY_EVENT_SOURCE, registryEventPattern, type RegistryEventDetail } from '../../lambdas/contract/events.js';
 import type { ModelSpecInput } from '../../lambdas/core/training/model-spec.js';
@@ -29,44 +29,14 @@ const outputs = inject('stackOutputs');
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const GATE: ModelSpecInput['gate'] = { minRows: 100, champion: { metrics: { rocAuc: { tolerance: 0.2 }, accuracy: { tolerance: 0.2 } } } };
 
-interface Received {
-  source: string;
-  'detail-type': string;
-  detail: RegistryEventDetail;
-}
-
 /** A user's subscription: an SQS queue, and a rule on the platform's bus for one model's events. */
 async function subscribe(model: string) {
-  const sqs = new SQSClient({});
-  const events = new EventBridgeClient({});
-  const ruleName = uniqueName('e2e-registry-events');
-  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: ruleName }));
-  const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }));
-  const queueArn = Attributes!.QueueArn!;
-  const { RuleArn } = await events.send(
-    new PutRuleCommand({ Name: ruleName, EventBusName: outputs.EventBusName, EventPattern: JSON.stringify({ source: [REGISTRY_EVENT_SOURCE], detail: { model: [model] } }) }),
-  );
-  const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queueArn, Condition: { ArnEquals: { 'aws:SourceArn': RuleArn } } }] };
-  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify(policy) } }));
-  await events.send(new PutTargetsCommand({ Rule: ruleName, EventBusName: outputs.EventBusName, Targets: [{ Id: 'queue', Arn: queueArn }] }));
-  const received: Received[] = [];
+  const queue = await registryEventQueue(outputs.EventBusName, uniqueName('e2e-registry-events'), { source: [REGISTRY_EVENT_SOURCE], detail: { model: [model] } });
   return {
-    received,
-    /** Reads the queue until every id in `ids` came (duplicates are kept: delivery is at least once), or the time is up. */
-    async until(ids: Set<string>, timeoutMs: number): Promise<Received[]> {
-      const deadline = Date.now() + timeoutMs;
-      while (Date.now() < deadline && ![...ids].every((id) => received.some((event) => event.detail.eventId === id))) {
-        const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-        received.push(...Messages.map((message) => JSON.parse(message.Body ?? '{}') as Received));
-        if (Messages.length) await sqs.send(new DeleteMessageBatchCommand({ QueueUrl, Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle! })) }));
-      }
-      return received;
-    },
-    async remove() {
-      await events.send(new RemoveTargetsCommand({ Rule: ruleName, EventBusName: outputs.EventBusName, Ids: ['queue'] }));
-      await events.send(new DeleteRuleCommand({ Name: ruleName, EventBusName: outputs.EventBusName }));
-      await sqs.send(new DeleteQueueCommand({ QueueUrl }));
-    },
+    received: queue.received,
+    /** Reads the queue until every id in `ids` came (repeats are kept: delivery is at least once), or the time is up. */
+    until: (ids: Set<string>, timeoutMs: number) => queue.receiveUntil((received) => [...ids].every((id) => received.some((event) => event.detail.eventId === id)), timeoutMs),
+    remove: () => queue.remove(),
   };
 }
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { parseDelivery } from '../../lib/config.js';
 import { addAppStacks, addGitHubDeployRoleStacks } from '../../lib/delivery/app-stacks.js';
 import { GitHubDeployRoleStack } from '../../lib/delivery/github-deploy-role-stack.js';
-import { DECLARED_MODELS, ENVIRONMENTS, nameIntrinsic } from './helpers.js';
+import { DECLARED_MODELS, ENVIRONMENTS, nameIntrinsic, SMOKE_MANAGEMENT_TAILS } from './helpers.js';
 
 // dev and staging share an account (one OIDC provider between them), prod has its own.
 const environments = {
@@ -91,16 +91,7 @@ describe('GitHub Actions deploy roles', () => {
     expect(resources(statements[1]!)).toEqual(['arn:<AWS::Partition>:cloudformation:us-east-1:333333333333:stack/Mlops-prod/*']);
     // The smoke routes, pinned to the mlops-smoke model and dataset (`GET /runs/{runId}` has none in its path); never an alias move.
     expect(resources(statements[2]!)).toEqual(
-      [
-        'POST/datasets/mlops-smoke/uploads',
-        'POST/datasets/mlops-smoke/versions',
-        'GET/datasets/mlops-smoke/registrations/*',
-        'PUT/models/mlops-smoke',
-        'GET/models/mlops-smoke',
-        'POST/models/mlops-smoke/runs',
-        'GET/runs/*',
-        'POST/models/mlops-smoke/predict',
-      ].map((tail) => `arn:<AWS::Partition>:execute-api:us-east-1:333333333333:*/*/${tail}`),
+      [...SMOKE_MANAGEMENT_TAILS, 'POST/models/mlops-smoke/predict'].map((tail) => `arn:<AWS::Partition>:execute-api:us-east-1:333333333333:*/*/${tail}`),
     );
   });
 

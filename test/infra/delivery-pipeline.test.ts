@@ -11,7 +11,7 @@ import { addAppStacks } from '../../lib/delivery/app-stacks.js';
 import { DeliveryPipelineStack } from '../../lib/delivery/delivery-pipeline-stack.js';
 import { SMOKE_MANAGEMENT_ROUTES, SMOKE_SERVING_ROUTES } from '../../lib/delivery/smoke-access.js';
 import { SmokeTestRole } from '../../lib/delivery/smoke-test-role.js';
-import { DECLARED_MODELS, ENVIRONMENTS, nameIntrinsic } from './helpers.js';
+import { DECLARED_MODELS, ENVIRONMENTS, nameIntrinsic, SMOKE_MANAGEMENT_TAILS } from './helpers.js';
 
 // Three accounts and two regions: prod lives apart, as the pipeline must support.
 const environments = {
@@ -44,15 +44,6 @@ const buildSpec = (t: Template, projectIdPart: string) => {
   return JSON.parse(project[1].Properties.Source.BuildSpec) as { phases: Record<string, { commands: string[]; 'runtime-versions'?: Record<string, string> }> };
 };
 const buildSpecCommands = (t: Template, projectIdPart: string): string[] => buildSpec(t, projectIdPart).phases.build!.commands;
-const SMOKE_TAILS = [
-  'POST/datasets/mlops-smoke/uploads',
-  'POST/datasets/mlops-smoke/versions',
-  'GET/datasets/mlops-smoke/registrations/*',
-  'PUT/models/mlops-smoke',
-  'GET/models/mlops-smoke',
-  'POST/models/mlops-smoke/runs',
-  'GET/runs/*',
-];
 
 describe('delivery pipeline (CDK Pipelines)', () => {
   it('is the stack Mlops-pipeline in the pipeline account, sourcing acme/mlops main through the connection', () => {
@@ -148,7 +139,7 @@ describe('delivery pipeline (CDK Pipelines)', () => {
     expect(statements[0].Action).toBe('execute-api:Invoke');
     const resources = (statements[0].Resource as unknown[]).map(text).map((arn) => arn.replace(/^arn:<AWS::Partition>:execute-api:eu-west-1:111111111111:/, ''));
     expect(resources).toEqual([
-      ...SMOKE_TAILS.map((tail) => expect.stringMatching(new RegExp(`^<ManagementApiRestApi[0-9A-F]+>/<ManagementApiRestApiDeploymentStage\\w+>/${tail.replace(/\*/g, '\\*')}$`))),
+      ...SMOKE_MANAGEMENT_TAILS.map((tail) => expect.stringMatching(new RegExp(`^<ManagementApiRestApi[0-9A-F]+>/<ManagementApiRestApiDeploymentStage\\w+>/${tail.replace(/\*/g, '\\*')}$`))),
       expect.stringMatching(/^<ServingApiRestApi[0-9A-F]+>\/<ServingApiRestApiDeploymentStage\w+>\/POST\/models\/mlops-smoke\/predict$/),
     ]);
     expect([...SMOKE_MANAGEMENT_ROUTES, ...SMOKE_SERVING_ROUTES]).toHaveLength(resources.length);

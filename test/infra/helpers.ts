@@ -100,3 +100,14 @@ export function routesOf(template: Template, functionIdPrefix: string): string[]
     .map((method) => `${method.Properties.HttpMethod} ${pathOf(method.Properties.ResourceId)}`)
     .sort();
 }
+
+/** The smoke test's management routes as execute-api ARN tails, pinned to its model and dataset (written out here, not derived from lib/delivery/smoke-access.ts). */
+export const SMOKE_MANAGEMENT_TAILS = [
+  'POST/datasets/mlops-smoke/uploads',
+  'POST/datasets/mlops-smoke/versions',
+  'GET/datasets/mlops-smoke/registrations/*',
+  'PUT/models/mlops-smoke',
+  'GET/models/mlops-smoke',
+  'POST/models/mlops-smoke/runs',
+  'GET/runs/*',
+];

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'vitest';
+import type { DriftCheckRecord } from '../../lambdas/contract/drift.js';
 import type { ModelArtifact } from '../../lambdas/core/training/artifact.js';
 import { parseModelFile } from '../../lambdas/core/serving/model-file.js';
 import { parseModelSpec, type ModelSpec } from '../../lambdas/core/training/model-spec.js';
@@ -138,4 +139,27 @@ export function parseArtifact(text: string): ModelArtifact {
   const file = parseModelFile(text);
   if (file.kind !== 'builtin') throw new Error('expected a built-in model artifact');
   return file.artifact;
+}
+
+/** A recorded drift check of `churn` v3 in production (a scheduled check that found drift), with any field replaced. */
+export function driftCheckRecord(overrides: Partial<DriftCheckRecord> = {}): DriftCheckRecord {
+  return {
+    checkId: '20261206T040000000Z-abc123',
+    model: 'churn',
+    version: 3,
+    arm: 'production',
+    window: { from: '2026-12-05T04:00:00.000Z', to: '2026-12-06T04:00:00.000Z' },
+    status: 'drift',
+    datasetDrift: true,
+    driftedFeatures: ['age', 'plan'],
+    predictionDrift: false,
+    rows: 500,
+    referenceRows: 800,
+    referenceSource: 'training-split',
+    reportUri: 's3://reports/drift-checks/churn/x.json',
+    trigger: 'schedule',
+    actor: 'system:schedule',
+    checkedAt: '2026-12-06T04:00:00.000Z',
+    ...overrides,
+  };
 }

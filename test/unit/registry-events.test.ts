@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RegistryEventDetailSchema, REGISTRY_EVENT_SOURCE } from '../../lambdas/contract/events.js';
-import type { DriftCheckRecord } from '../../lambdas/contract/drift.js';
 import { auditSk, driftCheckSk, modelPk, versionSk } from '../../lambdas/core/registry/keys.js';
 import type { AuditEvent } from '../../lambdas/core/registry/records.js';
+import { driftCheckRecord } from './helpers.js';
 import { eventCursor, eventEntry, eventFromAudit, eventFromRegistryItem, eventsAfter, listEvents } from '../../lambdas/core/registry/registry-events.js';
 
 const ALICE = 'arn:aws:iam::000000000000:user/alice';
@@ -10,24 +10,7 @@ const at = '2026-12-06T09:00:00.000Z';
 const alias = (name: string, version: number) => ({ model: 'churn', alias: name, version, weight: name === 'production' ? 1 : 0.1, updatedAt: at, updatedBy: ALICE });
 const audit = (overrides: Partial<AuditEvent>): AuditEvent => ({ model: 'churn', eventId: '0-a', at, actor: ALICE, action: 'alias.moved', reason: 'because', version: 2, ...overrides });
 
-const check: DriftCheckRecord = {
-  checkId: '20261206T090000000Z-abc123',
-  model: 'churn',
-  version: 3,
-  arm: 'canary',
-  window: { from: '2026-12-05T09:00:00.000Z', to: '2026-12-06T09:00:00.000Z' },
-  status: 'drift',
-  datasetDrift: true,
-  driftedFeatures: ['age'],
-  predictionDrift: false,
-  rows: 500,
-  referenceRows: 800,
-  referenceSource: 'training-split',
-  reportUri: 's3://reports/drift-checks/churn/x.json',
-  trigger: 'schedule',
-  actor: 'system:schedule',
-  checkedAt: '2026-12-06T09:00:05.000Z',
-};
+const check = driftCheckRecord({ checkId: '20261206T090000000Z-abc123', arm: 'canary', driftedFeatures: ['age'], checkedAt: '2026-12-06T09:00:05.000Z' });
 
 describe('a registry event built from an audit event', () => {
   it('carries the audit event id, the change, the actor and the reason under the documented schema', () => {

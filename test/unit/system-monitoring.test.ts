@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import type { DriftCheckRecord } from '../../lambdas/contract/drift.js';
 import { MlopsError } from '../../lambdas/core/errors.js';
 import type { DriftReport } from '../../lambdas/core/monitoring/drift.js';
 import {
@@ -16,7 +15,7 @@ import {
   type ModelMonitoring,
   type MonitoringSettings,
 } from '../../lambdas/core/monitoring/system-monitoring.js';
-import { mixedSpec } from './helpers.js';
+import { driftCheckRecord, mixedSpec } from './helpers.js';
 
 const SETTINGS: MonitoringSettings = { environment: 'dev', topicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts', periodSeconds: 300, evaluationPeriods: 3, checkPeriodSeconds: 3600 };
 const spec = mixedSpec('binary_classification', 'logistic_regression', { rollout: { maxErrorRate: 0.05, maxLatencyP99Ms: 250 } });
@@ -104,24 +103,7 @@ describe("a model's dashboard", () => {
 });
 
 describe("a drift check's metrics", () => {
-  const check: DriftCheckRecord = {
-    checkId: '20261206T040000000Z-abc123',
-    model: 'churn',
-    version: 3,
-    arm: 'production',
-    window: { from: '2026-12-05T04:00:00.000Z', to: '2026-12-06T04:00:00.000Z' },
-    status: 'drift',
-    datasetDrift: true,
-    driftedFeatures: ['age', 'plan'],
-    predictionDrift: false,
-    rows: 500,
-    referenceRows: 800,
-    referenceSource: 'training-split',
-    reportUri: 's3://reports/drift-checks/churn/x.json',
-    trigger: 'schedule',
-    actor: 'system:schedule',
-    checkedAt: '2026-12-06T04:00:00.000Z',
-  };
+  const check = driftCheckRecord();
   const feature = (column: string, statistic: number | null) => ({ column, statistic }) as DriftReport['features'][number];
   const report = {
     features: [feature('age', 0.001), feature('plan', 0.2), feature('income', 0.6), feature('debt', null)],

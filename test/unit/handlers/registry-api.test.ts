@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createHandler, type RegistryApiStores } from '../../../lambdas/registry-api/handler.js';
 import type { TrainingRequest } from '../../../lambdas/core/training/run.js';
 import { MemoryChecks, MemoryObjects, MemoryRegistry, MemoryTracking, modelVersion, partialStore, MemoryModelSchedules } from '../fakes.js';
-import { creditSpecJson, smallSpec } from '../helpers.js';
+import { creditSpecJson, driftCheckRecord, smallSpec } from '../helpers.js';
 import { ALICE, answerOf, apiEvent, type ErrorBody } from './api-event.js';
 
 const BOB = 'arn:aws:iam::000000000000:user/bob';
@@ -64,11 +64,7 @@ describe('the registry API handler', () => {
     ]);
     const later = answerOf<{ events: unknown[]; cursor: string }>(await handler(apiEvent('GET', '/events', { query: { after: all.body.cursor } })));
     expect(later.body).toEqual({ events: [], cursor: all.body.cursor });
-    checks.records.push({
-      checkId: '20261206T090000000Z-abc123', model: 'other-model', version: 1, arm: 'production', window: { from: '2026-12-05T09:00:00.000Z', to: '2026-12-06T09:00:00.000Z' },
-      status: 'no_drift', datasetDrift: false, driftedFeatures: [], predictionDrift: false, rows: 10, referenceRows: 10, referenceSource: 'training-split',
-      reportUri: 's3://reports/x.json', trigger: 'manual', actor: BOB, checkedAt: '2026-12-06T09:00:01.000Z',
-    });
+    checks.records.push(driftCheckRecord({ checkId: '20261206T090000000Z-abc123', model: 'other-model', version: 1, actor: BOB, checkedAt: '2026-12-06T09:00:01.000Z' }));
     const one = answerOf<{ events: { type: string; model: string }[] }>(await handler(apiEvent('GET', '/events', { query: { model: 'other-model', after: all.body.cursor } })));
     expect(one.body.events).toEqual([expect.objectContaining({ type: 'drift.checked', model: 'other-model' })]);
 
