@@ -21,6 +21,7 @@ import { sha256Hex } from '../../lambdas/core/sha256.js';
 import type { ModelSpec } from '../../lambdas/core/training/model-spec.js';
 import type { ArtifactRef, RunContext, RunRecord } from '../../lambdas/core/training/run.js';
 import { onnxScorer } from '../../lambdas/aws/onnx-sessions.js';
+import type { RegistryApiStores } from '../../lambdas/registry-api/handler.js';
 
 /**
  * In-memory stores for the core flows (the interfaces in lambdas/core/stores.ts and beside each
@@ -505,4 +506,24 @@ export class MemoryChecks implements DriftCheckRecords {
   async listChecksFrom(model: string, fromCheckId: string) {
     return this.records.filter((r) => r.model === model && r.checkId >= fromCheckId).sort((a, b) => (a.checkId < b.checkId ? -1 : 1));
   }
+}
+
+/**
+ * The registry API's stores for a handler test: the registry given (a memory registry, as far as the test
+ * drives it), memory tracking, objects and schedules, and nothing behind the release path, the rollouts
+ * or the drift checks unless `parts` hands them over.
+ */
+export function registryApiStores(registry: object, parts: Partial<RegistryApiStores> = {}): RegistryApiStores {
+  return {
+    registry: partialStore<RegistryApiStores['registry']>(registry as Partial<RegistryApiStores['registry']>),
+    tracking: new MemoryTracking(),
+    objects: new MemoryObjects(),
+    pipeline: partialStore({}),
+    releaseTasks: partialStore({}),
+    rollouts: partialStore({}),
+    schedules: new MemoryModelSchedules(),
+    driftChecks: partialStore({}),
+    environment: 'local',
+    ...parts,
+  };
 }

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import './handlers/lambda-env.js';
 import { createHandler as declareHandler } from '../../lambdas/declare-models/handler.js';
-import { createHandler as registryApi, type RegistryApiStores } from '../../lambdas/registry-api/handler.js';
+import { createHandler as registryApi } from '../../lambdas/registry-api/handler.js';
 import { ConflictError } from '../../lambdas/core/errors.js';
 import { scheduleName, storeSpecWithSchedules } from '../../lambdas/core/monitoring/model-schedules.js';
 import { parseModelSpec, type ModelSpec } from '../../lambdas/core/training/model-spec.js';
-import { MemoryModelSchedules, MemoryObjects, MemoryRegistry, MemoryTracking, partialStore } from './fakes.js';
+import { MemoryModelSchedules, MemoryRegistry, registryApiStores } from './fakes.js';
 import { rejectedWith, smallSpec } from './helpers.js';
 import { answerOf, apiEvent, type ErrorBody } from './handlers/api-event.js';
 
@@ -17,18 +17,7 @@ const specFile = (monitoring?: Record<string, unknown>, retrain?: string) => ({
 });
 
 function registryApiWith(registry: MemoryRegistry, schedules: MemoryModelSchedules) {
-  const stores: RegistryApiStores = {
-    registry: partialStore<RegistryApiStores['registry']>(registry),
-    tracking: new MemoryTracking(),
-    objects: new MemoryObjects(),
-    pipeline: partialStore({}),
-    releaseTasks: partialStore({}),
-    rollouts: partialStore({}),
-    schedules,
-    driftChecks: partialStore({}),
-    environment: 'local',
-  };
-  const handler = registryApi(stores);
+  const handler = registryApi(registryApiStores(registry, { schedules }));
   return (body: unknown) => handler(apiEvent('PUT', '/models/{model}', { params: { model: 'small-model' }, body }));
 }
 

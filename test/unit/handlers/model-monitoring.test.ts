@@ -1,9 +1,9 @@
 import './lambda-env.js';
 import { describe, expect, it } from 'vitest';
 import { createHandler as declareHandler } from '../../../lambdas/declare-models/handler.js';
-import { createHandler, type RegistryApiStores } from '../../../lambdas/registry-api/handler.js';
+import { createHandler } from '../../../lambdas/registry-api/handler.js';
 import { modelAlarmName, modelDashboardName, type AlarmDefinition, type ModelMonitoring, type MonitoringSettings } from '../../../lambdas/core/monitoring/system-monitoring.js';
-import { MemoryModelSchedules, MemoryObjects, MemoryRegistry, MemoryTracking, partialStore } from '../fakes.js';
+import { MemoryModelSchedules, MemoryRegistry, registryApiStores } from '../fakes.js';
 import { smallSpec } from '../helpers.js';
 import { answerOf, apiEvent, type ErrorBody } from './api-event.js';
 
@@ -28,19 +28,7 @@ class MemoryMonitoring implements ModelMonitoring {
 
 function api(monitoring: MemoryMonitoring) {
   const registry = new MemoryRegistry();
-  const stores: RegistryApiStores = {
-    registry: partialStore<RegistryApiStores['registry']>(registry),
-    tracking: new MemoryTracking(),
-    objects: new MemoryObjects(),
-    pipeline: partialStore({}),
-    releaseTasks: partialStore({}),
-    rollouts: partialStore({}),
-    schedules: new MemoryModelSchedules(),
-    monitoring,
-    driftChecks: partialStore({}),
-    environment: 'local',
-  };
-  return { registry, handler: createHandler(stores) };
+  return { registry, handler: createHandler(registryApiStores(registry, { monitoring })) };
 }
 
 describe("a model's dashboard and alarms, kept with its spec", () => {

@@ -1,8 +1,8 @@
 import './lambda-env.js';
 import { describe, expect, it } from 'vitest';
-import { createHandler, type RegistryApiStores } from '../../../lambdas/registry-api/handler.js';
+import { createHandler } from '../../../lambdas/registry-api/handler.js';
 import type { TrainingRequest } from '../../../lambdas/core/training/run.js';
-import { MemoryChecks, MemoryObjects, MemoryRegistry, MemoryTracking, modelVersion, partialStore, MemoryModelSchedules } from '../fakes.js';
+import { MemoryChecks, MemoryRegistry, MemoryTracking, modelVersion, registryApiStores } from '../fakes.js';
 import { creditSpecJson, driftCheckRecord, smallSpec } from '../helpers.js';
 import { ALICE, answerOf, apiEvent, type ErrorBody } from './api-event.js';
 
@@ -13,18 +13,13 @@ function api() {
   const tracking = new MemoryTracking();
   const checks = new MemoryChecks();
   const started: { runId: string; input: TrainingRequest }[] = [];
-  const stores: RegistryApiStores = {
-    // The release-path writes (alias moves, rollback, approvals) are the DynamoDB store's, tested on the emulator.
-    registry: partialStore<RegistryApiStores['registry']>(registry),
+  // The release-path writes (alias moves, rollback, approvals) are the DynamoDB store's, tested on the emulator.
+  const stores = registryApiStores(registry, {
     tracking,
-    objects: new MemoryObjects(),
     pipeline: { start: async (input) => { const runId = `${input.model}-run-${started.length + 1}`; started.push({ runId, input }); return { runId, executionArn: `arn:aws:states:us-east-1:000000000000:execution:training:${runId}` }; } },
-    releaseTasks: partialStore({}),
-    rollouts: partialStore({}),
-    schedules: new MemoryModelSchedules(),
     driftChecks: checks,
     environment: 'staging',
-  };
+  });
   return { registry, tracking, started, checks, handler: createHandler(stores) };
 }
 

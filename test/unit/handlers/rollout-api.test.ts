@@ -1,8 +1,8 @@
 import './lambda-env.js';
 import { describe, expect, it } from 'vitest';
-import { createHandler, type RegistryApiStores } from '../../../lambdas/registry-api/handler.js';
+import { createHandler } from '../../../lambdas/registry-api/handler.js';
 import { createHandler as createStepHandler } from '../../../lambdas/rollout-step/handler.js';
-import { MemoryObjects, MemoryTracking, modelVersion, partialStore, MemoryModelSchedules } from '../fakes.js';
+import { modelVersion, registryApiStores } from '../fakes.js';
 import { smallSpec } from '../helpers.js';
 import { MemoryRolloutExecutions, MemoryRolloutRegistry } from '../rollout-fakes.js';
 import { ALICE, answerOf, apiEvent, type ErrorBody } from './api-event.js';
@@ -18,21 +18,13 @@ function api() {
   registry.pointAlias(spec.name, 'production', 1);
   const executions = new MemoryRolloutExecutions();
   let n = 0;
-  const stores: RegistryApiStores = {
-    registry: partialStore<RegistryApiStores['registry']>(registry as unknown as Partial<RegistryApiStores['registry']>),
-    tracking: new MemoryTracking(),
-    objects: new MemoryObjects(),
-    pipeline: partialStore({}),
-    releaseTasks: partialStore({}),
+  const stores = registryApiStores(registry, {
     rollouts: executions,
-    schedules: new MemoryModelSchedules(),
-    driftChecks: partialStore({}),
-    environment: 'local',
     newIds: (model) => {
       n += 1;
       return { rolloutId: `${model}-r${n}-rollout`, gateRunId: `${model}-r${n}-gate`, promoteRunId: `${model}-r${n}-promote` };
     },
-  };
+  });
   return { registry, executions, handler: createHandler(stores) };
 }
 
