@@ -265,7 +265,12 @@ export function createHandler(stores: RegistryApiStores) {
     'GET /events': async ({ query }) => {
       const input = parseOrThrow(EventsQuerySchema, query, 'query');
       if (input.model) await registry.getModel(input.model);
-      const answer: EventsAnswer = await listEvents({ listModels: () => registry.listModels(), listAudit: (model, from) => registry.listAudit(model, from), listChecksFrom: (model, from) => stores.driftChecks.listChecksFrom(model, from) }, { ...input, environment: stores.environment });
+      const sources = {
+        listModels: () => registry.listModels(),
+        listAudit: (model: string, from?: string) => registry.listAudit(model, from),
+        listChecksFrom: (model: string, from: string) => stores.driftChecks.listChecksFrom(model, from),
+      };
+      const answer: EventsAnswer = await listEvents(sources, { ...input, environment: stores.environment });
       return { status: 200, body: answer };
     },
 
