@@ -35,27 +35,39 @@ function intervalMs(text: string): number {
   return ms;
 }
 
-export async function tail(cli: Cli, options: { model?: string; since: string; follow: boolean; interval: string }): Promise<void> {
-  const model = options.model === undefined ? undefined : parseModelName(options.model);
-  let cursor = sinceInstant(options.since, new Date());
-  const interval = intervalMs(options.interval);
-  const client = await cli.client();
-  // Ctrl-C ends the follow at once (between pages), with what was printed so far.
+export interface TailOptions {
+  model?: string;
+  since: string;
+  follow: boolean;
+  interval: string;
+}
+
+/** `events tail`: follows until Ctrl-C (SIGINT or SIGTERM), which ends it at once with what was printed so far. */
+export async function tail(cli: Cli, options: TailOptions): Promise<void> {
   const stopping = new AbortController();
   const stop = () => stopping.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    while (!stopping.signal.aborted) {
-      const page = await client.listEvents({ ...(model ? { model } : {}), after: cursor, limit: PAGE });
-      for (const event of page.events) cli.printLine(event, () => eventLine(event));
-      cursor = page.cursor;
-      if (page.events.length === PAGE) continue;
-      if (!options.follow) break;
-      await sleep(interval, undefined, { signal: stopping.signal }).catch(() => undefined);
-    }
+    await followEvents(cli, options, stopping.signal);
   } finally {
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
+  }
+}
+
+/** Prints the events from `--since` on, page by page with each answer's cursor; with `follow`, asks again every interval until `stop`. */
+export async function followEvents(cli: Cli, options: TailOptions, stop: AbortSignal): Promise<void> {
+  const model = options.model === undefined ? undefined : parseModelName(options.model);
+  let cursor = sinceInstant(options.since, new Date());
+  const interval = intervalMs(options.interval);
+  const client = await cli.client();
+  while (!stop.aborted) {
+    const page = await client.listEvents({ ...(model ? { model } : {}), after: cursor, limit: PAGE });
+    for (const event of page.events) cli.printLine(event, () => eventLine(event));
+    cursor = page.cursor;
+    if (page.events.length === PAGE) continue;
+    if (!options.follow) break;
+    await sleep(interval, undefined, { signal: stop }).catch(() => undefined);
   }
 }
